@@ -1,0 +1,173 @@
+/* Configuration: one typed option table drives the config file, the
+ * environment, the command-line flags and (later) the settings screen.
+ * Precedence: flag > environment > key command > config file > default, and every value
+ * remembers where it came from. */
+#ifndef TCHAT_CONFIG_H
+#define TCHAT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    OPT_STRING,  /* free text */
+    OPT_SECRET,  /* text never shown in full (API key) */
+    OPT_URL,     /* http:// or https:// URL, or empty where allowed */
+    OPT_PATH,    /* a file name, may be empty */
+    OPT_INT,
+    OPT_DOUBLE,
+    OPT_BOOL,
+} opt_type;
+
+typedef enum { SCOPE_PROFILE, SCOPE_GLOBAL } opt_scope;
+
+/* X(id, key, type, scope, default, min, max, env, help)
+ * key: the JSON key in config.json and the flag name (--key-with-dashes).
+ * default: text, parsed like any other value. min/max: for numbers. */
+#define CONFIG_OPTIONS(X)                                                                          \
+    X(OPT_API_KEY, "api_key", OPT_SECRET, SCOPE_PROFILE, "", 0, 0, "OPENAI_API_KEY",              \
+      "API key sent as 'Authorization: Bearer'")                                                   \
+    X(OPT_API_KEY_CMD, "api_key_cmd", OPT_STRING, SCOPE_PROFILE, "", 0, 0, NULL,                   \
+      "command whose first output line is the API key (run without a shell)")                      \
+    X(OPT_BASE_URL, "base_url", OPT_URL, SCOPE_PROFILE, "https://api.openai.com/v1", 0, 0,         \
+      "OPENAI_BASE_URL", "API base URL; requests go to BASE/chat/completions")                     \
+    X(OPT_NEEDS_KEY, "needs_key", OPT_BOOL, SCOPE_PROFILE, "true", 0, 0, NULL,                     \
+      "false for servers that take no key: no Authorization header is sent")                       \
+    X(OPT_ORGANIZATION, "organization", OPT_STRING, SCOPE_PROFILE, "", 0, 0, "OPENAI_ORG_ID",      \
+      "sent as OpenAI-Organization when set")                                                      \
+    X(OPT_PROJECT, "project", OPT_STRING, SCOPE_PROFILE, "", 0, 0, "OPENAI_PROJECT_ID",            \
+      "sent as OpenAI-Project when set")                                                           \
+    X(OPT_MODEL, "model", OPT_STRING, SCOPE_PROFILE, "gpt-4o-mini", 0, 0, NULL, "model name")    \
+    X(OPT_SYSTEM, "system", OPT_STRING, SCOPE_PROFILE, "", 0, 0, NULL, "system prompt")           \
+    X(OPT_TEMPERATURE, "temperature", OPT_DOUBLE, SCOPE_PROFILE, "-1", -1, 2, NULL,               \
+      "sampling temperature 0-2; -1 leaves it to the server")                                      \
+    X(OPT_MAX_TOKENS, "max_tokens", OPT_INT, SCOPE_PROFILE, "0", 0, 10000000, NULL,                \
+      "max_completion_tokens; 0 leaves it to the server")                                          \
+    X(OPT_STREAM, "stream", OPT_BOOL, SCOPE_PROFILE, "true", 0, 0, NULL,                           \
+      "stream replies as they are written")                                                        \
+    X(OPT_CONNECT_TIMEOUT, "connect_timeout", OPT_DOUBLE, SCOPE_PROFILE, "10", 0.1, 600, NULL,    \
+      "seconds to wait for a connection")                                                          \
+    X(OPT_IDLE_TIMEOUT, "idle_timeout", OPT_DOUBLE, SCOPE_PROFILE, "120", 1, 86400, NULL,          \
+      "seconds without a byte before giving up (reasoning models sit silent)")                     \
+    X(OPT_MAX_RETRIES, "max_retries", OPT_INT, SCOPE_PROFILE, "4", 0, 100, NULL,                   \
+      "automatic retries after a failure; 0 turns them off")                                       \
+    X(OPT_BACKOFF_INITIAL, "backoff_initial", OPT_DOUBLE, SCOPE_PROFILE, "1", 0.001, 3600, NULL,   \
+      "first backoff delay in seconds")                                                            \
+    X(OPT_BACKOFF_MAX, "backoff_max", OPT_DOUBLE, SCOPE_PROFILE, "32", 0.001, 86400, NULL,         \
+      "longest backoff delay in seconds")                                                          \
+    X(OPT_MAX_SERVER_WAIT, "max_server_wait", OPT_DOUBLE, SCOPE_PROFILE, "120", 0, 86400, NULL,    \
+      "longest server-requested wait honoured automatically, in seconds")                          \
+    X(OPT_STATUS_URL, "status_url", OPT_URL, SCOPE_PROFILE, "https://status.openai.com/", 0, 0,    \
+      NULL, "status page (Statuspage); empty for none")                                            \
+    X(OPT_STATUS_POLL, "status_poll", OPT_BOOL, SCOPE_PROFILE, "true", 0, 0, NULL,                 \
+      "fetch the status page's indicator after server and connection errors")                      \
+    X(OPT_HELP_URL, "help_url", OPT_URL, SCOPE_PROFILE, "https://help.openai.com/en/", 0, 0, NULL, \
+      "where to ask for help when an error persists")                                              \
+    X(OPT_CA_BUNDLE, "ca_bundle", OPT_PATH, SCOPE_PROFILE, "", 0, 0, NULL,                         \
+      "CA certificate bundle (PEM) for TLS; empty uses the system's")                              \
+    X(OPT_THEME, "theme", OPT_STRING, SCOPE_GLOBAL, "default", 0, 0, NULL, "colour theme")       \
+    X(OPT_LANG, "lang", OPT_STRING, SCOPE_GLOBAL, "", 0, 0, NULL,                                  \
+      "language of explanations: en or zh_CN; empty follows the locale")
+
+#define OPT_ENUM_(id, ...) id,
+typedef enum { CONFIG_OPTIONS(OPT_ENUM_) OPT__COUNT } opt_id;
+#undef OPT_ENUM_
+
+typedef struct opt_def {
+    const char *key;
+    opt_type type;
+    opt_scope scope;
+    const char *def;
+    double min, max;
+    const char *env;
+    const char *help;
+} opt_def;
+
+const opt_def *opt_get_def(opt_id id);
+/* Finds an option by JSON key or flag name (dashes and underscores alike); -1 if none. */
+int opt_find(const char *key);
+
+#define OPT_SOURCES(X)                 \
+    X(SRC_DEFAULT, "default")          \
+    X(SRC_CONFIG, "config file")       \
+    X(SRC_KEYCMD, "key command")       \
+    X(SRC_ENV, "environment")          \
+    X(SRC_FLAG, "flag")
+
+#define SRC_ENUM_(id, name) id,
+typedef enum { OPT_SOURCES(SRC_ENUM_) SRC__COUNT } opt_source;
+#undef SRC_ENUM_
+const char *opt_source_name(opt_source s);
+
+typedef struct opt_value {
+    char *text;       /* the value as text (always set, malloc'd) */
+    long i;           /* parsed, for OPT_INT */
+    double d;         /* parsed, for OPT_DOUBLE */
+    bool b;           /* parsed, for OPT_BOOL */
+    opt_source src;
+    const char *src_detail; /* e.g. "OPENAI_API_KEY" or the config path; static or owned by config */
+} opt_value;
+
+typedef struct profile {
+    char *name;
+    opt_value v[OPT__COUNT]; /* SCOPE_GLOBAL slots unused */
+} profile;
+
+typedef struct config {
+    char *path;            /* the config file used (may not exist) */
+    bool file_exists;
+    profile *profiles;
+    size_t nprofiles;
+    size_t current;        /* index into profiles */
+    opt_value global[OPT__COUNT]; /* SCOPE_PROFILE slots unused */
+    void *doc;             /* the parsed file (cJSON *), kept so unknown keys survive a save */
+    char *warning;         /* e.g. a key in a file others can read; NULL if none */
+} config;
+
+/* A value given on the command line. */
+typedef struct config_override {
+    opt_id id;
+    const char *value;
+} config_override;
+
+typedef struct config_load_args {
+    const char *path;         /* --config; NULL: $TCHAT_CONFIG, else $XDG_CONFIG_HOME/tchat/config.json */
+    const char *profile;      /* --profile; NULL: the file's "profile", else the first */
+    const config_override *overrides;
+    size_t noverrides;
+    /* The environment; NULL means getenv. Tests pass their own. */
+    const char *(*getenv_fn)(const char *name);
+    bool run_key_cmd;         /* run api_key_cmd when no key is set by a higher source */
+} config_load_args;
+
+/* Loads defaults, the file, the environment and the overrides. Returns 0, or
+ * -1 with a message in err such as "/home/a/.config/tchat/config.json:7: expected
+ * a number for \"max_retries\"". A malformed file is never written to. */
+int config_load(config *c, const config_load_args *args, char *err, size_t errlen);
+void config_free(config *c);
+
+/* Sets one option of the current profile (or the global one) from text, with
+ * validation; on error the old value is kept and err says why. */
+int config_set(config *c, opt_id id, const char *text, opt_source src, char *err, size_t errlen);
+
+/* Values of the current profile (or the global value for SCOPE_GLOBAL options). */
+const opt_value *cfg_value(const config *c, opt_id id);
+const char *cfg_str(const config *c, opt_id id);
+long cfg_int(const config *c, opt_id id);
+double cfg_double(const config *c, opt_id id);
+bool cfg_bool(const config *c, opt_id id);
+const char *cfg_profile_name(const config *c);
+
+/* The key masked for display: "sk-…wxyz" (first three and last four characters), "" when
+ * empty, "…" alone for keys shorter than 12 bytes. Caller frees. */
+char *config_mask_key(const char *key);
+
+/* Runs cmd (split into words, single and double quotes honoured, no shell) and
+ * returns its first output line, trimmed, in *key (malloc'd). Gives up after
+ * timeout_ms. Returns 0 or -1 with a message in err. */
+int config_run_key_cmd(const char *cmd, int timeout_ms, char **key, char *err, size_t errlen);
+
+/* The default config path: $TCHAT_CONFIG, else $XDG_CONFIG_HOME/tchat/config.json,
+ * else ~/.config/tchat/config.json. Caller frees. */
+char *config_default_path(const char *(*getenv_fn)(const char *name));
+
+#endif

@@ -1,0 +1,235 @@
+#include "explain.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+static const char OPENAI_STATUS[] = "https://status.openai.com/";
+static const char OPENAI_HELP[] = "https://help.openai.com/en/";
+
+void explain_title(buf *out, const explain_ctx *cx, const failure *f)
+{
+    const guide_text *t = guide_entry_text(f->entry, cx->lang);
+    if (f->status > 0)
+        buf_printf(out, "%ld ", f->status);
+    buf_puts(out, t->title);
+    if (f->type != GUIDE_T_NONE)
+        buf_printf(out, " · %s", guide_type_name(f->type));
+    if (f->entry == GUIDE_RATE_LIMIT && f->limit != LIMIT_UNKNOWN)
+        buf_printf(out, " · %s",
+                   guide_str(cx->lang, f->limit == LIMIT_TOKENS ? "limit_tokens" : "limit_requests"));
+}
+
+void explain_duration(buf *out, int64_t ms)
+{
+    if (ms < 0)
+        ms = 0;
+    if (ms < 10000) {
+        /* Round up, so that a countdown never shows 0.0 while time is left. */
+        int64_t tenths = (ms + 99) / 100;
+        buf_printf(out, "%lld.%lld s", (long long)(tenths / 10), (long long)(tenths % 10));
+        return;
+    }
+    int64_t s = (ms + 999) / 1000;
+    if (s < 60)
+        buf_printf(out, "%lld s", (long long)s);
+    else if (s < 3600)
+        buf_printf(out, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
+    else
+        buf_printf(out, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
+}
+
+void explain_delay_source(buf *out, const explain_ctx *cx, const retry_decision *d)
+{
+    if (d->source == DELAY_BACKOFF) {
+        buf_puts(out, guide_str(cx->lang, "backoff"));
+        return;
+    }
+    if (d->source == DELAY_NONE)
+        return;
+    buf amount;
+    buf_init(&amount);
+    explain_duration(&amount, d->delay_ms);
+    buf_fill(out, guide_str(cx->lang, "server_asked"), 2, buf_str(&amount),
+             delay_source_name(d->source));
+    buf_free(&amount);
+}
+
+const char *explain_verdict(const explain_ctx *cx, retry_verdict v)
+{
+    static const char *const keys[RETRY__COUNT] = {
+        [RETRY_YES] = "retry_now",
+        [RETRY_NO_STATUS] = "verdict.status",
+        [RETRY_NO_QUOTA] = "verdict.quota",
+        [RETRY_NO_TLS] = "verdict.tls",
+        [RETRY_NO_CANCELLED] = "verdict.cancelled",
+        [RETRY_NO_CONTENT] = "verdict.content",
+        [RETRY_NO_HEADER] = "verdict.header",
+        [RETRY_NO_DISABLED] = "verdict.disabled",
+        [RETRY_NO_EXHAUSTED] = "verdict.exhausted",
+        [RETRY_NO_TOO_LONG] = "verdict.too_long",
+    };
+    return (unsigned)v < RETRY__COUNT ? guide_str(cx->lang, keys[v]) : "";
+}
+
+bool explain_foreign_endpoint(const explain_ctx *cx)
+{
+    return cx->base_url && !str_starts_with(cx->base_url, "https://api.openai.com/");
+}
+
+void explain_links(const explain_ctx *cx, const failure *f,
+                   void (*fn)(void *ud, const char *label, const char *url), void *ud)
+{
+    const guide_text *t = guide_entry_text(f->entry, cx->lang);
+    for (size_t i = 0; i < t->nlinks; i++) {
+        const char *url = t->links[i].url;
+        if (strcmp(url, OPENAI_STATUS) == 0 && cx->status_url)
+            url = cx->status_url;
+        else if (strcmp(url, OPENAI_HELP) == 0 && cx->help_url && *cx->help_url)
+            url = cx->help_url;
+        if (*url)
+            fn(ud, t->links[i].label, url);
+    }
+}
+
+static void text_link(void *ud, const char *label, const char *url)
+{
+    buf_printf(ud, "    %s: %s\n", label, url);
+}
+
+void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry_decision *d)
+{
+    const guide_text *t = guide_entry_text(f->entry, cx->lang);
+    explain_title(out, cx, f);
+    buf_putc(out, '\n');
+    buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "cause"), t->cause);
+    if (t->nsteps) {
+        buf_printf(out, "  %s:\n", guide_str(cx->lang, "steps"));
+        for (size_t i = 0; i < t->nsteps; i++)
+            buf_printf(out, "    %zu. %s\n", i + 1, t->steps[i]);
+    }
+    if (f->err_message && *f->err_message)
+        buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "server_said"), f->err_message);
+    else if (f->html_title && *f->html_title)
+        buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "server_said"), f->html_title);
+    if (f->detail && *f->detail)
+        buf_printf(out, "  %s\n", f->detail);
+    if (f->request_id && *f->request_id)
+        buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "request_id"), f->request_id);
+    if (explain_foreign_endpoint(cx))
+        buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "endpoint"), cx->base_url);
+    buf_printf(out, "  %s:\n", guide_str(cx->lang, "links"));
+    explain_links(cx, f, text_link, out);
+    if (d && d->verdict != RETRY_YES && d->verdict != RETRY_NO_CANCELLED) {
+        buf_printf(out, "  ");
+        buf_fill(out, guide_str(cx->lang, "not_retrying"), 1, explain_verdict(cx, d->verdict));
+        if (d->verdict == RETRY_NO_TOO_LONG) {
+            buf amount;
+            buf_init(&amount);
+            explain_duration(&amount, d->delay_ms);
+            buf_puts(out, "; ");
+            buf_fill(out, guide_str(cx->lang, "reset_in"), 1, buf_str(&amount));
+            buf_free(&amount);
+        }
+        buf_putc(out, '\n');
+    }
+}
+
+static void json_link(void *ud, const char *label, const char *url)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "label", label);
+    cJSON_AddStringToObject(o, "url", url);
+    cJSON_AddItemToArray(ud, o);
+}
+
+static void add_opt_string(cJSON *o, const char *key, const char *value)
+{
+    if (value)
+        cJSON_AddStringToObject(o, key, value);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry_decision *d,
+                  int attempt, int attempts_max, int exit_code)
+{
+    const guide_text *t = guide_entry_text(f->entry, cx->lang);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "entry", guide_entry_id(f->entry));
+    cJSON_AddStringToObject(o, "type", guide_type_name(f->type));
+    if (f->status > 0)
+        cJSON_AddNumberToObject(o, "status", (double)f->status);
+    else
+        cJSON_AddNullToObject(o, "status");
+    cJSON_AddStringToObject(o, "net", net_result_name(f->net));
+    cJSON_AddStringToObject(o, "title", t->title);
+    cJSON_AddStringToObject(o, "cause", t->cause);
+    cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+    for (size_t i = 0; i < t->nsteps; i++)
+        cJSON_AddItemToArray(steps, cJSON_CreateString(t->steps[i]));
+    explain_links(cx, f, json_link, cJSON_AddArrayToObject(o, "links"));
+    add_opt_string(o, "error_type", f->err_type);
+    add_opt_string(o, "error_code", f->err_code);
+    add_opt_string(o, "message", f->err_message ? f->err_message : f->html_title);
+    add_opt_string(o, "request_id", f->request_id);
+    add_opt_string(o, "detail", f->detail);
+    cJSON_AddStringToObject(o, "endpoint", cx->base_url ? cx->base_url : "");
+    cJSON_AddStringToObject(o, "model", cx->model ? cx->model : "");
+    cJSON_AddNumberToObject(o, "attempt", attempt);
+    cJSON_AddNumberToObject(o, "attempts_max", attempts_max);
+    cJSON_AddBoolToObject(o, "will_retry", d->verdict == RETRY_YES);
+    if (d->verdict == RETRY_YES || d->verdict == RETRY_NO_TOO_LONG) {
+        cJSON_AddNumberToObject(o, "delay_ms", (double)d->delay_ms);
+        cJSON_AddStringToObject(o, "delay_source", delay_source_name(d->source));
+    }
+    if (d->verdict != RETRY_YES) {
+        cJSON_AddStringToObject(o, "not_retried", explain_verdict(cx, d->verdict));
+        cJSON_AddNumberToObject(o, "exit_code", exit_code);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    buf_puts(out, s);
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+int explain_exit_code(const failure *f)
+{
+    switch (f->entry) {
+    case GUIDE_AUTH_INVALID:
+    case GUIDE_AUTH_INCORRECT_KEY:
+    case GUIDE_AUTH_NO_ORG:
+    case GUIDE_FORBIDDEN_REGION:
+    case GUIDE_NO_KEY:
+        return 3;
+    case GUIDE_RATE_LIMIT:
+        return 4;
+    case GUIDE_OVERLOADED:
+        return f->status == 429 ? 4 : 6;
+    case GUIDE_QUOTA:
+        return 5;
+    case GUIDE_SERVER_ERROR:
+    case GUIDE_GATEWAY:
+    case GUIDE_STREAM_ERROR:
+    case GUIDE_MALFORMED_RESPONSE:
+        return 6;
+    case GUIDE_DNS:
+    case GUIDE_CONNECT_REFUSED:
+    case GUIDE_CONNECTION:
+    case GUIDE_TLS:
+    case GUIDE_PROXY:
+    case GUIDE_STREAM_INTERRUPTED:
+        return 7;
+    case GUIDE_TIMEOUT:
+        return 8;
+    case GUIDE_MODEL_NOT_FOUND:
+    case GUIDE_NOT_FOUND:
+    case GUIDE_CONTEXT_LENGTH:
+    case GUIDE_BAD_REQUEST:
+        return 9;
+    case GUIDE_CANCELLED:
+        return 130;
+    case GUIDE__COUNT:
+        break;
+    }
+    return 1;
+}

@@ -1,0 +1,44 @@
+/* Words for a failure, shared by the one-shot runner, the status panel and the
+ * support report: the title line, the delay and where it came from, the links
+ * (with a profile's own status and help pages), and the JSON form for scripts. */
+#ifndef TCHAT_EXPLAIN_H
+#define TCHAT_EXPLAIN_H
+
+#include <stdint.h>
+
+#include "classify.h"
+#include "guide.h"
+#include "retry.h"
+#include "util.h"
+
+typedef struct explain_ctx {
+    guide_lang lang;
+    const char *base_url;   /* the endpoint used */
+    const char *model;
+    const char *status_url; /* the profile's status page ("" for none) */
+    const char *help_url;   /* the profile's help page */
+} explain_ctx;
+
+/* "429 Rate limit reached · RateLimitError · requests" */
+void explain_title(buf *out, const explain_ctx *cx, const failure *f);
+/* "3.4 s", "45 s", "2 min 5 s", "1 h 2 min" (tenths below ten seconds). */
+void explain_duration(buf *out, int64_t ms);
+/* "server asked 4 s (retry-after)" or "backoff" */
+void explain_delay_source(buf *out, const explain_ctx *cx, const retry_decision *d);
+/* The reason no automatic retry happens, in the catalog's language. */
+const char *explain_verdict(const explain_ctx *cx, retry_verdict v);
+/* The entry's links, with OpenAI's status and help pages replaced by the
+ * profile's own; calls fn once per link. */
+void explain_links(const explain_ctx *cx, const failure *f,
+                   void (*fn)(void *ud, const char *label, const char *url), void *ud);
+/* True when the base URL is not OpenAI's (the endpoint is then named). */
+bool explain_foreign_endpoint(const explain_ctx *cx);
+/* The whole explanation as indented plain text lines (for stderr). */
+void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry_decision *d);
+/* One JSON object (one line, no newline) describing a failed attempt. */
+void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry_decision *d,
+                  int attempt, int attempts_max, int exit_code);
+/* The exit code of one-shot mode for a failure (see tchat --help). */
+int explain_exit_code(const failure *f);
+
+#endif

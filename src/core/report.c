@@ -1,0 +1,230 @@
+#define _GNU_SOURCE /* memmem */
+#include "report.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+
+void report_redact(buf *text, const char *key)
+{
+    size_t klen = key ? strlen(key) : 0;
+    if (klen < 4 || !text->len)
+        return;
+    char *mask = config_mask_key(key);
+    buf out;
+    buf_init(&out);
+    const char *p = buf_str(text), *end = p + text->len;
+    for (;;) {
+        const char *hit = memmem(p, (size_t)(end - p), key, klen);
+        if (!hit) {
+            buf_append(&out, p, (size_t)(end - p));
+            break;
+        }
+        buf_append(&out, p, (size_t)(hit - p));
+        buf_puts(&out, mask);
+        p = hit + klen;
+    }
+    buf_free(text);
+    *text = out;
+    free(mask);
+}
+
+static bool secret_header(const char *name)
+{
+    if (str_starts_with(name, "x-ratelimit-"))
+        return false;
+    return str_contains_nocase(name, "authorization") || str_contains_nocase(name, "key") ||
+           str_contains_nocase(name, "cookie") || str_contains_nocase(name, "token");
+}
+
+static void put_time(buf *out, int64_t wall_ms)
+{
+    char t[48];
+    time_iso8601(wall_ms, t, sizeof t);
+    buf_puts(out, t);
+}
+
+void report_build(buf *out, const session *s, const explain_ctx *cx, const char *profile_name)
+{
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    buf_puts(out, "tchat support report\n====================\n\n");
+    buf_puts(out, "Generated: ");
+    put_time(out, s->wall_clock());
+    buf_printf(out, "\ntchat: %s\nlibcurl: %s (%s)\n", TCHAT_VERSION, cv->version,
+               cv->ssl_version ? cv->ssl_version : "no TLS");
+    buf_printf(out, "Profile: %s\nModel: %s\nBase URL: %s\n", profile_name ? profile_name : "",
+               s->p.model ? s->p.model : "", s->p.base_url ? s->p.base_url : "");
+
+    if (s->has_failure) {
+        const failure *f = &s->last_failure;
+        buf_puts(out, "\nLast error\n----------\n");
+        buf_puts(out, "Explanation: ");
+        explain_title(out, cx, f);
+        buf_printf(out, "\nEntry: %s\n", guide_entry_id(f->entry));
+        if (f->status)
+            buf_printf(out, "HTTP status: %ld\n", f->status);
+        buf_printf(out, "Transport: %s\n", net_result_name(f->net));
+        buf_printf(out, "error.type: %s\nerror.code: %s\nerror.message: %s\n",
+                   f->err_type ? f->err_type : "-", f->err_code ? f->err_code : "-",
+                   f->err_message ? f->err_message : (f->html_title ? f->html_title : "-"));
+        buf_printf(out, "x-request-id: %s\n", f->request_id ? f->request_id : "-");
+        if (f->detail)
+            buf_printf(out, "Detail: %s\n", f->detail);
+    }
+
+    buf_puts(out, "\nAttempts (ISO-8601, local time with zone)\n-----------------------------------------\n");
+    for (size_t i = 0; i < s->nattempts; i++) {
+        const session_attempt *a = &s->attempts[i];
+        buf_printf(out, "%zu. ", i + 1);
+        put_time(out, a->start_wall_ms);
+        if (a->closed) {
+            buf_puts(out, " → ");
+            put_time(out, a->end_wall_ms);
+        }
+        if (a->ok) {
+            buf_puts(out, "  ok\n");
+            continue;
+        }
+        if (!a->closed) {
+            buf_puts(out, "  in progress\n");
+            continue;
+        }
+        buf_printf(out, "  %s", guide_entry_id(a->fail.entry));
+        if (a->fail.status)
+            buf_printf(out, " (HTTP %ld)", a->fail.status);
+        if (a->fail.request_id)
+            buf_printf(out, " x-request-id %s", a->fail.request_id);
+        if (a->decision.verdict == RETRY_YES)
+            buf_printf(out, "; retried after %lld ms (%s)", (long long)a->decision.delay_ms,
+                       delay_source_name(a->decision.source));
+        else
+            buf_printf(out, "; not retried: %s", retry_verdict_text(a->decision.verdict));
+        buf_putc(out, '\n');
+    }
+
+    buf_puts(out, "\nRequest headers\n---------------\n");
+    buf_printf(out, "POST %s/chat/completions\n", s->p.base_url ? s->p.base_url : "");
+    buf_puts(out, "Content-Type: application/json\n");
+    if (s->p.api_key && *s->p.api_key) {
+        char *mask = config_mask_key(s->p.api_key);
+        buf_printf(out, "Authorization: Bearer %s (redacted)\n", mask);
+        free(mask);
+    }
+    if (s->p.organization && *s->p.organization)
+        buf_printf(out, "OpenAI-Organization: %s\n", s->p.organization);
+    if (s->p.project && *s->p.project)
+        buf_printf(out, "OpenAI-Project: %s\n", s->p.project);
+    buf_printf(out, "User-Agent: tchat/%s\n", TCHAT_VERSION);
+
+    buf_puts(out, "\nResponse headers (last response)\n--------------------------------\n");
+    for (size_t i = 0; i < s->resp_headers.n; i++) {
+        const http_header *h = &s->resp_headers.v[i];
+        buf_printf(out, "%s: %s\n", h->name, secret_header(h->name) ? "(redacted)" : h->value);
+    }
+
+    buf_puts(out, "\nRequest body (it holds your messages: read it before you send this report)\n"
+                  "--------------------------------------------------------------------------\n");
+    buf_puts(out, s->last_body ? s->last_body : "(none)");
+    buf_puts(out, "\n\nWhere to ask\n------------\n");
+    buf_printf(out, "Help: %s\nCommunity: https://community.openai.com/ (leave out anything sensitive)\n",
+               cx->help_url && *cx->help_url ? cx->help_url : "https://help.openai.com/en/");
+    /* The key must never leave in a report, whatever a message or header held. */
+    report_redact(out, s->p.api_key);
+}
+
+static int mkdir_p(const char *path, char *err, size_t errlen)
+{
+    char *p = xstrdup(path);
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %s: %s", p, strerror(errno));
+            free(p);
+            return -1;
+        }
+        *q = '/';
+    }
+    if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", p, strerror(errno));
+        free(p);
+        return -1;
+    }
+    free(p);
+    return 0;
+}
+
+int report_write(const session *s, const explain_ctx *cx, const char *profile_name, const char *dir,
+                 char **path, char *err, size_t errlen)
+{
+    char *d;
+    if (dir) {
+        d = xstrdup(dir);
+    } else {
+        const char *state = getenv("XDG_STATE_HOME");
+        const char *home = getenv("HOME");
+        if (state && *state == '/')
+            d = xasprintf("%s/tchat/reports", state);
+        else
+            d = xasprintf("%s/.local/state/tchat/reports", home ? home : ".");
+    }
+    if (mkdir_p(d, err, errlen) != 0) {
+        free(d);
+        return -1;
+    }
+    char stamp[32];
+    time_t now = (time_t)(s->wall_clock() / 1000);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    char *p = NULL;
+    int fd = -1;
+    for (int n = 0; n < 100 && fd < 0; n++) {
+        free(p);
+        p = n ? xasprintf("%s/tchat-report-%s-%d.txt", d, stamp, n)
+              : xasprintf("%s/tchat-report-%s.txt", d, stamp);
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    free(d);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", p, strerror(errno));
+        free(p);
+        return -1;
+    }
+    buf text;
+    buf_init(&text);
+    report_build(&text, s, cx, profile_name);
+    size_t off = 0;
+    while (off < text.len) {
+        ssize_t w = write(fd, text.data + off, text.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(err, errlen, "cannot write %s: %s", p, strerror(errno));
+            close(fd);
+            buf_free(&text);
+            free(p);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    buf_free(&text);
+    if (close(fd) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", p, strerror(errno));
+        free(p);
+        return -1;
+    }
+    *path = p;
+    return 0;
+}

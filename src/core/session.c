@@ -1,0 +1,497 @@
+#include "session.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+const char *session_state_name(session_state st)
+{
+#define SESSION_NAME_(id, name) [id] = name,
+    static const char *const names[] = {SESSION_STATES(SESSION_NAME_)};
+#undef SESSION_NAME_
+    return (unsigned)st < SESSION__COUNT ? names[st] : "?";
+}
+
+/* xorshift64*: the jitter needs no more than this, and tests replace it. */
+static double default_random(void *ud)
+{
+    uint64_t *x = ud;
+    *x ^= *x >> 12;
+    *x ^= *x << 25;
+    *x ^= *x >> 27;
+    return (double)((*x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+void session_init(session *s, const session_transport *tr, const session_observer *obs)
+{
+    memset(s, 0, sizeof *s);
+    s->tr = *tr;
+    if (obs)
+        s->obs = *obs;
+    failure_init(&s->last_failure);
+    hdrs_init(&s->resp_headers);
+    s->usage_prompt = s->usage_completion = s->usage_total = -1;
+    s->p.retry = (retry_config)RETRY_CONFIG_DEFAULT;
+    s->p.stream = true;
+    s->p.temperature = -1;
+    s->p.connect_timeout_s = 10;
+    s->p.idle_timeout_s = 120;
+    s->wall_clock = clock_wall_ms;
+    s->rng = (uint64_t)clock_wall_ms() * 2654435761u ^ (uint64_t)(uintptr_t)s;
+    if (!s->rng)
+        s->rng = 1;
+    s->random01 = default_random;
+    s->random_ud = &s->rng;
+}
+
+static void msg_free(chat_msg *m)
+{
+    buf_free(&m->text);
+    free(m->finish_reason);
+}
+
+static void attempts_clear(session *s)
+{
+    for (size_t i = 0; i < s->nattempts; i++)
+        failure_free(&s->attempts[i].fail);
+    s->nattempts = 0;
+}
+
+void session_params_free(session_params *p)
+{
+    free(p->base_url);
+    free(p->api_key);
+    free(p->organization);
+    free(p->project);
+    free(p->model);
+    free(p->system);
+    free(p->ca_bundle);
+    p->base_url = p->api_key = p->organization = p->project = p->model = p->system =
+        p->ca_bundle = NULL;
+}
+
+void session_done(session *s)
+{
+    for (size_t i = 0; i < s->nmsgs; i++)
+        msg_free(&s->msgs[i]);
+    free(s->msgs);
+    attempts_clear(s);
+    free(s->attempts);
+    failure_free(&s->last_failure);
+    hdrs_free(&s->resp_headers);
+    free(s->last_body);
+    session_params_free(&s->p);
+}
+
+/* A loopback endpoint (a local server) needs no key unless the user says so. */
+static bool url_is_loopback(const char *url)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    return str_starts_with(host, "localhost") || str_starts_with(host, "127.") ||
+           str_starts_with(host, "[::1]");
+}
+
+void session_configure(session *s, const config *c)
+{
+    session_params_free(&s->p);
+    session_params *p = &s->p;
+    p->base_url = xstrdup(cfg_str(c, OPT_BASE_URL));
+    p->api_key = xstrdup(cfg_str(c, OPT_API_KEY));
+    p->organization = xstrdup(cfg_str(c, OPT_ORGANIZATION));
+    p->project = xstrdup(cfg_str(c, OPT_PROJECT));
+    p->model = xstrdup(cfg_str(c, OPT_MODEL));
+    p->system = xstrdup(cfg_str(c, OPT_SYSTEM));
+    p->ca_bundle = xstrdup(cfg_str(c, OPT_CA_BUNDLE));
+    p->temperature = cfg_double(c, OPT_TEMPERATURE);
+    p->max_tokens = cfg_int(c, OPT_MAX_TOKENS);
+    p->stream = cfg_bool(c, OPT_STREAM);
+    const opt_value *nk = cfg_value(c, OPT_NEEDS_KEY);
+    p->key_required = nk->b && !(nk->src == SRC_DEFAULT && url_is_loopback(p->base_url));
+    p->connect_timeout_s = cfg_double(c, OPT_CONNECT_TIMEOUT);
+    p->idle_timeout_s = cfg_double(c, OPT_IDLE_TIMEOUT);
+    p->retry.max_retries = (int)cfg_int(c, OPT_MAX_RETRIES);
+    p->retry.initial_s = cfg_double(c, OPT_BACKOFF_INITIAL);
+    p->retry.max_delay_s = cfg_double(c, OPT_BACKOFF_MAX);
+    p->retry.max_server_wait_s = cfg_double(c, OPT_MAX_SERVER_WAIT);
+}
+
+static chat_msg *msg_push(session *s, api_role role)
+{
+    if (s->nmsgs == s->capmsgs) {
+        s->capmsgs = s->capmsgs ? s->capmsgs * 2 : 16;
+        s->msgs = xrealloc_array(s->msgs, s->capmsgs, sizeof *s->msgs);
+    }
+    static uint64_t next_id;
+    chat_msg *m = &s->msgs[s->nmsgs++];
+    memset(m, 0, sizeof *m);
+    m->id = ++next_id;
+    m->role = role;
+    buf_init(&m->text);
+    m->wall_ms = s->wall_clock();
+    m->error = GUIDE__COUNT;
+    return m;
+}
+
+static void set_state(session *s, session_state to)
+{
+    session_state from = s->state;
+    s->state = to;
+    if (from != to && s->obs.state)
+        s->obs.state(s->obs.ud, from, to);
+}
+
+static chat_msg *reply_msg(session *s)
+{
+    return s->has_reply ? &s->msgs[s->nmsgs - 1] : NULL;
+}
+
+/* The messages the model sees: the system prompt, then the conversation without
+ * prompts that never got an answer (other than the one being sent). */
+static char *build_body(session *s)
+{
+    api_message *v = xmalloc_array(s->nmsgs + 1, sizeof *v);
+    size_t n = 0;
+    if (s->p.system && *s->p.system)
+        v[n++] = (api_message){API_ROLE_SYSTEM, s->p.system};
+    for (size_t i = 0; i <= s->prompt_index && i < s->nmsgs; i++) {
+        const chat_msg *m = &s->msgs[i];
+        if (i != s->prompt_index && (m->flags & MSG_FAILED))
+            continue;
+        if (m->role == API_ROLE_ASSISTANT && m->text.len == 0)
+            continue;
+        v[n++] = (api_message){m->role, buf_str(&m->text)};
+    }
+    api_request req = {
+        .model = s->p.model,
+        .messages = v,
+        .nmessages = n,
+        .stream = s->p.stream,
+        .temperature = s->p.temperature,
+        .max_tokens = s->p.max_tokens,
+    };
+    char *body = api_build_chat_body(&req);
+    free(v);
+    return body;
+}
+
+static session_attempt *attempt_push(session *s)
+{
+    if (s->nattempts == s->capattempts) {
+        s->capattempts = s->capattempts ? s->capattempts * 2 : 8;
+        s->attempts = xrealloc_array(s->attempts, s->capattempts, sizeof *s->attempts);
+    }
+    session_attempt *a = &s->attempts[s->nattempts++];
+    memset(a, 0, sizeof *a);
+    failure_init(&a->fail);
+    a->start_wall_ms = s->wall_clock();
+    return a;
+}
+
+static void fail_now(session *s, const failure *f, const retry_decision *d, int64_t now_ms);
+
+static void start_attempt(session *s, int64_t now_ms)
+{
+    /* A reply cut short by an earlier attempt is replaced by the new one. */
+    if (s->has_reply) {
+        msg_free(&s->msgs[--s->nmsgs]);
+        s->has_reply = false;
+    }
+    s->got_content = false;
+    s->has_failure = false;
+    s->msgs[s->prompt_index].flags = (s->msgs[s->prompt_index].flags & ~MSG_FAILED) | MSG_PENDING;
+    s->msgs[s->prompt_index].error = GUIDE__COUNT;
+    attempt_push(s);
+
+    if (s->p.key_required && !(s->p.api_key && *s->p.api_key)) {
+        failure f;
+        failure_init(&f);
+        f.entry = GUIDE_NO_KEY;
+        f.type = GUIDE_T_AUTHENTICATION;
+        retry_decision d = {.verdict = RETRY_NO_STATUS, .source = DELAY_NONE};
+        fail_now(s, &f, &d, now_ms);
+        failure_free(&f);
+        return;
+    }
+
+    char *body = build_body(s);
+    char *url = xasprintf("%s/chat/completions", s->p.base_url);
+    worker_job job = {
+        .kind = JOB_CHAT,
+        .url = url,
+        .body = body,
+        .api_key = s->p.api_key,
+        .organization = s->p.organization,
+        .project = s->p.project,
+        .ca_bundle = s->p.ca_bundle,
+        .stream = s->p.stream,
+        .connect_timeout_s = s->p.connect_timeout_s,
+        .idle_timeout_s = s->p.idle_timeout_s,
+    };
+    s->resp_status = 0;
+    set_state(s, SESSION_SENDING);
+    s->job = s->tr.submit(s->tr.ud, &job);
+    free(s->last_body);
+    s->last_body = body;
+    free(url);
+}
+
+int session_submit(session *s, const char *prompt, int64_t now_ms)
+{
+    if (session_busy(s))
+        return -1;
+    attempts_clear(s);
+    s->retries_taken = 0;
+    s->has_reply = false;
+    chat_msg *m = msg_push(s, API_ROLE_USER);
+    buf_puts(&m->text, prompt);
+    s->prompt_index = s->nmsgs - 1;
+    start_attempt(s, now_ms);
+    return 0;
+}
+
+static void append_reply(session *s, const char *text, size_t len, bool refusal)
+{
+    chat_msg *r = reply_msg(s);
+    if (!r) {
+        r = msg_push(s, API_ROLE_ASSISTANT);
+        r->flags = MSG_PENDING;
+        s->has_reply = true;
+    }
+    if (refusal)
+        r->flags |= MSG_REFUSAL;
+    buf_append(&r->text, text, len);
+    s->got_content = true;
+}
+
+static void finish_attempt(session *s, const failure *f)
+{
+    if (!s->nattempts)
+        return;
+    session_attempt *a = &s->attempts[s->nattempts - 1];
+    if (a->closed)
+        return;
+    a->closed = true;
+    a->end_wall_ms = s->wall_clock();
+    if (f)
+        failure_copy(&a->fail, f);
+    a->ok = f == NULL;
+}
+
+/* Records a failed attempt and moves to waiting or failed as d says. */
+static void fail_now(session *s, const failure *f, const retry_decision *d, int64_t now_ms)
+{
+    s->job = 0;
+    /* A cancelled countdown has no attempt of its own: the last one already ended. */
+    if (s->nattempts && !s->attempts[s->nattempts - 1].closed) {
+        finish_attempt(s, f);
+        s->attempts[s->nattempts - 1].decision = *d;
+    }
+    failure_copy(&s->last_failure, f);
+    s->has_failure = true;
+    s->last_decision = *d;
+
+    chat_msg *prompt = &s->msgs[s->prompt_index];
+    prompt->flags &= ~MSG_PENDING;
+    chat_msg *r = reply_msg(s);
+    if (r) {
+        r->flags = (r->flags & ~MSG_PENDING) | MSG_INTERRUPTED;
+        r->error = f->entry;
+    }
+
+    if (d->verdict == RETRY_YES) {
+        s->deadline_ms = now_ms + d->delay_ms;
+        set_state(s, SESSION_WAITING);
+    } else {
+        if (!r) {
+            prompt->flags |= MSG_FAILED;
+            prompt->error = f->entry;
+        }
+        s->deadline_ms = d->verdict == RETRY_NO_TOO_LONG ? now_ms + d->delay_ms : 0;
+        set_state(s, SESSION_FAILED);
+    }
+    if (s->obs.failed)
+        s->obs.failed(s->obs.ud, f, d, session_attempt_number(s), session_attempts_max(s));
+}
+
+static void on_failed_event(session *s, const worker_event *ev, int64_t now_ms)
+{
+    classify_input in = {
+        .net = ev->net,
+        .status = ev->status,
+        .headers = &ev->headers,
+        .body = ev->body.data,
+        .body_len = ev->body.len,
+        .in_stream = ev->in_stream,
+        .detail = ev->detail,
+    };
+    failure f;
+    failure_init(&f);
+    classify(&in, &f);
+    if (ev->headers.n)
+        hdrs_copy(&s->resp_headers, &ev->headers);
+    bool got = s->got_content || ev->got_content;
+    retry_decision d = retry_decide(&s->p.retry, &f, &ev->headers, s->retries_taken, got,
+                                    s->wall_clock(), s->random01(s->random_ud));
+    fail_now(s, &f, &d, now_ms);
+    failure_free(&f);
+}
+
+static void on_done(session *s)
+{
+    s->job = 0;
+    finish_attempt(s, NULL);
+    s->has_failure = false;
+    s->msgs[s->prompt_index].flags &= ~(MSG_PENDING | MSG_FAILED);
+    chat_msg *r = reply_msg(s);
+    if (r)
+        r->flags &= ~MSG_PENDING;
+    s->deadline_ms = 0;
+    set_state(s, SESSION_IDLE);
+}
+
+void session_handle(session *s, const worker_event *ev, int64_t now_ms)
+{
+    if (ev->job != s->job || s->job == 0)
+        return;
+    switch (ev->kind) {
+    case WEV_RESPONSE:
+        s->resp_status = ev->status;
+        hdrs_copy(&s->resp_headers, &ev->headers);
+        if (ev->status >= 200 && ev->status < 300)
+            set_state(s, SESSION_STREAMING);
+        break;
+    case WEV_CONTENT:
+    case WEV_REFUSAL: {
+        bool refusal = ev->kind == WEV_REFUSAL;
+        append_reply(s, ev->text.data ? ev->text.data : "", ev->text.len, refusal);
+        void (*cb)(void *, const char *, size_t) = refusal ? s->obs.refusal : s->obs.content;
+        if (cb)
+            cb(s->obs.ud, buf_str(&ev->text), ev->text.len);
+        break;
+    }
+    case WEV_FINISH: {
+        if (!reply_msg(s)) {
+            append_reply(s, "", 0, false);
+            s->got_content = false;
+        }
+        chat_msg *r = reply_msg(s);
+        free(r->finish_reason);
+        r->finish_reason = xstrdup(buf_str(&ev->text));
+        break;
+    }
+    case WEV_USAGE:
+        s->usage_prompt = ev->prompt_tokens;
+        s->usage_completion = ev->completion_tokens;
+        s->usage_total = ev->total_tokens;
+        break;
+    case WEV_DONE:
+        on_done(s);
+        break;
+    case WEV_FAILED:
+        on_failed_event(s, ev, now_ms);
+        break;
+    }
+}
+
+void session_tick(session *s, int64_t now_ms)
+{
+    if (s->state == SESSION_WAITING && now_ms >= s->deadline_ms) {
+        s->retries_taken++;
+        start_attempt(s, now_ms);
+    }
+}
+
+int64_t session_next_timeout(const session *s, int64_t now_ms)
+{
+    if (s->state != SESSION_WAITING)
+        return -1;
+    return s->deadline_ms > now_ms ? s->deadline_ms - now_ms : 0;
+}
+
+int session_retry_now(session *s, int64_t now_ms)
+{
+    switch (s->state) {
+    case SESSION_WAITING:
+        s->retries_taken++;
+        start_attempt(s, now_ms);
+        return 0;
+    case SESSION_FAILED:
+        /* A new series: the user asked, so the automatic retries start over. */
+        attempts_clear(s);
+        s->retries_taken = 0;
+        start_attempt(s, now_ms);
+        return 0;
+    case SESSION_IDLE: {
+        /* Regenerate the last reply. */
+        if (!s->nmsgs)
+            return -1;
+        size_t last_user = s->nmsgs;
+        while (last_user > 0 && s->msgs[last_user - 1].role != API_ROLE_USER)
+            last_user--;
+        if (!last_user)
+            return -1;
+        s->prompt_index = last_user - 1;
+        while (s->nmsgs > last_user)
+            msg_free(&s->msgs[--s->nmsgs]);
+        s->has_reply = false;
+        attempts_clear(s);
+        s->retries_taken = 0;
+        start_attempt(s, now_ms);
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+void session_cancel(session *s, int64_t now_ms)
+{
+    if (!session_busy(s))
+        return;
+    if (s->job) {
+        uint64_t job = s->job;
+        s->job = 0;
+        s->tr.cancel(s->tr.ud, job);
+    }
+    failure f;
+    failure_init(&f);
+    f.entry = GUIDE_CANCELLED;
+    f.type = GUIDE_T_NONE;
+    f.net = NET_CANCELLED;
+    retry_decision d = {.verdict = RETRY_NO_CANCELLED, .source = DELAY_NONE, .retryable = true};
+    fail_now(s, &f, &d, now_ms);
+    failure_free(&f);
+}
+
+void session_clear(session *s)
+{
+    if (session_busy(s))
+        return;
+    for (size_t i = 0; i < s->nmsgs; i++)
+        msg_free(&s->msgs[i]);
+    s->nmsgs = 0;
+    s->has_reply = false;
+    s->has_failure = false;
+    attempts_clear(s);
+    s->retries_taken = 0;
+    set_state(s, SESSION_IDLE);
+}
+
+bool session_busy(const session *s)
+{
+    return s->state == SESSION_SENDING || s->state == SESSION_STREAMING ||
+           s->state == SESSION_WAITING;
+}
+
+int session_attempt_number(const session *s)
+{
+    return s->retries_taken + 1;
+}
+
+int session_attempts_max(const session *s)
+{
+    return s->p.retry.max_retries + 1;
+}

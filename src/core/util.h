@@ -1,0 +1,63 @@
+/* Small helpers every core module uses: checked allocation and a growable byte buffer. */
+#ifndef TCHAT_UTIL_H
+#define TCHAT_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation that never returns NULL: out of memory aborts with a message.
+ * xmalloc_array checks n * size for overflow. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+void *xmalloc_array(size_t n, size_t size);
+void *xrealloc_array(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);          /* NULL stays NULL */
+char *xstrndup(const char *s, size_t n);
+/* Returns a malloc'd formatted string; the caller frees it. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer, always NUL-terminated once anything was added. */
+typedef struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} buf;
+
+void buf_init(buf *b);
+void buf_free(buf *b);
+void buf_reset(buf *b);                     /* len = 0, keeps the memory */
+void buf_reserve(buf *b, size_t extra);
+void buf_append(buf *b, const void *p, size_t n);
+void buf_puts(buf *b, const char *s);
+void buf_putc(buf *b, char c);
+void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends tmpl with each printf-style conversion (%s, %d, %ld, %zu) replaced
+ * by the next of the nargs string arguments, in order; "%%" is a percent sign.
+ * Safe for translated templates: a template cannot read more arguments than given. */
+void buf_fill(buf *b, const char *tmpl, int nargs, ...);
+/* Returns the contents as a malloc'd string (never NULL) and leaves b empty. */
+char *buf_steal(buf *b);
+/* The contents as a C string ("" when empty). */
+const char *buf_str(const buf *b);
+
+/* ASCII helpers that ignore the locale. */
+int str_casecmp(const char *a, const char *b);
+int str_ncasecmp(const char *a, const char *b, size_t n);
+bool str_starts_with(const char *s, const char *prefix);
+bool str_contains_nocase(const char *hay, const char *needle);
+/* Trims ASCII whitespace from both ends in place; returns s. */
+char *str_trim(char *s);
+
+/* Monotonic and wall clocks in milliseconds. */
+int64_t clock_mono_ms(void);
+int64_t clock_wall_ms(void);
+
+/* Formats an epoch time in ms as ISO-8601 with the local zone offset,
+ * e.g. 2026-11-29T01:39:13.250+01:00, into out (at least 40 bytes). */
+void time_iso8601(int64_t wall_ms, char *out, size_t outlen);
+
+#endif

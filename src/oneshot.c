@@ -1,0 +1,295 @@
+#include "oneshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "explain.h"
+#include "session.h"
+#include "worker.h"
+
+/* Signal handlers only write a byte to this pipe. */
+static int signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t signal_seen;
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    signal_seen = sig;
+    char c = (char)sig;
+    if (write(signal_pipe[1], &c, 1) < 0) {
+        /* Nothing to do: the flag is set and the pipe is already full. */
+    }
+    errno = saved;
+}
+
+typedef struct runner {
+    const oneshot_opts *o;
+    explain_ctx cx;
+    worker *w;
+    session s;
+    bool err_tty;        /* stderr is a terminal: the countdown updates in place */
+    bool countdown_shown;
+    bool out_ends_nl;    /* the last byte written to stdout was a newline */
+    bool out_any;
+    bool out_failed;     /* stdout went away (a closed pipe) */
+    int exit_code;
+} runner;
+
+static uint64_t tr_submit(void *ud, const worker_job *job)
+{
+    return worker_submit(ud, job);
+}
+
+static void tr_cancel(void *ud, uint64_t job)
+{
+    worker_cancel(ud, job);
+}
+
+static void write_out(runner *r, const char *text, size_t len)
+{
+    if (!len || r->out_failed)
+        return;
+    if (fwrite(text, 1, len, stdout) != len)
+        r->out_failed = true;
+    r->out_any = true;
+    r->out_ends_nl = text[len - 1] == '\n';
+}
+
+static void on_content(void *ud, const char *text, size_t len)
+{
+    write_out(ud, text, len);
+}
+
+static void clear_countdown(runner *r)
+{
+    if (r->countdown_shown) {
+        fputs("\r\033[K", stderr);
+        r->countdown_shown = false;
+    }
+}
+
+/* Ends the reply's line so that what stderr says next starts on its own line. */
+static void end_reply_line(runner *r)
+{
+    if (r->out_any && !r->out_ends_nl) {
+        write_out(r, "\n", 1);
+    }
+    fflush(stdout);
+}
+
+static void print_countdown(runner *r, int64_t now)
+{
+    const session *s = &r->s;
+    buf line;
+    buf_init(&line);
+    buf amount;
+    buf_init(&amount);
+    explain_duration(&amount, session_next_timeout(s, now));
+    buf_fill(&line, guide_str(r->cx.lang, "retrying_in"), 1, buf_str(&amount));
+    buf_puts(&line, " · ");
+    char next[16], most[16];
+    snprintf(next, sizeof next, "%d", session_attempt_number(s) + 1);
+    snprintf(most, sizeof most, "%d", session_attempts_max(s));
+    buf_fill(&line, guide_str(r->cx.lang, "attempt_of"), 2, next, most);
+    buf_puts(&line, " · ");
+    explain_delay_source(&line, &r->cx, &s->last_decision);
+    if (r->err_tty) {
+        fprintf(stderr, "\r\033[K  %s", buf_str(&line));
+        r->countdown_shown = true;
+    } else {
+        fprintf(stderr, "tchat: %s\n", buf_str(&line));
+    }
+    fflush(stderr);
+    buf_free(&amount);
+    buf_free(&line);
+}
+
+static void on_failed(void *ud, const failure *f, const retry_decision *d, int attempt,
+                      int attempts_max)
+{
+    runner *r = ud;
+    end_reply_line(r);
+    clear_countdown(r);
+    int code = explain_exit_code(f);
+    if (d->verdict != RETRY_YES)
+        r->exit_code = code;
+    if (r->o->json_errors) {
+        buf j;
+        buf_init(&j);
+        explain_json(&j, &r->cx, f, d, attempt, attempts_max, code);
+        fprintf(stderr, "%s\n", buf_str(&j));
+        buf_free(&j);
+        return;
+    }
+    buf t;
+    buf_init(&t);
+    if (d->verdict == RETRY_YES) {
+        explain_title(&t, &r->cx, f);
+        if (f->err_message && *f->err_message) {
+            buf_puts(&t, ": ");
+            buf_puts(&t, f->err_message);
+        }
+        fprintf(stderr, "tchat: %s\n", buf_str(&t));
+        buf_free(&t);
+        print_countdown(r, clock_mono_ms());
+        return;
+    }
+    if (f->entry == GUIDE_CANCELLED) {
+        fprintf(stderr, "tchat: %s\n", guide_str(r->cx.lang, "interrupted"));
+        buf_free(&t);
+        return;
+    }
+    explain_text(&t, &r->cx, f, d);
+    if (f->entry == GUIDE_NO_KEY) {
+        buf_puts(&t, "  ");
+        char *path = config_default_path(NULL);
+        buf_fill(&t, guide_str(r->cx.lang, "no_key_how"), 1, path);
+        free(path);
+        buf_putc(&t, '\n');
+    }
+    if (r->s.got_content)
+        buf_printf(&t, "  %s\n", guide_str(r->cx.lang, "partial_kept"));
+    fprintf(stderr, "tchat: %s", buf_str(&t));
+    buf_free(&t);
+}
+
+static void report_finish(runner *r)
+{
+    const session *s = &r->s;
+    if (!s->nmsgs || s->msgs[s->nmsgs - 1].role != API_ROLE_ASSISTANT)
+        return;
+    const char *fin = s->msgs[s->nmsgs - 1].finish_reason;
+    if (!fin)
+        return;
+    const char *key = strcmp(fin, "length") == 0           ? "cut_by_length"
+                      : strcmp(fin, "content_filter") == 0 ? "content_filter"
+                                                           : NULL;
+    if (key && !r->o->json_errors)
+        fprintf(stderr, "tchat: %s\n", guide_str(r->cx.lang, key));
+}
+
+static void drain(runner *r)
+{
+    worker_event *ev = worker_drain(r->w);
+    while (ev) {
+        worker_event *next = ev->next;
+        session_handle(&r->s, ev, clock_mono_ms());
+        worker_event_free(ev);
+        ev = next;
+    }
+    if (!r->out_failed && fflush(stdout) != 0)
+        r->out_failed = true;
+}
+
+static int install_signals(void)
+{
+    if (pipe(signal_pipe) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(signal_pipe[i], F_SETFL, O_NONBLOCK);
+        fcntl(signal_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    return 0;
+}
+
+int oneshot_run(const oneshot_opts *o, const config *c)
+{
+    runner r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.exit_code = 0;
+    r.err_tty = isatty(STDERR_FILENO) && !o->json_errors;
+    r.cx = (explain_ctx){
+        .lang = o->lang,
+        .base_url = cfg_str(c, OPT_BASE_URL),
+        .model = cfg_str(c, OPT_MODEL),
+        .status_url = cfg_str(c, OPT_STATUS_URL),
+        .help_url = cfg_str(c, OPT_HELP_URL),
+    };
+    if (install_signals() != 0) {
+        perror("tchat: pipe");
+        return 1;
+    }
+    char err[256];
+    r.w = worker_new(err, sizeof err);
+    if (!r.w) {
+        fprintf(stderr, "tchat: %s\n", err);
+        return 1;
+    }
+    session_transport tr = {tr_submit, tr_cancel, r.w};
+    session_observer obs = {
+        .content = on_content,
+        .refusal = on_content,
+        .failed = on_failed,
+        .ud = &r,
+    };
+    session_init(&r.s, &tr, &obs);
+    session_configure(&r.s, c);
+    session_submit(&r.s, o->prompt, clock_mono_ms());
+
+    bool interrupted = false;
+    while (session_busy(&r.s)) {
+        int64_t now = clock_mono_ms();
+        int64_t timeout = session_next_timeout(&r.s, now);
+        /* The countdown ticks ten times a second, on a terminal only. */
+        if (r.s.state == SESSION_WAITING && r.err_tty && (timeout < 0 || timeout > 100))
+            timeout = 100;
+        struct pollfd fds[2] = {
+            {.fd = worker_wake_fd(r.w), .events = POLLIN},
+            {.fd = signal_pipe[0], .events = POLLIN},
+        };
+        int n = poll(fds, 2, timeout < 0 ? -1 : (int)timeout);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (signal_seen) {
+            char tmp[16];
+            while (read(signal_pipe[0], tmp, sizeof tmp) > 0) {
+            }
+            signal_seen = 0;
+            interrupted = true;
+            session_cancel(&r.s, clock_mono_ms());
+            break;
+        }
+        drain(&r);
+        if (r.out_failed) {
+            session_cancel(&r.s, clock_mono_ms());
+            break;
+        }
+        now = clock_mono_ms();
+        session_tick(&r.s, now);
+        if (r.s.state == SESSION_WAITING && r.err_tty)
+            print_countdown(&r, now);
+    }
+    clear_countdown(&r);
+
+    int code = r.exit_code;
+    if (interrupted)
+        code = 130;
+    else if (r.out_failed)
+        code = 1;
+    else if (r.s.state == SESSION_IDLE) {
+        end_reply_line(&r);
+        report_finish(&r);
+        code = 0;
+    }
+    fflush(stdout);
+    session_done(&r.s);
+    worker_free(r.w);
+    close(signal_pipe[0]);
+    close(signal_pipe[1]);
+    return code;
+}

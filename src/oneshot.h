@@ -1,0 +1,21 @@
+/* One-shot mode: send one prompt, stream the reply to stdout, explain failures
+ * on stderr, exit with a code that tells the class of failure. */
+#ifndef TCHAT_ONESHOT_H
+#define TCHAT_ONESHOT_H
+
+#include <stdbool.h>
+
+#include "guide.h"
+
+struct config;
+
+typedef struct oneshot_opts {
+    const char *prompt;  /* the whole prompt (with any piped text already appended) */
+    bool json_errors;    /* stderr gets one JSON object per failed attempt */
+    guide_lang lang;
+} oneshot_opts;
+
+/* Returns the process exit code. */
+int oneshot_run(const oneshot_opts *o, const struct config *c);
+
+#endif

@@ -1,0 +1,67 @@
+/* From message text to display lines: light Markdown (rendered to plain text
+ * plus one style byte per byte) and word wrapping by display width. Neither
+ * touches curses, so both are tested alone, and the result is cached per
+ * message by the conversation view. */
+#ifndef TCHAT_RENDER_H
+#define TCHAT_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* Style of each byte of rendered text; the view maps them to theme roles. */
+enum {
+    MD_PLAIN = 0,
+    MD_BOLD,
+    MD_ITALIC,
+    MD_CODE,        /* inline code */
+    MD_CODE_BLOCK,  /* inside a fenced block: kept verbatim */
+    MD_FENCE,       /* the ``` lines themselves (shown dim, with the language) */
+    MD_HEADING,
+    MD_QUOTE,
+    MD_LIST,        /* the bullet or number of a list item */
+    MD_RULE,
+    MD__COUNT
+};
+
+typedef struct md_doc {
+    buf text;          /* what is shown: markup characters (**, `, #) removed */
+    uint8_t *style;    /* one MD_* per byte of text */
+    size_t style_cap;
+} md_doc;
+
+void md_init(md_doc *d);
+void md_free(md_doc *d);
+/* Renders src (UTF-8, already sanitised) into d, replacing what d held. */
+void md_render(md_doc *d, const char *src, size_t len);
+
+/* One display line: a byte range of the rendered text. */
+typedef struct wrap_line {
+    uint32_t start;
+    uint32_t len;
+    uint16_t cols;     /* display width of the range */
+    uint16_t indent;   /* columns of hanging indent to draw before it (list/quote continuation) */
+    bool cut;          /* a code line truncated at the right edge (no wrapping in code) */
+} wrap_line;
+
+typedef struct wrap_lines {
+    wrap_line *v;
+    size_t n, cap;
+} wrap_lines;
+
+void wrap_init(wrap_lines *w);
+void wrap_free(wrap_lines *w);
+/* Wraps text into lines of at most width columns (width >= 1): at spaces when
+ * possible, a word longer than the width is broken; a wide (CJK, emoji)
+ * character is never split and takes two columns; combining marks take none;
+ * '\n' ends a line; '\t' advances to the next multiple of 4. When code_wrap is
+ * false, lines whose first byte has style MD_CODE_BLOCK are truncated (cut)
+ * instead of wrapped. style may be NULL. Replaces what w held. */
+void wrap_text(wrap_lines *w, const char *text, size_t len, const uint8_t *style, int width,
+               bool code_wrap);
+/* The display width of a UTF-8 string (wcwidth; invalid bytes count one column). */
+int render_width(const char *s, size_t len);
+
+#endif

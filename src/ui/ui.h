@@ -1,0 +1,20 @@
+/* The interactive interface: curses screens and the readline bridge over the
+ * core session, driven by one poll() loop. */
+#ifndef TCHAT_UI_H
+#define TCHAT_UI_H
+
+#include "guide.h"
+
+struct config;
+
+typedef struct ui_opts {
+    struct config *cfg;
+    guide_lang lang;
+    const char *theme;  /* NULL: the config's */
+} ui_opts;
+
+/* Runs until the user quits. Returns the process exit code. The terminal is
+ * restored on every way out. */
+int ui_run(const ui_opts *o);
+
+#endif

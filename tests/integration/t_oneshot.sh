@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# tchat -p against tchat-mock: every exit code, the explanation on stderr, and
+# the number of requests and the delays between them from the mock's log.
+source "$(dirname "$0")/lib.sh"
+start_mock
+
+# case NAME EXIT REQUESTS STDOUT_RE STDERR_RE -- tchat arguments...
+case_() {
+    local name=$1 want_code=$2 want_reqs=$3 out_re=$4 err_re=$5
+    shift 6
+    reset_log
+    run_tchat --base-url "$MOCK_URL" "$@"
+    local reqs; reqs=$(mock_requests)
+    if [[ $CODE != "$want_code" ]]; then fail "$name" "exit $CODE, expected $want_code"; return; fi
+    if [[ $want_reqs != - && $reqs != "$want_reqs" ]]; then
+        fail "$name" "$reqs requests, expected $want_reqs"; return
+    fi
+    if [[ -n $out_re ]] && ! grep -Eq -- "$out_re" <<<"$OUT"; then
+        fail "$name" "stdout does not match /$out_re/"; return
+    fi
+    if [[ -n $err_re ]] && ! grep -Eq -- "$err_re" <<<"$ERR"; then
+        fail "$name" "stderr does not match /$err_re/"; return
+    fi
+    pass "$name"
+}
+
+case_ "streamed reply" 0 1 '^You said: hello$' '^$' -- -m mock-ok -p hello
+case_ "whole reply (--no-stream)" 0 1 '^You said: hello$' '^$' -- -m mock-ok --no-stream -p hello
+case_ "CJK reply" 0 1 '你好，世界' '' -- -m mock-cjk -p hi
+case_ "401 explained, not retried" 3 1 '^$' \
+    '401 .*AuthenticationError' -- -m mock-401 -p hi
+case_ "401 incorrect key" 3 1 '' 'Incorrect API key provided' -- -m mock-401-key -p hi
+case_ "401 no organization" 3 1 '' 'member of an organization' -- -m mock-401-org -p hi
+case_ "403 region" 3 1 '' '403 ' -- -m mock-403-region -p hi
+case_ "no key: says how to set one, sends nothing" 3 0 '' 'OPENAI_API_KEY' -- \
+    -o needs_key=true -m mock-ok -p hi
+case_ "429 then ok" 0 2 '^You said: hi$' 'Retrying in 1\.0 s' -- -m mock-429-then-ok -p hi
+case_ "429 after retries" 4 2 '' '429 .*RateLimitError' -- -m mock-429 --max-retries 1 -p hi
+case_ "429 wait beyond max_server_wait" 4 1 '' 'max_server_wait' -- -m mock-429-long -p hi
+case_ "429 quota, never retried" 5 1 '' 'quota' -- -m mock-429-quota -p hi
+case_ "500 then ok" 0 2 '^You said: hi$' 'backoff' -- -m mock-500-then-ok -p hi
+case_ "500, retries off" 6 1 '' '500 .*APIError' -- -m mock-500 --max-retries 0 -p hi
+case_ "500 with x-should-retry: false" 6 1 '' 'x-should-retry' -- -m mock-500-noretry -p hi
+case_ "502 HTML page shown by its title" 6 1 '' '502 Bad Gateway' -- \
+    -m mock-502 --max-retries 0 -p hi
+case_ "error event inside the stream" 6 1 '' 'APIError' -- -m mock-stream-error -p hi
+case_ "malformed chunk" 6 1 '' '' -- -m mock-malformed -p hi
+case_ "stream dropped after content: partial kept" 7 1 '^You' 'partial' -- -m mock-drop -p hello
+case_ "stream without [DONE]" 7 - '' '' -- -m mock-no-done --max-retries 0 -p hello
+case_ "idle timeout during the stream" 8 1 '' 'Timeout' -- -m mock-stall --idle-timeout 1 -p hello
+case_ "no response at all: timeout, retried" 8 2 '' 'Timeout' -- \
+    -m mock-stall-first --idle-timeout 1 --max-retries 1 -p hello
+case_ "400 invalid request" 9 1 '' 'InvalidRequestError' -- -m mock-400 -p hi
+case_ "404 model" 9 1 '' 'gpt-9' -- -m mock-404-model -p hi
+case_ "400 context length" 9 1 '' 'context' -- -m mock-400-context -p hi
+case_ "422" 9 1 '' '422' -- -m mock-422 -p hi
+case_ "413" 9 1 '' '413' -- -m mock-413 -p hi
+case_ "409 (retryable) with retries off" 9 1 '' '409' -- -m mock-409 --max-retries 0 -p hi
+case_ "Chinese explanations" 3 1 '' '原因' -- -m mock-401-key --lang zh_CN -p hi
+
+# Connection refused: nothing listens on port 9 of loopback.
+reset_log
+run_tchat --base-url http://127.0.0.1:9/v1 --max-retries 0 -m x -p hi
+if [[ $CODE == 7 ]] && grep -q 'APIConnectionError' <<<"$ERR"; then pass "connection refused"
+else fail "connection refused" "expected exit 7 with APIConnectionError"; fi
+
+# Delays come from the server: retry-after: 1 means a second between the requests.
+# (A fresh mock for each: a scenario's steps count across the mock's life.)
+restart_mock
+run_tchat --base-url "$MOCK_URL" -m mock-429-then-ok -p hi
+gap=$(mock_gaps)
+if [[ $CODE == 0 && $gap -ge 950 && $gap -le 1600 ]]; then pass "retry-after honoured ($gap ms)"
+else fail "retry-after honoured" "gap '$gap' ms"; fi
+
+restart_mock
+run_tchat --base-url "$MOCK_URL" -m mock-429x2-then-ok -p hi
+read -r g1 g2 <<<"$(mock_gaps)"
+if [[ $CODE == 0 && $g1 -ge 190 && $g1 -le 700 && $g2 -ge 190 && $g2 -le 700 ]]; then
+    pass "retry-after-ms honoured ($g1, $g2 ms)"
+else fail "retry-after-ms honoured" "gaps '$g1' '$g2'"; fi
+
+# Backoff: 1 s scaled by a jitter in (0.75, 1].
+restart_mock
+run_tchat --base-url "$MOCK_URL" -m mock-500-then-ok -p hi
+gap=$(mock_gaps)
+if [[ $CODE == 0 && $gap -ge 700 && $gap -le 1500 ]]; then pass "backoff with jitter ($gap ms)"
+else fail "backoff with jitter" "gap '$gap' ms"; fi
+
+# The prompt on stdin, with -p: the piped text follows after a blank line.
+reset_log
+set +e
+OUT=$(printf 'piped text\n' | timeout 30 "$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-ok -p "Summarise" 2>"$T_DIR/err")
+CODE=$?
+set -e
+ERR=$(cat "$T_DIR/err")
+if [[ $CODE == 0 && $OUT == $'You said: Summarise\n\npiped text' ]]; then pass "prompt and piped stdin"
+else fail "prompt and piped stdin" "unexpected output"; fi
+
+set +e
+OUT=$(printf 'only stdin' | timeout 30 "$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-ok 2>"$T_DIR/err")
+CODE=$?
+set -e
+if [[ $CODE == 0 && $OUT == 'You said: only stdin' ]]; then pass "prompt on stdin"
+else fail "prompt on stdin" "unexpected output"; fi
+
+# Model text never reaches the terminal raw.
+run_tchat --base-url "$MOCK_URL" -m mock-escapes -p hi
+if [[ $CODE == 0 ]] && ! grep -q $'\e' "$T_DIR/out" && ! grep -q $'\a' "$T_DIR/out"; then
+    pass "escape sequences stripped"
+else fail "escape sequences stripped" "ESC or BEL in stdout"; fi
+
+run_tchat --base-url "$MOCK_URL" -m mock-invalid-utf8 -p hi
+if [[ $CODE == 0 ]] && python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$T_DIR/out"; then
+    pass "invalid UTF-8 replaced"
+else fail "invalid UTF-8 replaced" "stdout is not valid UTF-8"; fi
+
+# --json-errors: one JSON object per failed attempt.
+run_tchat --base-url "$MOCK_URL" -m mock-429-quota --json-errors -p hi
+if [[ $CODE == 5 ]] && python3 -c '
+import json, sys
+lines = [json.loads(l) for l in sys.stdin.read().splitlines() if l.strip()]
+assert len(lines) == 1, lines
+o = lines[0]
+assert o["entry"] == "quota" and o["status"] == 429 and o["type"] == "RateLimitError", o
+assert o["will_retry"] is False and o["exit_code"] == 5, o
+assert any("quota-increase" in l["url"] for l in o["links"]), o
+' <<<"$ERR"; then pass "--json-errors"
+else fail "--json-errors" "bad JSON on stderr"; fi
+
+restart_mock
+run_tchat --base-url "$MOCK_URL" -m mock-429-then-ok --json-errors -p hi
+if [[ $CODE == 0 ]] && python3 -c '
+import json, sys
+lines = [json.loads(l) for l in sys.stdin.read().splitlines() if l.strip()]
+assert len(lines) == 1 and lines[0]["will_retry"] is True and lines[0]["delay_source"] == "retry-after", lines
+' <<<"$ERR"; then pass "--json-errors reports retried attempts"
+else fail "--json-errors reports retried attempts" "bad JSON on stderr"; fi
+
+# Interrupted: SIGINT while the reply stalls; the partial reply stays printed.
+reset_log
+timeout -k 5 30 "$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-stall -p hello >"$T_DIR/out" 2>"$T_DIR/err" </dev/null &
+pid=$!
+wait_for "[[ -s '$T_DIR/out' ]]" 10 || true
+kill -INT "$pid"
+set +e; wait "$pid"; CODE=$?; set -e
+OUT=$(cat "$T_DIR/out"); ERR=$(cat "$T_DIR/err")
+if [[ $CODE == 130 && $OUT == You* ]] && grep -q 'Interrupted' <<<"$ERR"; then pass "SIGINT interrupts"
+else fail "SIGINT interrupts" "expected 130"; fi
+
+# Usage and configuration errors.
+run_tchat --bogus
+if [[ $CODE == 2 ]]; then pass "unknown flag"; else fail "unknown flag" "expected 2"; fi
+printf '{\n  "profiles": {\n    "x": {"model": "m",}\n  }\n}\n' >"$T_DIR/bad.json"
+run_tchat --config "$T_DIR/bad.json" -p hi
+if [[ $CODE == 2 ]] && grep -q 'bad.json:3' <<<"$ERR"; then pass "malformed config names file and line"
+else fail "malformed config names file and line" "expected exit 2 and bad.json:3"; fi
+run_tchat -o api_key=sk-secret -p hi
+if [[ $CODE == 2 ]] && ! grep -q 'sk-secret' <<<"$ERR"; then pass "no key on the command line"
+else fail "no key on the command line" "expected exit 2"; fi
+
+# The key is sent, but never shown.
+reset_log
+export OPENAI_API_KEY=sk-test-abcdefghijklmnop1234
+run_tchat --base-url "$MOCK_URL" -m mock-401-key -p hi
+unset OPENAI_API_KEY
+if [[ $CODE == 3 ]] && ! grep -q 'abcdefghijklmnop' <<<"$ERR$OUT" &&
+    grep -q '"auth": *"Bearer sk-…1234"' "$MOCK_LOG"; then pass "key sent, never printed"
+else fail "key sent, never printed" "key leaked or not sent"; fi
+
+finish

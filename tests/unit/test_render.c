@@ -1,0 +1,458 @@
+/* Markdown rendering and wrapping by display width, as tables of cases.
+ *
+ * Styles are written one letter per character (not per byte, so that "•",
+ * "│" and CJK stay readable): p plain, b bold, i italic, c code, B code
+ * block, f fence, h heading, q quote, l list, r rule. The helper also checks
+ * that every byte of a character carries the same style. */
+#include <locale.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "render.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static const char STYLE_CHARS[MD__COUNT + 1] = "pbicBfhqlr";
+
+static size_t char_len(unsigned char c)
+{
+    if (c >= 0xF0 && c <= 0xF4)
+        return 4;
+    if (c >= 0xE0)
+        return 3;
+    if (c >= 0xC2 && c < 0xE0)
+        return 2;
+    return 1;
+}
+
+/* One letter per UTF-8 character of d's text, '?' when its bytes disagree. */
+static void style_string(const md_doc *d, char *out, size_t outlen)
+{
+    const char *t = buf_str(&d->text);
+    size_t o = 0;
+    for (size_t i = 0; i < d->text.len && o + 1 < outlen;) {
+        size_t n = char_len((unsigned char)t[i]);
+        if (n > d->text.len - i)
+            n = d->text.len - i;
+        uint8_t st = d->style[i];
+        bool same = true;
+        for (size_t k = 1; k < n; k++)
+            same = same && d->style[i + k] == st;
+        out[o++] = !same ? '?' : st < MD__COUNT ? STYLE_CHARS[st] : '!';
+        i += n;
+    }
+    out[o] = '\0';
+}
+
+/* -------------------------------------------------------------- md */
+
+typedef struct md_case {
+    const char *name;
+    const char *in;
+    const char *text;
+    const char *styles;
+} md_case;
+
+static const md_case MD_CASES[] = {
+    {"empty", "", "", ""},
+    {"plain", "hello", "hello", "ppppp"},
+    {"trailing newline kept", "a\n", "a\n", "pp"},
+    {"bold", "a **b** c", "a b c", "ppbpp"},
+    {"bold underscores", "__b__", "b", "b"},
+    {"italic both kinds", "*i* and _j_", "i and j", "ipppppi"},
+    {"italic inside a word with *", "a*b*c", "abc", "pip"},
+    {"bold italic nest: bold wins", "***x***", "x", "b"},
+    {"intraword triple stars", "a***b***c", "abc", "pbp"},
+    {"rule of three", "*a**b*", "a**b", "iiii"},
+    {"italic around bold", "*a **b** c*", "a b c", "iibii"},
+    {"snake_case stays", "use snake_case_name", "use snake_case_name", "ppppppppppppppppppp"},
+    {"intraword _ cannot open", "file_name_ here", "file_name_ here", "ppppppppppppppp"},
+    {"underscores inside a word stay", "foo__bar__baz", "foo__bar__baz", "ppppppppppppp"},
+    {"dunder is strong (CommonMark)", "__init__", "init", "bbbb"},
+    {"lone star", "2 * 3 = 6", "2 * 3 = 6", "ppppppppp"},
+    {"stars with spaces then italic", "a * b *c*", "a * b c", "ppppppi"},
+    {"unclosed bold", "**open", "**open", "pppppp"},
+    {"unclosed italic", "_open", "_open", "ppppp"},
+    {"bold does not cross lines", "**a\nb**", "**a\nb**", "ppppppp"},
+    {"escaped stars", "\\*not\\*", "*not*", "ppppp"},
+    {"escaped backslash", "a\\\\b", "a\\b", "ppp"},
+    {"backslash before a letter stays", "C:\\dir", "C:\\dir", "pppppp"},
+    {"inline code", "run `ls -l` now", "run ls -l now", "ppppcccccpppp"},
+    {"code keeps markup", "`**x**`", "**x**", "ccccc"},
+    {"double backticks hold one", "``a`b``", "a`b", "ccc"},
+    {"code padding stripped", "`` `x` ``", "`x`", "ccc"},
+    {"code of spaces kept", "` `", " ", "c"},
+    {"unclosed backtick literal", "`open", "`open", "ppppp"},
+    {"unmatched run lengths literal", "``a`", "``a`", "pppp"},
+    {"escaped backtick literal", "\\`x`", "`x`", "ppp"},
+    {"backslash inside code literal", "`a\\`b", "a\\b", "ccp"},
+    {"heading", "## Title", "Title", "hhhhh"},
+    {"heading closing hashes", "# T #", "T", "h"},
+    {"heading keeps C#", "# C#", "C#", "hh"},
+    {"heading with bold", "# a **b**", "a b", "hhb"},
+    {"hashtag is not a heading", "#tag", "#tag", "pppp"},
+    {"seven hashes are text", "####### x", "####### x", "ppppppppp"},
+    {"quote", "> hi", "\u2502 hi", "qqqq"},
+    {"quote without space", ">hi", "\u2502 hi", "qqqq"},
+    {"nested quote", "> > x", "\u2502 \u2502 x", "qqqqq"},
+    {"quote with bold", "> **b**", "\u2502 b", "qqb"},
+    {"quoted list", "> - a", "\u2502 \u2022 a", "qqllq"},
+    {"quoted heading", "> # T", "\u2502 T", "qqh"},
+    {"bullet", "- item", "\u2022 item", "llpppp"},
+    {"bullets * and +", "* a\n+ b", "\u2022 a\n\u2022 b", "llppllp"},
+    {"nested bullets", "- a\n  - b\n    * c", "\u2022 a\n  \u2022 b\n    \u2022 c",
+     "llpp" "ppllpp" "ppppllp"},
+    {"empty bullet while streaming", "- ", "\u2022 ", "ll"},
+    {"dash without space is text", "-x", "-x", "pp"},
+    {"ordered", "1. one\n2) two", "1. one\n2) two", "lllppp" "p" "lllppp"},
+    {"too many digits", "1234567890. x", "1234567890. x", "ppppppppppppp"},
+    {"bold line is not a bullet", "**b** c", "b c", "bpp"},
+    {"rule dashes", "---", "\u2500\u2500\u2500", "rrr"},
+    {"rule stars spaced", "* * *", "\u2500\u2500\u2500", "rrr"},
+    {"rule underscores", "_____", "\u2500\u2500\u2500", "rrr"},
+    {"not a rule", "--- x", "--- x", "ppppp"},
+    {"fence", "```python\nprint(1)\n```\nafter",
+     "```python\nprint(1)\n```\nafter", "fffffffff" "p" "BBBBBBBB" "p" "fff" "p" "ppppp"},
+    {"two backticks are not a fence", "``\nx", "``\nx", "pppp"},
+    {"unclosed fence while streaming", "```c\nint *p = **q;\n",
+     "```c\nint *p = **q;\n", "ffff" "p" "BBBBBBBBBBBBB" "p"},
+    {"tilde fence holds backticks", "~~~\n```\n~~~", "~~~\n```\n~~~", "fff" "p" "BBB" "p" "fff"},
+    {"shorter fence does not close", "````\n```\n````", "````\n```\n````",
+     "ffff" "p" "BBB" "p" "ffff"},
+    {"fence indented 3", "   ```\nx\n   ```", "   ```\nx\n   ```", "ffffff" "p" "B" "p" "ffffff"},
+    {"indented 4 is not a fence", "    ```", "    ```", "ppppppp"},
+    {"backticks in info: inline code", "```foo```", "foo", "ccc"},
+    {"code block keeps blank lines", "```\na\n\nb\n```", "```\na\n\nb\n```",
+     "fff" "p" "B" "p" "p" "B" "p" "fff"},
+    {"cjk bold", "\u4e2d\u6587**\u5f3a\u8c03**\u4e2d\u6587",
+     "\u4e2d\u6587\u5f3a\u8c03\u4e2d\u6587", "ppbbpp"},
+    {"link literal", "[t](http://x/a_b)", "[t](http://x/a_b)", "ppppppppppppppppp"},
+};
+
+static void test_md_cases(void **state)
+{
+    (void)state;
+    md_doc d;
+    md_init(&d);
+    int failures = 0;
+    for (size_t i = 0; i < sizeof MD_CASES / sizeof MD_CASES[0]; i++) {
+        const md_case *c = &MD_CASES[i];
+        md_render(&d, c->in, strlen(c->in));
+        char styles[512];
+        style_string(&d, styles, sizeof styles);
+        if (strcmp(buf_str(&d.text), c->text) != 0 || d.text.len != strlen(c->text) ||
+            strcmp(styles, c->styles) != 0) {
+            print_error("md case '%s':\n  text   '%s' want '%s'\n  styles '%s' want '%s'\n",
+                        c->name, buf_str(&d.text), c->text, styles, c->styles);
+            failures++;
+        }
+    }
+    md_free(&d);
+    assert_int_equal(failures, 0);
+}
+
+/* A doc is reused: a shorter render replaces a longer one entirely. */
+static void test_md_rerender(void **state)
+{
+    (void)state;
+    md_doc d;
+    md_init(&d);
+    md_render(&d, "# long heading here", 19);
+    md_render(&d, "**x**", 5);
+    assert_string_equal(buf_str(&d.text), "x");
+    assert_int_equal(d.text.len, 1);
+    assert_int_equal(d.style[0], MD_BOLD);
+    md_render(&d, "", 0);
+    assert_int_equal(d.text.len, 0);
+    md_render(&d, NULL, 0);
+    assert_int_equal(d.text.len, 0);
+    md_free(&d);
+}
+
+/* ------------------------------------------------------------ wrap */
+
+typedef struct exp_line {
+    const char *text;
+    int cols, indent;
+    bool cut;
+} exp_line;
+
+#define MAX_LINES 8
+
+typedef struct wrap_case {
+    const char *name;
+    const char *in;
+    bool md;        /* render in as Markdown first (styles drive indent and cut) */
+    int width;
+    bool code_wrap;
+    size_t n;
+    exp_line lines[MAX_LINES];
+} wrap_case;
+
+static const wrap_case WRAP_CASES[] = {
+    {"empty text: no lines", "", false, 10, true, 0, {{0}}},
+    {"one line", "abc", false, 10, true, 1, {{"abc", 3, 0, false}}},
+    {"trailing newline adds no line", "a\n", false, 10, true, 1, {{"a", 1, 0, false}}},
+    {"lone newline is one empty line", "\n", false, 10, true, 1, {{"", 0, 0, false}}},
+    {"blank line in the middle", "a\n\nb", false, 10, true, 3,
+     {{"a", 1, 0, false}, {"", 0, 0, false}, {"b", 1, 0, false}}},
+    {"two trailing newlines", "a\n\n", false, 10, true, 2, {{"a", 1, 0, false}, {"", 0, 0, false}}},
+    {"at spaces", "the quick brown fox", false, 10, true, 2,
+     {{"the quick", 9, 0, false}, {"brown fox", 9, 0, false}}},
+    {"exact fit", "abc def", false, 7, true, 1, {{"abc def", 7, 0, false}}},
+    {"spaces collapse at the break", "aaa    bbb", false, 5, true, 2,
+     {{"aaa", 3, 0, false}, {"bbb", 3, 0, false}}},
+    {"inner spaces kept", "a  b", false, 10, true, 1, {{"a  b", 4, 0, false}}},
+    {"trailing spaces that fit are kept", "ab ", false, 4, true, 1, {{"ab ", 3, 0, false}}},
+    {"trailing spaces past the edge vanish", "abcd   ", false, 4, true, 1,
+     {{"abcd", 4, 0, false}}},
+    {"leading spaces kept", "  ab", false, 10, true, 1, {{"  ab", 4, 0, false}}},
+    {"leading spaces wider than the line", "      x", false, 4, true, 2,
+     {{"    ", 4, 0, false}, {"  x", 3, 0, false}}},
+    {"long word broken", "abcdefghij", false, 4, true, 3,
+     {{"abcd", 4, 0, false}, {"efgh", 4, 0, false}, {"ij", 2, 0, false}}},
+    {"long word after a short one", "ab cdefghij", false, 4, true, 3,
+     {{"ab", 2, 0, false}, {"cdef", 4, 0, false}, {"ghij", 4, 0, false}}},
+    {"cjk never split at width 5", "\u4f60\u597d\u4e16\u754c\u4f60\u597d\u4e16\u754c", false, 5,
+     true, 4,
+     {{"\u4f60\u597d", 4, 0, false},
+      {"\u4e16\u754c", 4, 0, false},
+      {"\u4f60\u597d", 4, 0, false},
+      {"\u4e16\u754c", 4, 0, false}}},
+    {"ascii then cjk", "a\u4f60\u597d", false, 4, true, 2,
+     {{"a\u4f60", 3, 0, false}, {"\u597d", 2, 0, false}}},
+    /* glibc's wcwidth gives the skin-tone modifier 2 columns, as curses
+     * will count it; it stays with its base. */
+    {"emoji with modifier kept whole", "\U0001F44D\U0001F3FD\U0001F44D\U0001F3FD", false, 5, true,
+     2,
+     {{"\U0001F44D\U0001F3FD", 4, 0, false}, {"\U0001F44D\U0001F3FD", 4, 0, false}}},
+    {"modifier not split from its base", "a\U0001F44D\U0001F3FD", false, 4, true, 2,
+     {{"a", 1, 0, false}, {"\U0001F44D\U0001F3FD", 4, 0, false}}},
+    {"zwj family moves whole", "ab \U0001F468\u200D\U0001F469\u200D\U0001F467", false, 7, true,
+     2, {{"ab", 2, 0, false}, {"\U0001F468\u200D\U0001F469\u200D\U0001F467", 6, 0, false}}},
+    {"zwj family not split after a word", "ab\U0001F468\u200D\U0001F469\u200D\U0001F467", false,
+     7, true, 2, {{"ab", 2, 0, false}, {"\U0001F468\u200D\U0001F469\u200D\U0001F467", 6, 0, false}}},
+    {"zwj family wider than the line splits", "\U0001F468\u200D\U0001F469\u200D\U0001F467",
+     false, 4, true, 2,
+     {{"\U0001F468\u200D\U0001F469\u200D", 4, 0, false}, {"\U0001F467", 2, 0, false}}},
+    {"flags are pairs", "\U0001F1EB\U0001F1F7\U0001F1E9\U0001F1EA", false, 3, true, 2,
+     {{"\U0001F1EB\U0001F1F7", 2, 0, false}, {"\U0001F1E9\U0001F1EA", 2, 0, false}}},
+    {"combining marks stay attached", "e\u0301e\u0301e\u0301", false, 2, true, 2,
+     {{"e\u0301e\u0301", 2, 0, false}, {"e\u0301", 1, 0, false}}},
+    {"variation selector attached", "\u2764\uFE0F\u2764\uFE0F", false, 1, true, 2,
+     {{"\u2764\uFE0F", 1, 0, false}, {"\u2764\uFE0F", 1, 0, false}}},
+    {"leading combining mark", "\u0301a", false, 5, true, 1, {{"\u0301a", 1, 0, false}}},
+    {"tab to the next stop", "a\tb", false, 10, true, 1, {{"a\tb", 5, 0, false}}},
+    {"tab at the start", "\tx", false, 10, true, 1, {{"\tx", 5, 0, false}}},
+    /* A tab is clipped at the right edge rather than pushed down. */
+    {"tab clipped at the edge", "abcd\tx", false, 5, true, 2,
+     {{"abcd\t", 5, 0, false}, {"x", 1, 0, false}}},
+    {"width 1 ascii", "ab", false, 1, true, 2, {{"a", 1, 0, false}, {"b", 1, 0, false}}},
+    /* Width 1 cannot hold a wide character: it goes alone on its line and
+     * overflows by one column, so that wrapping always makes progress. */
+    {"width 1 wide char alone", "a\u4f60b", false, 1, true, 3,
+     {{"a", 1, 0, false}, {"\u4f60", 2, 0, false}, {"b", 1, 0, false}}},
+    {"invalid bytes take a column each", "a\xff\xfe" "b", false, 2, true, 2,
+     {{"a\xff", 2, 0, false}, {"\xfe" "b", 2, 0, false}}},
+    {"truncated sequence", "\xe4\xbd", false, 10, true, 1, {{"\xe4\xbd", 2, 0, false}}},
+    {"surrogate encoded is invalid", "\xed\xa0\x80", false, 10, true, 1,
+     {{"\xed\xa0\x80", 3, 0, false}}},
+    {"list hanging indent", "- one two three four", true, 10, true, 3,
+     {{"\u2022 one two", 9, 0, false}, {"three", 5, 2, false}, {"four", 4, 2, false}}},
+    {"no break inside the marker", "- abcdefghijkl", true, 6, true, 3,
+     {{"\u2022 abcd", 6, 0, false}, {"efgh", 4, 2, false}, {"ijkl", 4, 2, false}}},
+    {"nested list indent", "  - alpha beta gamma", true, 12, true, 3,
+     {{"  \u2022 alpha", 9, 0, false}, {"beta", 4, 4, false}, {"gamma", 5, 4, false}}},
+    {"ordered list indent", "10. aaa bbb", true, 8, true, 2,
+     {{"10. aaa", 7, 0, false}, {"bbb", 3, 4, false}}},
+    {"quote hanging indent", "> one two three", true, 8, true, 3,
+     {{"\u2502 one", 5, 0, false}, {"two", 3, 2, false}, {"three", 5, 2, false}}},
+    {"quoted list indent", "> - aa bb", true, 7, true, 2,
+     {{"\u2502 \u2022 aa", 6, 0, false}, {"bb", 2, 3, false}}},
+    {"indent capped at half the width", "      - aaa bbb", true, 8, true, 3,
+     {{"      \u2022 ", 8, 0, false}, {"aaa", 3, 4, false}, {"bbb", 3, 4, false}}},
+    {"plain text gets no indent", "  aaa bbb", true, 5, true, 2,
+     {{"  aaa", 5, 0, false}, {"bbb", 3, 0, false}}},
+    {"code cut", "```\nint very_long_line = 1;\n```", true, 10, false, 3,
+     {{"```", 3, 0, false}, {"int very_l", 10, 0, true}, {"```", 3, 0, false}}},
+    {"code wrapped", "```\nint very_long_line = 1;\n```", true, 10, true, 5,
+     {{"```", 3, 0, false},
+      {"int", 3, 0, false},
+      {"very_long_", 10, 0, false},
+      {"line = 1;", 9, 0, false},
+      {"```", 3, 0, false}}},
+    {"code that fills the line is not cut", "```\nabc\n", true, 3, false, 2,
+     {{"```", 3, 0, false}, {"abc", 3, 0, false}}},
+    {"code cut keeps cjk whole", "```\n\u4f60\u597d\u4e16\n", true, 5, false, 2,
+     {{"```", 3, 0, false}, {"\u4f60\u597d", 4, 0, true}}},
+    {"code cut keeps indentation", "```\n    x = 1\n", true, 6, false, 2,
+     {{"```", 3, 0, false}, {"    x ", 6, 0, true}}},
+};
+
+static bool check_wrap_case(const wrap_case *c, md_doc *d, wrap_lines *w)
+{
+    const char *text = c->in;
+    size_t len = strlen(c->in);
+    const uint8_t *style = NULL;
+    if (c->md) {
+        md_render(d, c->in, len);
+        text = buf_str(&d->text);
+        len = d->text.len;
+        style = d->style;
+    }
+    wrap_text(w, text, len, style, c->width, c->code_wrap);
+    bool ok = w->n == c->n;
+    for (size_t i = 0; ok && i < c->n; i++) {
+        const wrap_line *l = &w->v[i];
+        const exp_line *e = &c->lines[i];
+        ok = l->len == strlen(e->text) && memcmp(text + l->start, e->text, l->len) == 0 &&
+             l->cols == e->cols && l->indent == e->indent && l->cut == e->cut;
+    }
+    if (ok)
+        return true;
+    print_error("wrap case '%s' (width %d): got %zu lines, want %zu\n", c->name, c->width, w->n,
+                c->n);
+    for (size_t i = 0; i < w->n; i++)
+        print_error("  got  '%.*s' cols %d indent %d%s\n", (int)w->v[i].len, text + w->v[i].start,
+                    w->v[i].cols, w->v[i].indent, w->v[i].cut ? " cut" : "");
+    for (size_t i = 0; i < c->n; i++)
+        print_error("  want '%s' cols %d indent %d%s\n", c->lines[i].text, c->lines[i].cols,
+                    c->lines[i].indent, c->lines[i].cut ? " cut" : "");
+    return false;
+}
+
+static void test_wrap_cases(void **state)
+{
+    (void)state;
+    md_doc d;
+    md_init(&d);
+    wrap_lines w;
+    wrap_init(&w);
+    int failures = 0;
+    for (size_t i = 0; i < sizeof WRAP_CASES / sizeof WRAP_CASES[0]; i++)
+        failures += !check_wrap_case(&WRAP_CASES[i], &d, &w);
+    wrap_free(&w);
+    md_free(&d);
+    assert_int_equal(failures, 0);
+}
+
+/* Unwrapped: a line's cols is what render_width says of its bytes. */
+static void test_wrap_cols_match_render_width(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "plain words that wrap around a few times at this width",
+        ("\u4f60\u597d\u4e16\u754c mixed \u4f60\u597d ascii \U0001F44D\U0001F3FD e\u0301 "
+         "\U0001F468\u200D\U0001F469\u200D\U0001F467 end"),
+        "bad \xff\xfe bytes \xe4\xbd and more words",
+    };
+    wrap_lines w;
+    wrap_init(&w);
+    for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+        for (int width = 1; width <= 30; width++) {
+            wrap_text(&w, texts[t], strlen(texts[t]), NULL, width, true);
+            assert_true(w.n > 0);
+            for (size_t i = 0; i < w.n; i++) {
+                const wrap_line *l = &w.v[i];
+                assert_int_equal(render_width(texts[t] + l->start, l->len), l->cols);
+                assert_true(l->cols <= width || (width == 1 && l->cols == 2));
+            }
+        }
+    }
+    wrap_free(&w);
+}
+
+typedef struct width_case {
+    const char *name;
+    const char *s;
+    int cols;
+} width_case;
+
+static const width_case WIDTH_CASES[] = {
+    {"empty", "", 0},
+    {"ascii", "abc", 3},
+    {"cjk", "\u4f60\u597d", 4},
+    {"combining", "e\u0301", 1},
+    {"zwj family", "\U0001F468\u200D\U0001F469\u200D\U0001F467", 6},
+    {"tab stops", "a\tb\t", 8},
+    {"invalid bytes", "\xff\xc3", 2},
+    {"overlong encoding", "\xc0\xaf", 2},
+    {"box drawing", "\u2502\u2500", 2},
+};
+
+static void test_render_width(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof WIDTH_CASES / sizeof WIDTH_CASES[0]; i++) {
+        const width_case *c = &WIDTH_CASES[i];
+        int got = render_width(c->s, strlen(c->s));
+        if (got != c->cols) {
+            print_error("width case '%s': %d, want %d\n", c->name, got, c->cols);
+            fail();
+        }
+    }
+}
+
+/* Markup that used to make naive parsers quadratic must stay fast. */
+static void test_linear_on_pathological_input(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    static char in[N + 1];
+    static const char *const units[] = {"*", "`", "_a", "**a", "*a _", "` `` ", "> ", "\\"};
+    md_doc d;
+    md_init(&d);
+    wrap_lines w;
+    wrap_init(&w);
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        size_t ul = strlen(units[u]), n = 0;
+        while (n + ul <= N) {
+            memcpy(in + n, units[u], ul);
+            n += ul;
+        }
+        int64_t t0 = clock_mono_ms();
+        md_render(&d, in, n);
+        wrap_text(&w, buf_str(&d.text), d.text.len, d.style, 80, true);
+        int64_t ms = clock_mono_ms() - t0;
+        if (ms > 1000) {
+            print_error("'%s' x %zu took %lld ms\n", units[u], n / ul, (long long)ms);
+            fail();
+        }
+    }
+    /* Backtick runs of every length, none closed: the worst case for code spans. */
+    size_t n = 0;
+    for (size_t l = 1; n + l + 1 <= N; l++) {
+        memset(in + n, '`', l);
+        n += l;
+        in[n++] = 'x';
+    }
+    int64_t t0 = clock_mono_ms();
+    md_render(&d, in, n);
+    assert_true(clock_mono_ms() - t0 < 1000);
+    assert_int_equal(d.text.len, n);
+    wrap_free(&w);
+    md_free(&d);
+}
+
+int main(void)
+{
+    if (!setlocale(LC_ALL, "C.UTF-8")) {
+        fprintf(stderr, "test_render: the C.UTF-8 locale is missing\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_md_cases),
+        cmocka_unit_test(test_md_rerender),
+        cmocka_unit_test(test_wrap_cases),
+        cmocka_unit_test(test_wrap_cols_match_render_width),
+        cmocka_unit_test(test_render_width),
+        cmocka_unit_test(test_linear_on_pathological_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

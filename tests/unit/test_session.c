@@ -1,0 +1,452 @@
+/* The session state machine with a fake transport, a fake clock and scripted
+ * worker events. Each case is a script of steps; after every step the state,
+ * the number of requests sent and (where given) the reply and timer are checked. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guide.h"
+#include "session.h"
+
+typedef struct fake_net {
+    uint64_t next_id;
+    int submits;
+    int cancels;
+    uint64_t last_cancel;
+    char *last_body;
+    char *last_url;
+    char *last_key;
+} fake_net;
+
+static uint64_t fake_submit(void *ud, const worker_job *job)
+{
+    fake_net *n = ud;
+    n->submits++;
+    free(n->last_body);
+    free(n->last_url);
+    free(n->last_key);
+    n->last_body = xstrdup(job->body);
+    n->last_url = xstrdup(job->url);
+    n->last_key = xstrdup(job->api_key ? job->api_key : "");
+    return ++n->next_id;
+}
+
+static void fake_cancel(void *ud, uint64_t job)
+{
+    fake_net *n = ud;
+    n->cancels++;
+    n->last_cancel = job;
+}
+
+static int64_t fake_wall(void)
+{
+    return 1700000000000LL;
+}
+
+static double zero_random(void *ud)
+{
+    (void)ud;
+    return 0.0;
+}
+
+typedef enum {
+    OP_SUBMIT,   /* text: the prompt */
+    OP_RESPONSE, /* status, headers */
+    OP_CONTENT,  /* text */
+    OP_FINISH,   /* text: finish_reason */
+    OP_DONE,
+    OP_FAIL,     /* net, status, headers, text: body; flag got_content */
+    OP_TICK,     /* at time t */
+    OP_RETRY,    /* F5 */
+    OP_CANCEL,   /* Esc */
+    OP_STALE,    /* a content event for an old job id: must be ignored */
+    OP_END
+} op_kind;
+
+typedef struct step {
+    op_kind op;
+    int64_t t;            /* the monotonic clock for this step */
+    long status;
+    net_result net;
+    const char *headers;  /* "name: value\n..." */
+    const char *text;
+    session_state want_state;
+    int want_submits;
+    int64_t want_timeout; /* session_next_timeout after the step; -2: don't check */
+    const char *want_reply; /* the last assistant message's text, or NULL: don't check */
+} step;
+
+typedef struct scase {
+    const char *name;
+    int max_retries;
+    double max_server_wait;
+    bool no_key;          /* the profile needs a key and has none */
+    const char *system;
+    step steps[16];
+    /* Checked at the end */
+    int want_entry;       /* guide entry of the last failure, or -1 for none */
+    retry_verdict want_verdict;
+    unsigned want_prompt_flags;
+    unsigned want_reply_flags;
+    size_t want_msgs;
+} scase;
+
+#define S(...) ((step){__VA_ARGS__})
+#define NOCHK .want_timeout = -2
+
+static const scase cases[] = {
+    {"streamed reply", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, .want_timeout = -1),
+      S(OP_RESPONSE, 10, 200, .headers = "content-type: text/event-stream\n",
+        .want_state = SESSION_STREAMING, .want_submits = 1, NOCHK),
+      S(OP_CONTENT, 20, .text = "Hel", .want_state = SESSION_STREAMING, .want_submits = 1, NOCHK,
+        .want_reply = "Hel"),
+      S(OP_CONTENT, 30, .text = "lo", .want_state = SESSION_STREAMING, .want_submits = 1, NOCHK,
+        .want_reply = "Hello"),
+      S(OP_FINISH, 31, .text = "stop", .want_state = SESSION_STREAMING, .want_submits = 1, NOCHK),
+      S(OP_DONE, 40, .want_state = SESSION_IDLE, .want_submits = 1, .want_timeout = -1,
+        .want_reply = "Hello"),
+      S(.op = OP_END)},
+     -1, RETRY_YES, 0, 0, 2},
+    {"429 retry-after counts down, then succeeds", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 100, 429, NET_OK, "retry-after: 2\n",
+        "{\"error\":{\"message\":\"Rate limit reached for gpt-4o-mini on requests per min (RPM)\","
+        "\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}",
+        .want_state = SESSION_WAITING, .want_submits = 1, .want_timeout = 2000),
+      S(OP_TICK, 1000, .want_state = SESSION_WAITING, .want_submits = 1, .want_timeout = 1100),
+      S(OP_TICK, 2099, .want_state = SESSION_WAITING, .want_submits = 1, .want_timeout = 1),
+      S(OP_TICK, 2100, .want_state = SESSION_SENDING, .want_submits = 2, .want_timeout = -1),
+      S(OP_CONTENT, 2200, .text = "ok", .want_state = SESSION_SENDING, .want_submits = 2, NOCHK),
+      S(OP_DONE, 2300, .want_state = SESSION_IDLE, .want_submits = 2, .want_reply = "ok", NOCHK),
+      S(.op = OP_END)},
+     -1, RETRY_YES, 0, 0, 2},
+    {"401 is never retried and the prompt is kept", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 50, 401, NET_OK, "x-request-id: req_1\n",
+        "{\"error\":{\"message\":\"Incorrect API key provided: sk-ab***wxyz.\","
+        "\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
+        .want_state = SESSION_FAILED, .want_submits = 1, .want_timeout = -1),
+      S(OP_TICK, 100000, .want_state = SESSION_FAILED, .want_submits = 1, .want_timeout = -1),
+      S(.op = OP_END)},
+     GUIDE_AUTH_INCORRECT_KEY, RETRY_NO_STATUS, MSG_FAILED, 0, 1},
+    {"quota is never retried", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 50, 429, NET_OK, "retry-after: 1\n",
+        "{\"error\":{\"message\":\"You exceeded your current quota, please check your plan and "
+        "billing details.\",\"type\":\"insufficient_quota\",\"code\":\"insufficient_quota\"}}",
+        .want_state = SESSION_FAILED, .want_submits = 1, .want_timeout = -1),
+      S(.op = OP_END)},
+     GUIDE_QUOTA, RETRY_NO_QUOTA, MSG_FAILED, 0, 1},
+    {"500 five times: backoff 1, 2, 4, 8 s, then gives up", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 0, 500, .want_state = SESSION_WAITING, .want_submits = 1, .want_timeout = 1000),
+      S(OP_TICK, 1000, .want_state = SESSION_SENDING, .want_submits = 2, NOCHK),
+      S(OP_FAIL, 1000, 500, .want_state = SESSION_WAITING, .want_submits = 2, .want_timeout = 2000),
+      S(OP_TICK, 3000, .want_state = SESSION_SENDING, .want_submits = 3, NOCHK),
+      S(OP_FAIL, 3000, 500, .want_state = SESSION_WAITING, .want_submits = 3, .want_timeout = 4000),
+      S(OP_TICK, 7000, .want_state = SESSION_SENDING, .want_submits = 4, NOCHK),
+      S(OP_FAIL, 7000, 500, .want_state = SESSION_WAITING, .want_submits = 4, .want_timeout = 8000),
+      S(OP_TICK, 15000, .want_state = SESSION_SENDING, .want_submits = 5, NOCHK),
+      S(OP_FAIL, 15000, 500, .want_state = SESSION_FAILED, .want_submits = 5, .want_timeout = -1),
+      S(.op = OP_END)},
+     GUIDE_SERVER_ERROR, RETRY_NO_EXHAUSTED, MSG_FAILED, 0, 1},
+    {"max_retries 0 explains but does not retry", 0, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 0, 503, .want_state = SESSION_FAILED, .want_submits = 1, .want_timeout = -1),
+      S(.op = OP_END)},
+     GUIDE_SERVER_ERROR, RETRY_NO_DISABLED, MSG_FAILED, 0, 1},
+    {"stream cut after content: partial reply kept, not retried", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_RESPONSE, 1, 200, .want_state = SESSION_STREAMING, .want_submits = 1, NOCHK),
+      S(OP_CONTENT, 2, .text = "partial", .want_state = SESSION_STREAMING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 3, 200, NET_STREAM_CUT, .want_state = SESSION_FAILED, .want_submits = 1,
+        .want_timeout = -1, .want_reply = "partial"),
+      S(.op = OP_END)},
+     GUIDE_STREAM_INTERRUPTED, RETRY_NO_CONTENT, 0, MSG_INTERRUPTED, 2},
+    {"stream cut before content is retried", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_RESPONSE, 1, 200, .want_state = SESSION_STREAMING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 3, 200, NET_STREAM_CUT, .want_state = SESSION_WAITING, .want_submits = 1,
+        .want_timeout = 1000),
+      S(.op = OP_END)},
+     GUIDE_STREAM_INTERRUPTED, RETRY_YES, 0, 0, 1},
+    {"Esc while sending cancels at once; late events are ignored", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_CANCEL, 5, .want_state = SESSION_FAILED, .want_submits = 1, .want_timeout = -1),
+      S(OP_STALE, 6, .text = "late", .want_state = SESSION_FAILED, .want_submits = 1, NOCHK),
+      S(.op = OP_END)},
+     GUIDE_CANCELLED, RETRY_NO_CANCELLED, MSG_FAILED, 0, 1},
+    {"Esc during a countdown stops it", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 0, 502, .want_state = SESSION_WAITING, .want_submits = 1, .want_timeout = 1000),
+      S(OP_CANCEL, 500, .want_state = SESSION_FAILED, .want_submits = 1, .want_timeout = -1),
+      S(OP_TICK, 5000, .want_state = SESSION_FAILED, .want_submits = 1, .want_timeout = -1),
+      S(.op = OP_END)},
+     GUIDE_CANCELLED, RETRY_NO_CANCELLED, MSG_FAILED, 0, 1},
+    {"F5 during a countdown retries now", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 0, 429, NET_OK, "retry-after: 30\n", .want_state = SESSION_WAITING,
+        .want_submits = 1, .want_timeout = 30000),
+      S(OP_RETRY, 10, .want_state = SESSION_SENDING, .want_submits = 2, .want_timeout = -1),
+      S(OP_DONE, 20, .want_state = SESSION_IDLE, .want_submits = 2, NOCHK),
+      S(.op = OP_END)},
+     -1, RETRY_YES, 0, 0, 1},
+    {"F5 after a failure resends the kept prompt", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 0, 400, .want_state = SESSION_FAILED, .want_submits = 1, NOCHK),
+      S(OP_RETRY, 10, .want_state = SESSION_SENDING, .want_submits = 2, NOCHK),
+      S(OP_CONTENT, 11, .text = "yes", .want_state = SESSION_SENDING, .want_submits = 2, NOCHK),
+      S(OP_DONE, 20, .want_state = SESSION_IDLE, .want_submits = 2, .want_reply = "yes", NOCHK),
+      S(.op = OP_END)},
+     -1, RETRY_YES, 0, 0, 2},
+    {"F5 when idle regenerates the last reply", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_CONTENT, 1, .text = "first", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_DONE, 2, .want_state = SESSION_IDLE, .want_submits = 1, NOCHK),
+      S(OP_RETRY, 3, .want_state = SESSION_SENDING, .want_submits = 2, NOCHK),
+      S(OP_CONTENT, 4, .text = "second", .want_state = SESSION_SENDING, .want_submits = 2, NOCHK),
+      S(OP_DONE, 5, .want_state = SESSION_IDLE, .want_submits = 2, .want_reply = "second", NOCHK),
+      S(.op = OP_END)},
+     -1, RETRY_YES, 0, 0, 2},
+    {"no key: explained, nothing sent", 4, 120, true, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_FAILED, .want_submits = 0,
+        .want_timeout = -1),
+      S(.op = OP_END)},
+     GUIDE_NO_KEY, RETRY_NO_STATUS, MSG_FAILED, 0, 1},
+    {"a server wait beyond max_server_wait is not taken automatically", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 0, 429, NET_OK, "retry-after: 3600\n", .want_state = SESSION_FAILED,
+        .want_submits = 1, .want_timeout = -1),
+      S(.op = OP_END)},
+     GUIDE_RATE_LIMIT, RETRY_NO_TOO_LONG, MSG_FAILED, 0, 1},
+    {"x-should-retry: false stops a 500 from being retried", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 0, 500, NET_OK, "x-should-retry: false\n", .want_state = SESSION_FAILED,
+        .want_submits = 1, .want_timeout = -1),
+      S(.op = OP_END)},
+     GUIDE_SERVER_ERROR, RETRY_NO_HEADER, MSG_FAILED, 0, 1},
+};
+
+static void fill_headers(http_headers *h, const char *text)
+{
+    while (text && *text) {
+        const char *nl = strchr(text, '\n');
+        size_t len = nl ? (size_t)(nl - text) : strlen(text);
+        hdrs_parse_line(h, text, len);
+        text += len + (nl ? 1 : 0);
+    }
+}
+
+static worker_event *make_event(worker_event_kind kind, uint64_t job)
+{
+    worker_event *ev = xcalloc(1, sizeof *ev);
+    ev->kind = kind;
+    ev->job = job;
+    ev->job_kind = JOB_CHAT;
+    buf_init(&ev->text);
+    buf_init(&ev->body);
+    hdrs_init(&ev->headers);
+    return ev;
+}
+
+static void free_event(worker_event *ev)
+{
+    buf_free(&ev->text);
+    buf_free(&ev->body);
+    hdrs_free(&ev->headers);
+    free(ev->detail);
+    free(ev);
+}
+
+static const char *last_reply(const session *s)
+{
+    if (!s->nmsgs || s->msgs[s->nmsgs - 1].role != API_ROLE_ASSISTANT)
+        return "";
+    return buf_str(&s->msgs[s->nmsgs - 1].text);
+}
+
+static void run_case(const scase *c)
+{
+    fake_net net = {0};
+    session_transport tr = {fake_submit, fake_cancel, &net};
+    session s;
+    session_init(&s, &tr, NULL);
+    s.wall_clock = fake_wall;
+    s.random01 = zero_random;
+    s.p.model = xstrdup("gpt-4o-mini");
+    s.p.base_url = xstrdup("https://api.openai.com/v1");
+    s.p.api_key = xstrdup(c->no_key ? "" : "sk-test");
+    s.p.key_required = true;
+    s.p.system = c->system ? xstrdup(c->system) : NULL;
+    s.p.retry.max_retries = c->max_retries;
+    s.p.retry.max_server_wait_s = c->max_server_wait;
+
+    for (const step *st = c->steps; st->op != OP_END; st++) {
+        worker_event *ev = NULL;
+        switch (st->op) {
+        case OP_SUBMIT:
+            assert_int_equal(session_submit(&s, st->text, st->t), 0);
+            break;
+        case OP_RESPONSE:
+            ev = make_event(WEV_RESPONSE, s.job);
+            ev->status = st->status;
+            fill_headers(&ev->headers, st->headers);
+            break;
+        case OP_CONTENT:
+        case OP_STALE:
+            ev = make_event(WEV_CONTENT, st->op == OP_STALE ? 1 : s.job);
+            buf_puts(&ev->text, st->text);
+            break;
+        case OP_FINISH:
+            ev = make_event(WEV_FINISH, s.job);
+            buf_puts(&ev->text, st->text);
+            break;
+        case OP_DONE:
+            ev = make_event(WEV_DONE, s.job);
+            break;
+        case OP_FAIL:
+            ev = make_event(WEV_FAILED, s.job);
+            ev->net = st->net;
+            ev->status = st->status;
+            fill_headers(&ev->headers, st->headers);
+            if (st->text)
+                buf_puts(&ev->body, st->text);
+            break;
+        case OP_TICK:
+            session_tick(&s, st->t);
+            break;
+        case OP_RETRY:
+            assert_int_equal(session_retry_now(&s, st->t), 0);
+            break;
+        case OP_CANCEL: {
+            /* Only a request in flight has a job for the transport to cancel. */
+            bool in_flight = s.state == SESSION_SENDING || s.state == SESSION_STREAMING;
+            session_cancel(&s, st->t);
+            assert_int_equal(net.cancels, in_flight ? 1 : 0);
+            break;
+        }
+        case OP_END:
+            break;
+        }
+        if (ev) {
+            session_handle(&s, ev, st->t);
+            free_event(ev);
+        }
+        if (s.state != st->want_state)
+            fail_msg("%s: step %td: state %s, expected %s", c->name, st - c->steps,
+                     session_state_name(s.state), session_state_name(st->want_state));
+        if (net.submits != st->want_submits)
+            fail_msg("%s: step %td: %d requests, expected %d", c->name, st - c->steps,
+                     net.submits, st->want_submits);
+        if (st->want_timeout != -2 && session_next_timeout(&s, st->t) != st->want_timeout)
+            fail_msg("%s: step %td: timeout %lld, expected %lld", c->name, st - c->steps,
+                     (long long)session_next_timeout(&s, st->t), (long long)st->want_timeout);
+        if (st->want_reply && strcmp(last_reply(&s), st->want_reply) != 0)
+            fail_msg("%s: step %td: reply '%s', expected '%s'", c->name, st - c->steps,
+                     last_reply(&s), st->want_reply);
+    }
+
+    if (c->want_entry < 0) {
+        if (s.has_failure)
+            fail_msg("%s: unexpected failure %s", c->name, guide_entry_id(s.last_failure.entry));
+    } else {
+        if (!s.has_failure)
+            fail_msg("%s: no failure recorded", c->name);
+        if ((int)s.last_failure.entry != c->want_entry)
+            fail_msg("%s: entry %s, expected %s", c->name, guide_entry_id(s.last_failure.entry),
+                     guide_entry_id((guide_entry)c->want_entry));
+        if (s.last_decision.verdict != c->want_verdict)
+            fail_msg("%s: verdict '%s', expected '%s'", c->name,
+                     retry_verdict_text(s.last_decision.verdict), retry_verdict_text(c->want_verdict));
+    }
+    if (s.nmsgs != c->want_msgs)
+        fail_msg("%s: %zu messages, expected %zu", c->name, s.nmsgs, c->want_msgs);
+    if ((s.msgs[0].flags & (MSG_FAILED | MSG_PENDING)) != c->want_prompt_flags)
+        fail_msg("%s: prompt flags %#x, expected %#x", c->name, s.msgs[0].flags,
+                 c->want_prompt_flags);
+    if (s.nmsgs > 1 && (s.msgs[1].flags & (MSG_INTERRUPTED | MSG_PENDING)) != c->want_reply_flags)
+        fail_msg("%s: reply flags %#x, expected %#x", c->name, s.msgs[1].flags,
+                 c->want_reply_flags);
+
+    session_done(&s);
+    free(net.last_body);
+    free(net.last_url);
+    free(net.last_key);
+}
+
+static void test_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+
+/* The request carries the system prompt and the conversation, but not a
+ * prompt that failed and was never answered. */
+static void test_request_history(void **state)
+{
+    (void)state;
+    fake_net net = {0};
+    session_transport tr = {fake_submit, fake_cancel, &net};
+    session s;
+    session_init(&s, &tr, NULL);
+    s.wall_clock = fake_wall;
+    s.random01 = zero_random;
+    s.p.model = xstrdup("m");
+    s.p.base_url = xstrdup("http://127.0.0.1:9/v1");
+    s.p.api_key = xstrdup("");
+    s.p.system = xstrdup("be brief");
+    s.p.key_required = false;
+
+    session_submit(&s, "first", 0);
+    assert_string_equal(net.last_url, "http://127.0.0.1:9/v1/chat/completions");
+    assert_string_equal(net.last_key, "");
+    worker_event *ev = make_event(WEV_FAILED, s.job);
+    ev->status = 400;
+    session_handle(&s, ev, 1);
+    free_event(ev);
+    assert_int_equal(s.state, SESSION_FAILED);
+
+    session_submit(&s, "second", 2);
+    assert_non_null(strstr(net.last_body, "\"be brief\""));
+    assert_non_null(strstr(net.last_body, "\"second\""));
+    assert_null(strstr(net.last_body, "\"first\""));
+    ev = make_event(WEV_CONTENT, s.job);
+    buf_puts(&ev->text, "answer");
+    session_handle(&s, ev, 3);
+    free_event(ev);
+    ev = make_event(WEV_DONE, s.job);
+    session_handle(&s, ev, 4);
+    free_event(ev);
+
+    session_submit(&s, "third", 5);
+    const char *b = net.last_body;
+    const char *p1 = strstr(b, "\"second\""), *p2 = strstr(b, "\"answer\""), *p3 = strstr(b, "\"third\"");
+    assert_true(p1 && p2 && p3 && p1 < p2 && p2 < p3);
+    session_done(&s);
+    free(net.last_body);
+    free(net.last_url);
+    free(net.last_key);
+}
+
+int main(void)
+{
+    char err[256];
+    if (guide_init(err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_request_history),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    guide_done();
+    return rc;
+}
