@@ -104,7 +104,7 @@ static void countdown_line(const app *a, plines *p, int64_t now)
     buf_fill(&b, str(a, "attempt_of"), 2, next, most);
     buf_puts(&b, " · ");
     explain_delay_source(&b, &a->cx, &s->last_decision);
-    pl_add(p, ROLE_COUNTDOWN, 2, buf_str(&b));
+    pl_add(p, ROLE_COUNTDOWN, 3, buf_str(&b));
     buf_free(&amount);
     buf_free(&b);
 }
@@ -130,6 +130,8 @@ static void add_link(void *ud, const char *label, const char *url)
     link_acc *acc = ud;
     (void)label;
     bool is_status = acc->status_url && *acc->status_url && strcmp(url, acc->status_url) == 0;
+    if (is_status && acc->has_status)
+        return; /* already shown first */
     if (acc->count >= acc->max && !is_status)
         return;
     if (acc->b->len)
@@ -201,14 +203,14 @@ static void failure_lines(app *a, plines *p, int64_t now)
     }
 
     if (f->entry != GUIDE_CANCELLED) {
-        link_acc acc = {&b, 0, detail ? 99 : 2, a->cx.status_url, false, a};
-        explain_links(&a->cx, f, add_link, &acc);
-        if (!acc.has_status && a->cx.status_url && *a->cx.status_url) {
-            if (b.len)
-                buf_puts(&b, " · ");
+        /* The status page comes first so that a narrow panel never cuts it off. */
+        bool has_status = a->cx.status_url && *a->cx.status_url;
+        if (has_status) {
             buf_puts(&b, a->cx.status_url);
             status_suffix(a, &b);
         }
+        link_acc acc = {&b, 0, detail ? 99 : 1, a->cx.status_url, has_status, a};
+        explain_links(&a->cx, f, add_link, &acc);
         pl_add(p, ROLE_LINK, 3, buf_str(&b));
         buf_reset(&b);
         if (explain_foreign_endpoint(&a->cx))

@@ -1179,7 +1179,7 @@ static int group_setup(void **state)
     buf_init(&huge_sse);
     buf_init(&huge_text);
     gen_stream(40000, 100, &big_sse, &big_text);      /* 4 MB of text in 40k deltas */
-    gen_stream(60000, 400, &huge_sse, &huge_text);    /* 24 MB of text */
+    gen_stream(30000, 400, &huge_sse, &huge_text);    /* 12 MB of text */
     *state = new_worker();
     return 0;
 }

@@ -1,0 +1,73 @@
+# Helpers for end-to-end tests: tchat runs in a tmux pane of a fixed size
+# against tchat-mock; tests type with send-keys and read with capture-pane,
+# waiting for conditions, never for fixed times.
+source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+
+TMUX_SOCK=tchat-e2e-$$
+export TERM=screen-256color
+tm() { tmux -L "$TMUX_SOCK" "$@"; }
+
+e2e_cleanup() {
+    tm kill-server 2>/dev/null || true
+    t_cleanup
+}
+trap e2e_cleanup EXIT
+
+# Starts tchat in a new pane (100x30 unless W/H are set) with the given arguments.
+# When it exits, the pane prints "EXIT=<code>" and the terminal's stty modes.
+start_ui() {
+    tm kill-server 2>/dev/null || true
+    local args="" a
+    for a in "$@"; do args+=" $(printf '%q' "$a")"; done
+    cat >"$T_DIR/run.sh" <<RUN
+export HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_STATE_HOME='$XDG_STATE_HOME'
+export XDG_DATA_HOME='$XDG_DATA_HOME' LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC TERM=$TERM
+${E2E_ENV:-}
+'$TCHAT_BIN' $args 2>'$T_DIR/ui.err'
+code=\$?
+stty -a >'$T_DIR/stty'
+echo "EXIT=\$code"
+sleep 600
+RUN
+    tm new-session -d -x "${W:-100}" -y "${H:-30}" "bash $T_DIR/run.sh"
+    wait_screen 'F1' 10 || { echo "tchat did not start"; screen; cat "$T_DIR/ui.err"; exit 1; }
+}
+
+screen() { tm capture-pane -p -t 0; }
+keys() { tm send-keys -t 0 "$@"; }
+# Types text literally (no key names).
+type_text() { tm send-keys -t 0 -l "$1"; }
+
+# Waits until the screen matches the extended regex $1 (timeout $2 s, default 10).
+wait_screen() {
+    local re=$1 limit=${2:-10} i
+    for ((i = 0; i < limit * 20; i++)); do
+        screen | grep -Eq -- "$re" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# Waits until the mock has logged $1 requests.
+wait_requests() {
+    local want=$1 limit=${2:-10} i
+    for ((i = 0; i < limit * 20; i++)); do
+        [[ $(mock_requests) -ge $want ]] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+check() {
+    # check NAME CONDITION...: runs the condition, reports, shows the screen on failure.
+    local name=$1
+    shift
+    if "$@"; then
+        pass "$name"
+    else
+        OUT=$(screen)
+        ERR=$(cat "$T_DIR/ui.err" 2>/dev/null || true)
+        CODE=
+        fail "$name" "condition failed: $*"
+    fi
+}
