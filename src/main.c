@@ -191,10 +191,6 @@ int main(int argc, char **argv)
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char err[1024];
-    if (guide_init(err, sizeof err) != 0) {
-        fprintf(stderr, "tchat: %s\n", err);
-        return 1;
-    }
 
     config cfg;
     config_load_args args = {

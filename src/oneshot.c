@@ -239,6 +239,7 @@ int oneshot_run(const oneshot_opts *o, const config *c)
     };
     session_init(&r.s, &tr, &obs);
     session_configure(&r.s, c);
+    r.s.stream_only = true;
     session_submit(&r.s, o->prompt, clock_mono_ms());
 
     bool interrupted = false;

@@ -403,6 +403,21 @@ void guide_done(void)
     loaded = NULL;
 }
 
+/* The catalog is parsed on first use: a reply that succeeds never needs it,
+ * and one-shot start-up is measured in milliseconds. The embedded catalog is
+ * checked by the tests, so failing here means a broken build. */
+static bool ensure_loaded(void)
+{
+    if (loaded)
+        return true;
+    char err[512];
+    if (guide_init(err, sizeof err) != 0) {
+        fprintf(stderr, "tchat: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
 static guide_lang valid_lang(guide_lang lang)
 {
     return (unsigned)lang < GUIDE_LANG__COUNT ? lang : GUIDE_LANG_EN;
@@ -410,14 +425,14 @@ static guide_lang valid_lang(guide_lang lang)
 
 const guide_text *guide_entry_text(guide_entry e, guide_lang lang)
 {
-    if (!loaded || (unsigned)e >= GUIDE__COUNT)
+    if (!ensure_loaded() || (unsigned)e >= GUIDE__COUNT)
         return NULL;
     return &loaded->lang[valid_lang(lang)].entries[e].text;
 }
 
 const guide_text *guide_type_text(guide_type t, guide_lang lang)
 {
-    if (!loaded || (unsigned)t >= GUIDE_T__COUNT)
+    if (!ensure_loaded() || (unsigned)t >= GUIDE_T__COUNT)
         return NULL;
     return &loaded->lang[valid_lang(lang)].types[t].text;
 }
@@ -432,7 +447,7 @@ const char *guide_str(guide_lang lang, const char *key)
 {
     if (!key)
         return "";
-    if (!loaded)
+    if (!ensure_loaded())
         return key;
     const char *s = lookup_str(valid_lang(lang), key);
     if (!s)

@@ -262,7 +262,8 @@ static void append_reply(session *s, const char *text, size_t len, bool refusal)
     }
     if (refusal)
         r->flags |= MSG_REFUSAL;
-    buf_append(&r->text, text, len);
+    if (!s->stream_only)
+        buf_append(&r->text, text, len);
     s->got_content = true;
 }
 

@@ -119,6 +119,8 @@ typedef struct session {
     session_attempt *attempts; /* of the current prompt */
     size_t nattempts, capattempts;
 
+    bool stream_only;         /* reply text goes to the observer only, not into msgs (one-shot:
+                                 memory stays flat however long the reply) */
     int64_t (*wall_clock)(void);   /* clock_wall_ms by default */
     double (*random01)(void *ud);  /* uniform [0,1), for the jitter */
     void *random_ud;

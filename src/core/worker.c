@@ -25,8 +25,7 @@
 #define TCHAT_VERSION "0"
 #endif
 
-/* Unconsumed text above this pauses the transfers until worker_drain. */
-#define OUT_TEXT_LIMIT ((size_t)8 << 20)
+#define OUT_TEXT_LIMIT WORKER_TEXT_QUEUE_CAP
 /* Per-event bookkeeping charged against OUT_TEXT_LIMIT, so that a stream of
  * tiny non-text events cannot grow the queue without bound either. */
 #define EVENT_OVERHEAD 64

@@ -69,6 +69,10 @@ void worker_cancel(worker *w, uint64_t job);
  * the wake fd. Free each with worker_event_free. NULL when none. */
 worker_event *worker_drain(worker *w);
 void worker_event_free(worker_event *ev);
+/* Unconsumed reply text above this pauses the transfers until worker_drain:
+ * memory stays flat however fast the server sends and however slowly the
+ * terminal draws. */
+#define WORKER_TEXT_QUEUE_CAP ((size_t)1 << 20)
 /* The most bytes of an error body kept. */
 #define WORKER_ERROR_BODY_CAP (64 * 1024)
 

@@ -2,12 +2,14 @@
  * their input: the view re-renders a message on every streamed delta, and a
  * model's output (or a hostile server's) can be any string at all.
  *
- * Markdown subset: fenced code blocks (``` or ~~~, closed by a matching fence
- * or by the end of the text while it streams), ATX headings, block quotes,
- * bullet and ordered list items, thematic breaks; inline code spans, strong and
- * emphasis with CommonMark's delimiter rules (so snake_case and 2 * 3 stay as
- * they are), backslash escapes. Inline spans never cross a line break, links
- * stay literal. '\n' bytes are kept and styled MD_PLAIN. */
+ * Markdown subset: fenced code blocks (``` or ~~~ indented at most 3 spaces,
+ * closed by a matching fence or by the end of the text while it streams; the
+ * fence lines are shown as they are), ATX headings (markers removed), block
+ * quotes ("> " becomes "│ "), bullets ("- " becomes "• ") and ordered items,
+ * thematic breaks (shown as "───"); inline code spans, strong and emphasis
+ * with CommonMark's delimiter rules (so snake_case and 2 * 3 stay as they
+ * are), backslash escapes. Inline spans never cross a line break; links stay
+ * literal. Every '\n' is kept, styled MD_PLAIN, so lines map one to one. */
 /* wcwidth is X/Open; the build asks for POSIX only. */
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
@@ -59,7 +61,11 @@ static uch utf8_char(const unsigned char *s, size_t n)
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return u;
-    int w = wcwidth((wchar_t)cp);
+    /* CJK ideographs and Hangul syllables are wide in every UTF-8 locale;
+     * skipping wcwidth for them halves the cost of wrapping Chinese text. */
+    int w = (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7A3)
+                ? 2
+                : wcwidth((wchar_t)cp);
     u.cp = cp;
     u.len = need + 1;
     u.cols = w < 0 ? 1 : w;
@@ -91,18 +97,31 @@ int render_width(const char *s, size_t len)
 
 /* ------------------------------------------------------------- output */
 
+/* Room for n more bytes of text and of style. */
+static void reserve(md_doc *d, size_t n)
+{
+    buf *t = &d->text;
+    if (t->cap - t->len > n)
+        return;
+    buf_reserve(t, n);
+    if (d->style_cap < t->cap) {
+        /* Follow the text buffer's doubling so growth stays amortised. */
+        d->style = xrealloc(d->style, t->cap);
+        d->style_cap = t->cap;
+    }
+}
+
 static void put(md_doc *d, const char *p, size_t n, uint8_t st)
 {
     if (n == 0)
         return;
-    buf_append(&d->text, p, n);
-    if (d->style_cap < d->text.len) {
-        /* Follow the text buffer's doubling so growth stays amortised. */
-        size_t cap = d->text.cap > d->text.len ? d->text.cap : d->text.len;
-        d->style = xrealloc(d->style, cap);
-        d->style_cap = cap;
-    }
-    memset(d->style + d->text.len - n, st, n);
+    reserve(d, n);
+    /* Most pieces are a few bytes: copied here rather than through buf_append. */
+    buf *t = &d->text;
+    memcpy(t->data + t->len, p, n);
+    memset(d->style + t->len, st, n);
+    t->len += n;
+    t->data[t->len] = '\0';
 }
 
 void md_init(md_doc *d)
@@ -122,37 +141,39 @@ void md_free(md_doc *d)
 
 /* ------------------------------------------------------------- inline */
 
-enum { IT_TEXT, IT_CODE, IT_DELIM };
+enum { TK_ESCAPE, TK_CODE, TK_DELIM };
 
-/* A piece of one line: literal text, a code span's content, or a run of '*'
- * or '_' that may open or close emphasis. */
-typedef struct md_item {
-    size_t start, len;
+/* What a line holds besides plain text, which is whatever lies between
+ * tokens: a backslash escape, a code span, or a run of '*' or '_' that may
+ * open or close emphasis. Offsets are from the line's start; tokens are kept
+ * small since a pathological line has one every other byte. */
+typedef struct md_tok {
+    uint32_t start, end; /* the token's bytes */
+    uint32_t a, b;       /* code: its content; run: used as closers (from its
+                            start) and as openers (from its end) */
+    uint32_t rem;        /* run: delimiters not used yet */
+    uint32_t pops;       /* run: spans it closes */
+    int32_t prev, next;  /* run: the delimiter list still in play */
+    int32_t opens;       /* run: spans it opens, outermost first */
     uint8_t kind;
     char ch;
     bool can_open, can_close;
-    size_t rem;            /* delimiters not yet used */
-    size_t close_chars;    /* used as closers, taken from the run's start */
-    size_t open_chars;     /* used as openers, taken from the run's end */
-    size_t pops;           /* spans this run closes */
-    ptrdiff_t prev, next;  /* the delimiter list still in play */
-    ptrdiff_t opens;       /* spans this run opens, outermost first */
-} md_item;
+} md_tok;
 
 typedef struct md_match {
     uint8_t style;
-    ptrdiff_t next;
+    int32_t next;
 } md_match;
 
 /* Per-call work arrays, reused from line to line. */
 typedef struct md_scratch {
-    size_t *run_pos, *run_len;
-    ptrdiff_t *run_next; /* the next backtick run of the same length, or -1 */
+    uint32_t *run_pos, *run_len;
+    int32_t *run_next; /* the next backtick run of the same length, or -1 */
     size_t nrun, run_cap;
-    ptrdiff_t *last;
+    int32_t *last;
     size_t last_cap;
-    md_item *items;
-    size_t nitems, items_cap;
+    md_tok *toks;
+    size_t ntok, tok_cap;
     md_match *matches;
     size_t nmatch, match_cap;
     uint8_t *stack;
@@ -176,7 +197,7 @@ static void scratch_free(md_scratch *sc)
     free(sc->run_len);
     free(sc->run_next);
     free(sc->last);
-    free(sc->items);
+    free(sc->toks);
     free(sc->matches);
     free(sc->stack);
 }
@@ -192,38 +213,28 @@ static bool is_space(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n';
 }
 
-static md_item *add_item(md_scratch *sc, uint8_t kind, size_t start, size_t len)
+static md_tok *add_tok(md_scratch *sc, uint8_t kind, size_t start, size_t end)
 {
-    GROW(sc->items, sc->nitems, sc->items_cap);
-    md_item *it = &sc->items[sc->nitems++];
-    memset(it, 0, sizeof *it);
-    it->kind = kind;
-    it->start = start;
-    it->len = len;
-    it->prev = it->next = it->opens = -1;
-    return it;
+    GROW(sc->toks, sc->ntok, sc->tok_cap);
+    md_tok *t = &sc->toks[sc->ntok++];
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->start = (uint32_t)start;
+    t->end = (uint32_t)end;
+    t->prev = t->next = t->opens = -1;
+    return t;
 }
 
-static void add_text(md_scratch *sc, size_t start, size_t end)
-{
-    if (end > start)
-        add_item(sc, IT_TEXT, start, end - start);
-}
-
-/* Finds every backtick run of [a, b) and links each to the next run of the
+/* Finds every backtick run of p[0, n) and links each to the next run of the
  * same length: that is where a code span opened by it closes. One pass from
  * the right with a table indexed by length keeps this linear. */
-static void scan_backticks(md_scratch *sc, const char *s, size_t a, size_t b)
+static void scan_backticks(md_scratch *sc, const char *p, size_t n)
 {
     sc->nrun = 0;
     size_t maxlen = 0;
-    for (size_t i = a; i < b;) {
-        if (s[i] != '`') {
-            i++;
-            continue;
-        }
-        size_t k = i;
-        while (k < b && s[k] == '`')
+    for (const char *q = memchr(p, '`', n); q; q = memchr(q, '`', n - (size_t)(q - p))) {
+        size_t i = (size_t)(q - p), k = i;
+        while (k < n && p[k] == '`')
             k++;
         if (sc->nrun == sc->run_cap) {
             size_t cap = sc->run_cap ? sc->run_cap * 2 : 32;
@@ -232,12 +243,12 @@ static void scan_backticks(md_scratch *sc, const char *s, size_t a, size_t b)
             sc->run_next = xrealloc_array(sc->run_next, cap, sizeof *sc->run_next);
             sc->run_cap = cap;
         }
-        sc->run_pos[sc->nrun] = i;
-        sc->run_len[sc->nrun] = k - i;
+        sc->run_pos[sc->nrun] = (uint32_t)i;
+        sc->run_len[sc->nrun] = (uint32_t)(k - i);
         sc->nrun++;
         if (k - i > maxlen)
             maxlen = k - i;
-        i = k;
+        q = p + k;
     }
     if (sc->nrun == 0)
         return;
@@ -246,47 +257,45 @@ static void scan_backticks(md_scratch *sc, const char *s, size_t a, size_t b)
         sc->last[l] = -1;
     for (size_t r = sc->nrun; r-- > 0;) {
         sc->run_next[r] = sc->last[sc->run_len[r]];
-        sc->last[sc->run_len[r]] = (ptrdiff_t)r;
+        sc->last[sc->run_len[r]] = (int32_t)r;
     }
 }
 
-static void add_delim(md_scratch *sc, const char *s, size_t a, size_t b, size_t i, size_t k)
+static void add_delim(md_scratch *sc, const char *p, size_t n, size_t i, size_t k)
 {
-    unsigned char prev = i > a ? (unsigned char)s[i - 1] : ' ';
-    unsigned char next = k < b ? (unsigned char)s[k] : ' ';
+    unsigned char prev = i > 0 ? (unsigned char)p[i - 1] : ' ';
+    unsigned char next = k < n ? (unsigned char)p[k] : ' ';
     /* Bytes of non-ASCII characters count as letters: CJK punctuation next to
      * ** then still closes, which is what a Chinese reader expects. */
     bool left = !is_space(next) && (!is_punct(next) || is_space(prev) || is_punct(prev));
     bool right = !is_space(prev) && (!is_punct(prev) || is_space(next) || is_punct(next));
-    md_item *it = add_item(sc, IT_DELIM, i, k - i);
-    it->ch = s[i];
-    it->rem = k - i;
-    if (s[i] == '*') {
-        it->can_open = left;
-        it->can_close = right;
+    md_tok *t = add_tok(sc, TK_DELIM, i, k);
+    t->ch = p[i];
+    t->rem = (uint32_t)(k - i);
+    if (p[i] == '*') {
+        t->can_open = left;
+        t->can_close = right;
     } else {
         /* '_' inside a word (snake_case) neither opens nor closes. */
-        it->can_open = left && (!right || is_punct(prev));
-        it->can_close = right && (!left || is_punct(next));
+        t->can_open = left && (!right || is_punct(prev));
+        t->can_close = right && (!left || is_punct(next));
     }
 }
 
-/* Splits [a, b) into text, code spans and delimiter runs. */
-static void tokenize(md_scratch *sc, const char *s, size_t a, size_t b)
+/* Finds the tokens of p[0, n). */
+static void tokenize(md_scratch *sc, const char *p, size_t n)
 {
-    sc->nitems = 0;
-    scan_backticks(sc, s, a, b);
-    size_t run = 0, text = a;
-    for (size_t i = a; i < b;) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\\' && i + 1 < b && is_punct((unsigned char)s[i + 1])) {
-            add_text(sc, text, i);
-            add_item(sc, IT_TEXT, i + 1, 1);
+    sc->ntok = 0;
+    scan_backticks(sc, p, n);
+    size_t run = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\\' && i + 1 < n && is_punct((unsigned char)p[i + 1])) {
+            add_tok(sc, TK_ESCAPE, i, i + 2);
             i += 2;
-            text = i;
             /* An escaped backtick makes the rest of its run literal too. */
-            if (s[i - 1] == '`')
-                while (i < b && s[i] == '`')
+            if (p[i - 1] == '`')
+                while (i < n && p[i] == '`')
                     i++;
             continue;
         }
@@ -298,49 +307,46 @@ static void tokenize(md_scratch *sc, const char *s, size_t a, size_t b)
                 continue;
             }
             size_t l = sc->run_len[run];
-            ptrdiff_t close = sc->run_next[run];
+            int32_t close = sc->run_next[run];
             if (close < 0) {
                 i += l; /* no closer: the backticks are literal */
                 continue;
             }
-            add_text(sc, text, i);
             size_t cs = i + l, ce = sc->run_pos[close];
             /* One space on each side is padding, as in CommonMark. */
-            if (ce - cs >= 2 && s[cs] == ' ' && s[ce - 1] == ' ') {
+            if (ce - cs >= 2 && p[cs] == ' ' && p[ce - 1] == ' ') {
                 size_t k = cs;
-                while (k < ce && s[k] == ' ')
+                while (k < ce && p[k] == ' ')
                     k++;
                 if (k < ce)
                     cs++, ce--;
             }
-            add_item(sc, IT_CODE, cs, ce - cs);
-            i = sc->run_pos[close] + l;
-            text = i;
+            md_tok *t = add_tok(sc, TK_CODE, i, sc->run_pos[close] + l);
+            t->a = (uint32_t)cs;
+            t->b = (uint32_t)ce;
+            i = t->end;
             continue;
         }
         if (c == '*' || c == '_') {
-            add_text(sc, text, i);
             size_t k = i;
-            while (k < b && s[k] == s[i])
+            while (k < n && p[k] == p[i])
                 k++;
-            add_delim(sc, s, a, b, i, k);
+            add_delim(sc, p, n, i, k);
             i = k;
-            text = i;
             continue;
         }
         i++;
     }
-    add_text(sc, text, b);
 }
 
-static void unlink_delim(md_scratch *sc, ptrdiff_t x)
+static void unlink_delim(md_scratch *sc, int32_t x)
 {
-    md_item *it = &sc->items[x];
-    if (it->prev >= 0)
-        sc->items[it->prev].next = it->next;
-    if (it->next >= 0)
-        sc->items[it->next].prev = it->prev;
-    it->prev = it->next = -1;
+    md_tok *t = &sc->toks[x];
+    if (t->prev >= 0)
+        sc->toks[t->prev].next = t->next;
+    if (t->next >= 0)
+        sc->toks[t->next].prev = t->prev;
+    t->prev = t->next = -1;
 }
 
 /* CommonMark's "process emphasis". Delimiters are indexed in text order, so
@@ -348,38 +354,40 @@ static void unlink_delim(md_scratch *sc, ptrdiff_t x)
  * with them every delimiter is passed over a bounded number of times. */
 static void match_emphasis(md_scratch *sc)
 {
-    ptrdiff_t first = -1, prev = -1;
-    for (size_t i = 0; i < sc->nitems; i++) {
-        if (sc->items[i].kind != IT_DELIM)
+    int32_t first = -1, prev = -1;
+    for (size_t i = 0; i < sc->ntok; i++) {
+        if (sc->toks[i].kind != TK_DELIM)
             continue;
-        sc->items[i].prev = prev;
+        sc->toks[i].prev = prev;
         if (prev >= 0)
-            sc->items[prev].next = (ptrdiff_t)i;
+            sc->toks[prev].next = (int32_t)i;
         else
-            first = (ptrdiff_t)i;
-        prev = (ptrdiff_t)i;
+            first = (int32_t)i;
+        prev = (int32_t)i;
     }
     sc->nmatch = 0;
-    ptrdiff_t bottom[2][3][2];
+    int32_t bottom[2][3][2];
     for (int c = 0; c < 2; c++)
         for (int m = 0; m < 3; m++)
             bottom[c][m][0] = bottom[c][m][1] = -1;
 
-    ptrdiff_t cur = first;
+    int32_t cur = first;
     while (cur >= 0) {
-        md_item *cl = &sc->items[cur];
+        md_tok *cl = &sc->toks[cur];
         if (!cl->can_close) {
             cur = cl->next;
             continue;
         }
-        ptrdiff_t *low = &bottom[cl->ch == '_'][cl->len % 3][cl->can_open];
-        ptrdiff_t o = cl->prev;
-        md_item *op = NULL;
+        uint32_t cl_len = cl->end - cl->start;
+        int32_t *low = &bottom[cl->ch == '_'][cl_len % 3][cl->can_open];
+        int32_t o = cl->prev;
+        md_tok *op = NULL;
         while (o >= 0 && o > *low) {
-            md_item *cand = &sc->items[o];
+            md_tok *cand = &sc->toks[o];
+            uint32_t op_len = cand->end - cand->start;
             if (cand->ch == cl->ch && cand->can_open) {
-                bool odd = (cl->can_open || cand->can_close) && (cand->len + cl->len) % 3 == 0 &&
-                           !(cand->len % 3 == 0 && cl->len % 3 == 0);
+                bool odd = (cl->can_open || cand->can_close) && (op_len + cl_len) % 3 == 0 &&
+                           !(op_len % 3 == 0 && cl_len % 3 == 0);
                 if (!odd) {
                     op = cand;
                     break;
@@ -389,31 +397,31 @@ static void match_emphasis(md_scratch *sc)
         }
         if (!op) {
             *low = cl->prev;
-            ptrdiff_t next = cl->next;
+            int32_t next = cl->next;
             if (!cl->can_open)
                 unlink_delim(sc, cur);
             cur = next;
             continue;
         }
-        size_t use = op->rem >= 2 && cl->rem >= 2 ? 2 : 1;
+        uint32_t use = op->rem >= 2 && cl->rem >= 2 ? 2 : 1;
         op->rem -= use;
         cl->rem -= use;
-        op->open_chars += use;
-        cl->close_chars += use;
+        op->b += use;
+        cl->a += use;
         cl->pops++;
         GROW(sc->matches, sc->nmatch, sc->match_cap);
         sc->matches[sc->nmatch] = (md_match){use == 2 ? MD_BOLD : MD_ITALIC, op->opens};
-        op->opens = (ptrdiff_t)sc->nmatch++;
+        op->opens = (int32_t)sc->nmatch++;
         /* Delimiters between the pair can no longer match anything. */
-        for (ptrdiff_t x = op->next; x >= 0 && x != cur;) {
-            ptrdiff_t nx = sc->items[x].next;
+        for (int32_t x = op->next; x >= 0 && x != cur;) {
+            int32_t nx = sc->toks[x].next;
             unlink_delim(sc, x);
             x = nx;
         }
         if (op->rem == 0)
             unlink_delim(sc, o);
         if (cl->rem == 0) {
-            ptrdiff_t next = cl->next;
+            int32_t next = cl->next;
             unlink_delim(sc, cur);
             cur = next;
         }
@@ -424,26 +432,35 @@ static void match_emphasis(md_scratch *sc)
 static void render_inline(md_doc *d, md_scratch *sc, const char *s, size_t a, size_t b,
                           uint8_t base)
 {
-    tokenize(sc, s, a, b);
+    const char *p = s + a;
+    size_t n = b - a;
+    if (n > INT32_MAX - 2) { /* token indices are 32-bit; no real line is this long */
+        put(d, p, n, base);
+        return;
+    }
+    tokenize(sc, p, n);
     match_emphasis(sc);
-    size_t depth = 0;
-    for (size_t i = 0; i < sc->nitems; i++) {
-        const md_item *it = &sc->items[i];
+    size_t depth = 0, pos = 0;
+    for (size_t i = 0; i < sc->ntok; i++) {
+        const md_tok *t = &sc->toks[i];
         uint8_t st = depth ? sc->stack[depth - 1] : base;
-        if (it->kind == IT_TEXT) {
-            put(d, s + it->start, it->len, st);
-        } else if (it->kind == IT_CODE) {
-            put(d, s + it->start, it->len, MD_CODE);
+        put(d, p + pos, t->start - pos, st);
+        pos = t->end;
+        if (t->kind == TK_ESCAPE) {
+            put(d, p + t->start + 1, 1, st);
+        } else if (t->kind == TK_CODE) {
+            put(d, p + t->a, t->b - t->a, MD_CODE);
         } else {
-            depth = it->pops <= depth ? depth - it->pops : 0;
+            depth = t->pops <= depth ? depth - t->pops : 0;
             st = depth ? sc->stack[depth - 1] : base;
-            put(d, s + it->start + it->close_chars, it->len - it->close_chars - it->open_chars, st);
-            for (ptrdiff_t m = it->opens; m >= 0; m = sc->matches[m].next) {
+            put(d, p + t->start + t->a, t->end - t->start - t->a - t->b, st);
+            for (int32_t m = t->opens; m >= 0; m = sc->matches[m].next) {
                 GROW(sc->stack, depth, sc->stack_cap);
                 sc->stack[depth++] = sc->matches[m].style;
             }
         }
     }
+    put(d, p + pos, n - pos, depth ? sc->stack[depth - 1] : base);
 }
 
 /* -------------------------------------------------------------- blocks */
@@ -535,6 +552,8 @@ static void render_line(md_doc *d, md_scratch *sc, const char *s, size_t ls, siz
         h++;
     if (h >= 1 && h <= 6 && j + h < n && p[j + h] == ' ') {
         size_t a = i + j + h + 1, b = le;
+        while (a < b && (s[a] == ' ' || s[a] == '\t'))
+            a++;
         while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
             b--;
         /* An optional closing run of '#' ("## Title ##"), but not "C#". */
@@ -574,8 +593,10 @@ static void render_line(md_doc *d, md_scratch *sc, const char *s, size_t ls, siz
 void md_render(md_doc *d, const char *src, size_t len)
 {
     buf_reset(&d->text);
-    if (!src)
+    if (!src || len == 0)
         return;
+    /* Rendering rarely grows the text by much: reserve once. */
+    reserve(d, len + len / 8 + 64);
     md_scratch sc;
     memset(&sc, 0, sizeof sc);
     bool in_fence = false;
@@ -802,6 +823,20 @@ static void wrap_para(wrap_lines *w, const char *s, size_t ps, size_t pe, const 
                 next_line = pos;
             }
         } else {
+            /* Fast path: printable ASCII that fits takes one column a byte.
+             * The last byte before a non-ASCII one may carry a combining
+             * mark, so it is left to the general path. */
+            size_t k = pos, room = (size_t)(avail - cols);
+            while (k < pe && k - pos < room && (unsigned char)s[k] > ' ' &&
+                   (unsigned char)s[k] < 0x7F)
+                k++;
+            if (k < pe && (unsigned char)s[k] >= 0x80 && k > pos)
+                k--;
+            if (k > pos) {
+                cols += (int)(k - pos);
+                pos = k;
+                continue;
+            }
             int uc;
             size_t ue;
             if (s[pos] == '\t') {
@@ -840,6 +875,18 @@ static void wrap_para(wrap_lines *w, const char *s, size_t ps, size_t pe, const 
         push_line(w, line_start, pos, cols, line_indent, false);
 }
 
+/* Decisions the view relies on:
+ * - Each '\n' ends a paragraph and a final '\n' starts no further line: ""
+ *   gives no lines, "a\n" one, "a\n\nb" three (the middle one empty).
+ * - Spaces where a line breaks belong to no line; elsewhere they are kept.
+ * - A line always holds at least one character, so at width 1 a wide
+ *   character sits alone on its line and overflows by one column.
+ * - Tab stops are every 4 columns from the line's first column (after its
+ *   indent); a tab is clipped at the right edge, so there cols counts fewer
+ *   columns than render_width of the line's bytes would.
+ * - The hanging indent is the width of the paragraph's leading quote bars
+ *   and list marker with their spaces, at most half the width (and none when
+ *   that would leave a continuation line less than 2 columns). */
 void wrap_text(wrap_lines *w, const char *text, size_t len, const uint8_t *style, int width,
                bool code_wrap)
 {

@@ -7,7 +7,6 @@ arrives; the time is taken from just before the process is started. Throughput:
 """
 import json
 import os
-import resource
 import socket
 import statistics
 import subprocess
@@ -36,14 +35,22 @@ def env():
     return e
 
 
+def build_peakrss():
+    """Compiles peakrss.c (a small parent measures the child's peak RSS truly)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = os.path.join(tempfile.mkdtemp(prefix="tchat-bench-"), "peakrss")
+    subprocess.run(["cc", "-O2", "-o", out, os.path.join(here, "peakrss.c")], check=True)
+    return out
+
+
+PEAKRSS = build_peakrss()
+
+
 def peak_rss_kib(cmd, **kw):
-    """Runs cmd in a child that reports its own children's peak RSS."""
-    code = ("import resource, subprocess, sys\n"
-            "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n")
-    out = subprocess.run([sys.executable, "-c", code] + cmd, capture_output=True, text=True, **kw)
-    rss, rc = out.stdout.split()
-    return int(rss), int(rc)
+    p = subprocess.run([PEAKRSS] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL, text=True, **kw)
+    line = [l for l in p.stderr.splitlines() if l.startswith("peak_rss_kib=")][-1]
+    return int(line.split("=")[1]), p.returncode
 
 
 def start_to_first_request():
@@ -92,11 +99,24 @@ def start_to_first_request():
         firsts.append((arrivals[n] - t0) * 1000)
         totals.append((t1 - t0) * 1000)
     rss, rc = peak_rss_kib([TCHAT, "--base-url", url, "-m", "m", "-p", "hi"], env=e)
+    # The floor: an empty program linked with the same libcurl, after curl_global_init.
+    floor_src = os.path.join(os.path.dirname(PEAKRSS), "floor.c")
+    with open(floor_src, "w") as f:
+        f.write("#include <curl/curl.h>\nint main(void){curl_global_init(CURL_GLOBAL_DEFAULT);return 0;}\n")
+    floor_bin = floor_src[:-2]
+    subprocess.run(["cc", "-O2", "-o", floor_bin, floor_src, "-lcurl"], check=True)
+    floor_rss, _ = peak_rss_kib([floor_bin])
+    t0 = time.monotonic()
+    for _ in range(RUNS):
+        subprocess.run([floor_bin])
+    floor_ms = (time.monotonic() - t0) * 1000 / RUNS
     srv.close()
     print(f"start to first request: median {statistics.median(firsts):.1f} ms, "
           f"max {max(firsts):.1f} ms over {RUNS} runs (budget 20 ms)")
     print(f"whole one-shot run: median {statistics.median(totals):.1f} ms")
     print(f"peak RSS, one-shot: {rss / 1024:.1f} MiB (budget 8 MiB)")
+    print(f"floor (empty program linked with libcurl, after curl_global_init): "
+          f"{floor_ms:.1f} ms per run, peak RSS {floor_rss / 1024:.1f} MiB")
 
 
 def throughput():

@@ -1,7 +1,8 @@
 /* Cost of showing one long reply: md_render and wrap_text over a ~100 KB
  * Markdown message (prose, lists, quotes, code blocks, CJK and emoji) at width
  * 80, plus pathological inputs that would make a backtracking parser
- * quadratic. Prints the median time per call over many runs.
+ * quadratic. Prints the median and the fastest time per call over many runs
+ * (the fastest is the steadier figure on a busy machine).
  *
  * Build and run by hand from the repository root:
  *   gcc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc/core -Isrc/ui \
@@ -60,7 +61,7 @@ static void make_message(buf *b, size_t kb)
         buf_puts(b, parts[i % (sizeof parts / sizeof parts[0])]);
 }
 
-static double median_us(const char *what, const char *text, size_t len, bool wrap_only)
+static void time_it(const char *what, const char *text, size_t len, bool wrap_only)
 {
     static double t[RUNS];
     md_doc d;
@@ -77,13 +78,13 @@ static double median_us(const char *what, const char *text, size_t len, bool wra
         t[r] = now_us() - t0;
     }
     qsort(t, RUNS, sizeof t[0], cmp_double);
+    printf("%-36s %7zu bytes  median %8.1f us  min %8.1f us", what,
+           wrap_only ? d.text.len : len, t[RUNS / 2], t[0]);
     if (wrap_only)
-        printf("%-34s %8zu bytes  %9.1f us  (%zu lines)\n", what, d.text.len, t[RUNS / 2], w.n);
-    else
-        printf("%-34s %8zu bytes  %9.1f us\n", what, len, t[RUNS / 2]);
+        printf("  (%zu lines)", w.n);
+    putchar('\n');
     wrap_free(&w);
     md_free(&d);
-    return t[RUNS / 2];
 }
 
 static void repeat(buf *b, const char *unit, size_t total)
@@ -107,8 +108,8 @@ int main(int argc, char **argv)
     buf_init(&msg);
     make_message(&msg, kb);
     printf("median of %d runs, width 80\n", RUNS);
-    median_us("md_render (message)", msg.data, msg.len, false);
-    median_us("wrap_text (rendered message)", msg.data, msg.len, true);
+    time_it("md_render (message)", msg.data, msg.len, false);
+    time_it("wrap_text (rendered message)", msg.data, msg.len, true);
 
     /* Same size, made of what trips backtracking parsers. */
     static const char *const patho[] = {"*", "`", "**a", "_a", "*a _b ", "> ", "\\*"};
@@ -118,7 +119,7 @@ int main(int argc, char **argv)
         repeat(&p, patho[i], msg.len);
         char name[64];
         snprintf(name, sizeof name, "md_render ('%s' repeated)", patho[i]);
-        median_us(name, p.data, p.len, false);
+        time_it(name, p.data, p.len, false);
     }
     buf_reset(&p);
     for (size_t l = 1; p.len + l + 1 <= msg.len; l++) { /* every backtick run length once */
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
             buf_putc(&p, '`');
         buf_putc(&p, 'x');
     }
-    median_us("md_render (runs of 1..n backticks)", p.data, p.len, false);
+    time_it("md_render (runs of 1..n backticks)", p.data, p.len, false);
     buf_free(&p);
     buf_free(&msg);
     return 0;

@@ -4,10 +4,9 @@
  * space, a paragraph's '\n' or the cut-off rest of a code line; lines come in
  * order; a line fits its width unless it is one wide character at width 1.
  *
- * The fuzz targets are linked with tchat_core only, and render.c belongs to
- * the UI library, so it is compiled into this target directly. That also
- * gives libFuzzer coverage of it. It comes first: it sets the feature macros
- * it needs before any system header. */
+ * It uses render.c's own UTF-8 decoder to check widths, so render.c is
+ * compiled into this target (the archive's copy is then not pulled in). It
+ * comes first: it sets the feature macros it needs before any system header. */
 #include "../../src/ui/render.c"
 
 #include <locale.h>
@@ -95,6 +94,9 @@ static void check_wrap(const char *t, size_t len, const uint8_t *st, int width, 
             while (g < start && t[g] == ' ')
                 g++;
             CHECK(g == start || (g + 1 == start && t[g] == '\n'));
+            /* A break at spaces drops the whole run. */
+            if (g == start && start > pos)
+                CHECK(t[pos - 1] != ' ' && start < len && t[start] != ' ');
         }
         CHECK(!memchr(t + start, '\n', l->len));
         if (l->len == 0) /* only an empty paragraph gives an empty line */

@@ -138,11 +138,15 @@ else fail "--json-errors reports retried attempts" "bad JSON on stderr"; fi
 
 # Interrupted: SIGINT while the reply stalls; the partial reply stays printed.
 reset_log
-timeout -k 5 30 "$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-stall -p hello >"$T_DIR/out" 2>"$T_DIR/err" </dev/null &
+"$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-stall -p hello >"$T_DIR/out" 2>"$T_DIR/err" </dev/null &
 pid=$!
-wait_for "[[ -s '$T_DIR/out' ]]" 10 || true
+( sleep 60; kill -9 "$pid" 2>/dev/null ) &
+watchdog=$!
+wait_for "[[ -s '$T_DIR/out' ]]" 30 || true
 kill -INT "$pid"
 set +e; wait "$pid"; CODE=$?; set -e
+kill "$watchdog" 2>/dev/null || true
+wait "$watchdog" 2>/dev/null || true
 OUT=$(cat "$T_DIR/out"); ERR=$(cat "$T_DIR/err")
 if [[ $CODE == 130 && $OUT == You* ]] && grep -q 'Interrupted' <<<"$ERR"; then pass "SIGINT interrupts"
 else fail "SIGINT interrupts" "expected 130"; fi

@@ -39,7 +39,8 @@ int mock_step_status(const mock_step *st)
 
 bool mock_step_is_plain(const mock_step *st)
 {
-    return st->body || st->html || st->error || st->status < 200 || st->status > 299;
+    return st->body || st->html || st->error ||
+           (!st->n_raw_sse && (st->status < 200 || st->status > 299));
 }
 
 void mock_step_headers(const mock_step *st, mock_hdrs *h)
@@ -182,6 +183,7 @@ void mock_send_plain(mock_conn *c, const mock_step *st, mock_hdrs *h)
 static void reply_text(const mock_chat *ch, mock_buf *out)
 {
     const mock_step *st = ch->step;
+    mock_buf_reserve(out, 0); /* data is never NULL, even for an empty reply */
     if (st->invalid_utf8)
         mock_buf_adds(out, invalid_prefix);
     if (st->escapes)

@@ -150,8 +150,15 @@ static void start_connection(int fd)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t t;
+    /* The thread inherits a mask without SIGINT/SIGTERM: only this thread handles them. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
     mock_connection_opened();
     int rc = pthread_create(&t, &attr, mock_connection_main, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         fprintf(stderr, "tchat-mock: pthread_create: %s\n", strerror(rc));
@@ -170,6 +177,10 @@ int main(int argc, char **argv)
     char err[512];
     if (!mock_scenarios_load(o.scenarios, err, sizeof err)) {
         fprintf(stderr, "tchat-mock: %s\n", err);
+        return 2;
+    }
+    if (o.require_key && !*o.require_key) {
+        fputs("tchat-mock: --require-key wants a non-empty key\n", stderr);
         return 2;
     }
     if (o.list) {
@@ -201,6 +212,9 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* A closed stdin counts as end of file (and must not be mistaken for a socket later). */
+    if (o.exit_on_eof && fcntl(STDIN_FILENO, F_GETFD) < 0)
+        return 0;
     int port = 0;
     int lfd = listen_loopback(o.port, &port);
     if (lfd < 0)

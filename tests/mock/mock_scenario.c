@@ -2,6 +2,7 @@
 #include "mock_scenario.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <pthread.h>
@@ -61,6 +62,15 @@ static void step_free(mock_step *st)
     free(st->finish_reason);
     free(st->refusal);
     memset(st, 0, sizeof *st);
+}
+
+/* Whether an earlier member of the same object has this member's name (cJSON keeps both). */
+static bool duplicate_key(const cJSON *item)
+{
+    for (const cJSON *p = item->prev; p && p->next; p = p->prev)
+        if (p->string && strcmp(p->string, item->string) == 0)
+            return true;
+    return false;
 }
 
 static bool get_long(const cJSON *v, long min, long max, long *out)
@@ -231,6 +241,8 @@ static bool parse_step(const cJSON *j, mock_step *st, const char *where, char *e
         const char *key = v->string;
         if (key[0] == '_' || strcmp(key, "comment") == 0)
             continue; /* room for notes in scenario files */
+        if (duplicate_key(v))
+            return fail(err, errlen, "%s: field \"%s\" appears twice", where, key);
         if (strcmp(key, "headers") == 0) {
             if (!parse_headers(v, st, where, err, errlen))
                 return false;
@@ -351,6 +363,8 @@ static bool parse_document(const char *text, size_t len, const char *origin, cha
         const char *key = v->string;
         if (key[0] == '_' || strcmp(key, "comment") == 0) {
             continue;
+        } else if (duplicate_key(v)) {
+            ok = fail(err, errlen, "%s: top-level field \"%s\" appears twice", origin, key);
         } else if (strcmp(key, "scenarios") == 0) {
             if (!cJSON_IsObject(v)) {
                 ok = fail(err, errlen, "%s: \"scenarios\" must be an object", origin);
@@ -358,6 +372,11 @@ static bool parse_document(const char *text, size_t len, const char *origin, cha
             }
             const cJSON *sc;
             cJSON_ArrayForEach(sc, v) {
+                if (duplicate_key(sc)) {
+                    ok = fail(err, errlen, "%s: scenario \"%s\" is defined twice", origin,
+                              sc->string);
+                    break;
+                }
                 if (!(ok = parse_scenario(sc->string, sc, origin, err, errlen)))
                     break;
             }
@@ -400,7 +419,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(err, errlen, "%s: cannot open", path);
+        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     mock_buf b = {0};
@@ -429,6 +448,8 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 
 bool mock_scenarios_load(const char *path, char *err, size_t errlen)
 {
+    free(g_status_indicator);
+    free(g_status_description);
     g_status_indicator = mock_xstrdup("none");
     g_status_description = mock_xstrdup("All Systems Operational");
     if (!parse_document(mock_builtin_json, strlen(mock_builtin_json), "built-in scenarios",

@@ -5,7 +5,6 @@
 #include <cjson/cJSON.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,24 +222,28 @@ static void reply_error(route *rt, int status, const char *message, const char *
 static void reply_json(route *rt, int status, cJSON *json)
 {
     log_status(rt, status);
-    char *body = cJSON_Print(json);
-    mock_send_simple(rt->c, status, &rt->hdrs, "application/json", body, strlen(body));
-    free(body);
+    char *text = cJSON_PrintUnformatted(json);
+    mock_buf body = {0};
+    mock_buf_adds(&body, text);
+    mock_buf_adds(&body, "\n");
+    free(text);
+    mock_send_simple(rt->c, status, &rt->hdrs, "application/json", body.data, body.len);
+    mock_buf_free(&body);
 }
 
-/* A step of a scenario used outside chat (the "models" scenario): faults and fixed
- * bodies apply; a 2xx step without a body falls through to the normal answer. */
+/* A step of a scenario used outside chat (the "models" scenario): headers, delay, hangup
+ * and fixed bodies apply. Returns false when the caller should still send its normal
+ * answer (a 2xx step without a body). */
 static bool answer_with_step(route *rt, const char *scenario)
 {
     size_t idx = 0;
     const mock_step *st = mock_scenario_next(scenario, &idx);
+    bool plain = mock_step_is_plain(st);
     log_set(rt->log, "scenario", cJSON_CreateString(scenario));
     log_set(rt->log, "step", cJSON_CreateNumber((double)idx));
-    if (!mock_step_is_plain(st) && !st->hangup && st->delay_ms <= 0)
-        return false;
     if (st->close)
         set_close(rt);
-    log_status(rt, mock_step_is_plain(st) || st->hangup ? mock_step_status(st) : 200);
+    log_status(rt, plain || st->hangup ? mock_step_status(st) : 200);
     mock_step_headers(st, &rt->hdrs);
     if (st->delay_ms > 0 && !mock_wait(rt->c, st->delay_ms))
         return true;
@@ -248,11 +251,9 @@ static bool answer_with_step(route *rt, const char *scenario)
         mock_hangup(rt->c, st->rst);
         return true;
     }
-    if (mock_step_is_plain(st)) {
+    if (plain)
         mock_send_plain(rt->c, st, &rt->hdrs);
-        return true;
-    }
-    return false;
+    return plain;
 }
 
 static void route_models(route *rt)
@@ -340,7 +341,11 @@ static bool marker_scenario(const char *text, char *out, size_t outlen)
 
 static void route_chat(route *rt)
 {
+    /* cJSON's parser writes a global error position: parse one body at a time. */
+    static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&parse_lock);
     cJSON *body = cJSON_ParseWithLength(rt->r->body, rt->r->body_len);
+    pthread_mutex_unlock(&parse_lock);
     mock_buf echo = {0};
     if (!cJSON_IsObject(body)) {
         reply_error(rt, 400, bad_json_message, "invalid_request_error", NULL, NULL);
@@ -553,13 +558,6 @@ void *mock_connection_main(void *arg)
 {
     int fd = *(int *)arg;
     free(arg);
-    /* Only the main thread handles SIGINT/SIGTERM. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-
     mock_conn c = {.fd = fd};
     for (;;) {
         mock_request r;

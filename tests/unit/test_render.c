@@ -94,6 +94,8 @@ static const md_case MD_CASES[] = {
     {"backslash inside code literal", "`a\\`b", "a\\b", "ccp"},
     {"heading", "## Title", "Title", "hhhhh"},
     {"heading closing hashes", "# T #", "T", "h"},
+    {"heading spaces trimmed", "###   T  ", "T", "h"},
+    {"heading only hashes is empty", "## ##", "", ""},
     {"heading keeps C#", "# C#", "C#", "hh"},
     {"heading with bold", "# a **b**", "a b", "hhb"},
     {"hashtag is not a heading", "#tag", "#tag", "pppp"},

@@ -94,6 +94,7 @@ static void gen_stream(size_t n, size_t len, buf *sse, buf *text)
 }
 
 static buf big_sse, big_text, huge_sse, huge_text;
+static atomic_size_t huge_sent; /* bytes of /huge the server got into the socket */
 
 /* ------------------------------------------------------------------ */
 /* The server                                                           */
@@ -313,7 +314,16 @@ static bool handle(conn *c, const char *path)
     } else if (strcmp(path, "/big") == 0) {
         keep = respond(c, "200 OK", SSE_HEADERS, big_sse.data, big_sse.len);
     } else if (strcmp(path, "/huge") == 0) {
-        keep = respond(c, "200 OK", SSE_HEADERS, huge_sse.data, huge_sse.len);
+        char *head = xasprintf("HTTP/1.1 200 OK\r\n" SSE_HEADERS "Content-Length: %zu\r\n\r\n",
+                               huge_sse.len);
+        keep = send_str(c, head);
+        free(head);
+        atomic_store(&huge_sent, 0);
+        for (size_t off = 0; keep && off < huge_sse.len; off += 65536) {
+            size_t n = huge_sse.len - off < 65536 ? huge_sse.len - off : 65536;
+            keep = send_all(c, huge_sse.data + off, n);
+            atomic_store(&huge_sent, off + n);
+        }
     } else {
         keep = respond(c, "404 Not Found", "Content-Type: text/plain\r\n", "no such path", 12);
     }
@@ -1114,7 +1124,16 @@ static void test_back_pressure(void **state)
     result_init(&r, worker_submit(w, &j));
     struct pollfd p = {.fd = worker_wake_fd(w), .events = POLLIN};
     assert_int_equal(poll(&p, 1, 5000), 1);
-    sleep_ms(1500); /* the consumer is busy: the queue must stay bounded meanwhile */
+    /* The consumer is busy. Wait until the server can send no more: the worker
+     * has stopped reading. (The stream is far larger than the socket buffers.) */
+    size_t sent = 0;
+    int64_t deadline = clock_mono_ms() + 30000;
+    for (int stable = 0; stable < 10 && clock_mono_ms() < deadline;) {
+        sleep_ms(50);
+        size_t now = atomic_load(&huge_sent);
+        stable = now == sent ? stable + 1 : 0;
+        sent = now;
+    }
     size_t queued = 0;
     for (worker_event *ev = worker_drain(w), *next; ev; ev = next) {
         next = ev->next;
@@ -1122,8 +1141,13 @@ static void test_back_pressure(void **state)
         result_add(&r, ev);
         worker_event_free(ev);
     }
-    print_message("queued while not drained: %zu of %zu bytes\n", queued, huge_text.len);
-    assert_true(queued <= ((size_t)9 << 20));
+    print_message("queued while not drained: %zu of %zu bytes; server sent %zu of %zu\n", queued,
+                  huge_text.len, sent, huge_sse.len);
+    /* paused as soon as more than WORKER_TEXT_QUEUE_CAP waited, give or take one read */
+    assert_true(queued >= WORKER_TEXT_QUEUE_CAP - 4096);
+    assert_true(queued <= WORKER_TEXT_QUEUE_CAP + ((size_t)256 << 10));
+    assert_true(sent < huge_sse.len);
+    assert_false(r.terminal);
     collect(w, &r, 1, 60000, 0);
     assert_string_equal(r.kinds, "RCFUD");
     assert_int_equal(r.text.len, huge_text.len);
@@ -1179,7 +1203,7 @@ static int group_setup(void **state)
     buf_init(&huge_sse);
     buf_init(&huge_text);
     gen_stream(40000, 100, &big_sse, &big_text);      /* 4 MB of text in 40k deltas */
-    gen_stream(30000, 400, &huge_sse, &huge_text);    /* 12 MB of text */
+    gen_stream(6000, 4000, &huge_sse, &huge_text);    /* 24 MB of text */
     *state = new_worker();
     return 0;
 }
