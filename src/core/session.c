@@ -467,6 +467,16 @@ void session_cancel(session *s, int64_t now_ms)
     failure_free(&f);
 }
 
+int session_append(session *s, api_role role, const char *text, size_t len)
+{
+    if (session_busy(s))
+        return -1;
+    chat_msg *m = msg_push(s, role);
+    buf_append(&m->text, text, len);
+    s->has_reply = false;
+    return 0;
+}
+
 void session_clear(session *s)
 {
     if (session_busy(s))

@@ -145,6 +145,8 @@ int64_t session_next_timeout(const session *s, int64_t now_ms);
 int session_retry_now(session *s, int64_t now_ms);
 /* Esc: cancel the request or the countdown; the prompt and any partial reply stay. */
 void session_cancel(session *s, int64_t now_ms);
+/* Appends a finished message (a conversation loaded from disk). Only when not busy. */
+int session_append(session *s, api_role role, const char *text, size_t len);
 /* Starts a new, empty conversation (only when idle or failed). */
 void session_clear(session *s);
 

@@ -297,10 +297,14 @@ static void build(app *a, plines *p, int64_t now)
     p->n = 0;
     p->width = a->cols;
     p->wrap = a->panel_detail;
-    if (a->s.has_failure && (a->s.state == SESSION_WAITING || a->s.state == SESSION_FAILED))
+    if (a->s.has_failure && (a->s.state == SESSION_WAITING || a->s.state == SESSION_FAILED)) {
         failure_lines(a, p, now);
-    else
+        /* A command's answer (a report's path, an error) goes under the explanation. */
+        if (a->notice)
+            pl_add(p, a->notice_is_error ? ROLE_ERROR : ROLE_OK, 1, a->notice);
+    } else {
         ready_line(a, p, now);
+    }
 }
 
 int panel_height(app *a)

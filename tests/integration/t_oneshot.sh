@@ -151,6 +151,14 @@ OUT=$(cat "$T_DIR/out"); ERR=$(cat "$T_DIR/err")
 if [[ $CODE == 130 && $OUT == You* ]] && grep -q 'Interrupted' <<<"$ERR"; then pass "SIGINT interrupts"
 else fail "SIGINT interrupts" "expected 130"; fi
 
+# Exit 1: stdout goes away in the middle of a long reply (a reader that stops early).
+set +e
+"$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-big -p go </dev/null 2>"$T_DIR/err" | head -c 100 >/dev/null
+CODE=${PIPESTATUS[0]}
+set -e
+ERR=$(cat "$T_DIR/err")
+if [[ $CODE == 1 ]]; then pass "stdout closed: exit 1"; else fail "stdout closed: exit 1" "exit $CODE"; fi
+
 # Usage and configuration errors.
 run_tchat --bogus
 if [[ $CODE == 2 ]]; then pass "unknown flag"; else fail "unknown flag" "expected 2"; fi

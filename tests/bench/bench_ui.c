@@ -1,0 +1,222 @@
+/* bench_ui: what drawing costs with a 10,000-message conversation loaded.
+ *
+ * The UI's own code (view, panel, readline bridge) draws into curses windows on
+ * a terminal whose output goes to /dev/null, so the figures are the CPU cost of
+ * tchat's work per event, without the terminal's. Figures are CPU time
+ * (CLOCK_PROCESS_CPUTIME_ID), medians over many repetitions; the same runs with
+ * a 100-message conversation show whether any cost grows with its length.
+ * Budgets (issue): keypress or streamed delta < 1 ms, full redraw < 5 ms. */
+#include <curses.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "config.h"
+#include "theme.h"
+
+static uint64_t next_job;
+
+static uint64_t fake_submit(void *ud, const worker_job *job)
+{
+    (void)ud;
+    (void)job;
+    return ++next_job;
+}
+
+static void fake_cancel(void *ud, uint64_t job)
+{
+    (void)ud;
+    (void)job;
+}
+
+static const char *no_env(const char *name)
+{
+    (void)name;
+    return NULL;
+}
+
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+static void event(app *a, worker_event_kind kind, const char *text)
+{
+    worker_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.job = a->s.job;
+    ev.job_kind = JOB_CHAT;
+    buf_init(&ev.text);
+    buf_init(&ev.body);
+    hdrs_init(&ev.headers);
+    if (text)
+        buf_puts(&ev.text, text);
+    session_handle(&a->s, &ev, 0);
+    buf_free(&ev.text);
+}
+
+static const char *const replies[] = {
+    "Exponential **backoff** waits longer after each failure: `delay = base * 2^n`, capped, "
+    "with a little *jitter* so that clients do not retry in step.\n\n- first retry after 1 s\n"
+    "- then 2 s, 4 s, 8 s\n- give up after five attempts",
+    "```c\nfor (int i = 0; i < 5; i++) {\n    if (send() == 0)\n        break;\n    sleep(1 << i);\n}\n```\n"
+    "The loop above retries five times.",
+    "速率限制按组织计算，而不是按用户计算。请检查团队其他成员的用量。 🙂",
+    "# Heading\n\n> A quote that goes on for a while so that it wraps at least once on an ordinary "
+    "terminal of eighty columns or so.\n\n1. one\n2. two",
+};
+
+static void load_conversation(app *a, int messages)
+{
+    char prompt[128];
+    for (int i = 0; i < messages / 2; i++) {
+        int n = snprintf(prompt, sizeof prompt, "Question number %d: how should a client back off?", i);
+        session_append(&a->s, API_ROLE_USER, prompt, (size_t)n);
+        session_append(&a->s, API_ROLE_ASSISTANT, replies[i % 4], strlen(replies[i % 4]));
+    }
+}
+
+static void layout(app *a)
+{
+    getmaxyx(stdscr, a->rows, a->cols);
+    a->title = newwin(1, a->cols, 0, 0);
+    a->conv = newwin(a->rows - 4, a->cols, 1, 0);
+    a->panel = newwin(2, a->cols, a->rows - 3, 0);
+    a->input = newwin(1, a->cols, a->rows - 1, 0);
+}
+
+static void full_redraw(app *a)
+{
+    clearok(curscr, TRUE);
+    title_draw(a);
+    view_draw(a);
+    panel_draw(a, 0);
+    rl_bridge_draw(a);
+    doupdate();
+}
+
+static void run(int messages)
+{
+    app a;
+    memset(&a, 0, sizeof a);
+    config cfg;
+    char err[256];
+    config_load_args args = {.getenv_fn = no_env, .path = "/nonexistent/tchat.json"};
+    if (config_load(&cfg, &args, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+    a.cfg = &cfg;
+    a.cx.lang = GUIDE_LANG_EN;
+    session_transport tr = {fake_submit, fake_cancel, NULL};
+    session_init(&a.s, &tr, NULL);
+    session_configure(&a.s, &cfg);
+    a.s.p.key_required = false;
+    layout(&a);
+    rl_bridge_init(&a);
+
+    double t0 = cpu_ms();
+    load_conversation(&a, messages);
+    double load = cpu_ms() - t0;
+
+    t0 = cpu_ms();
+    full_redraw(&a); /* cold: every visible message rendered and wrapped */
+    double cold = cpu_ms() - t0;
+
+    enum { N = 200 };
+    double v[N];
+    for (int i = 0; i < N; i++) {
+        t0 = cpu_ms();
+        full_redraw(&a);
+        v[i] = cpu_ms() - t0;
+    }
+    double redraw = median(v, N);
+
+    /* A streamed reply: one delta, then what the loop draws for it. */
+    session_submit(&a.s, "stream now", 0);
+    for (int i = 0; i < N; i++) {
+        t0 = cpu_ms();
+        event(&a, WEV_CONTENT, "word after word, ");
+        view_draw(&a);
+        rl_bridge_draw(&a);
+        doupdate();
+        v[i] = cpu_ms() - t0;
+    }
+    double delta = median(v, N);
+    event(&a, WEV_DONE, NULL);
+
+    /* A keypress in the input line. */
+    for (int i = 0; i < N; i++) {
+        t0 = cpu_ms();
+        rl_bridge_feed('a' + i % 26);
+        rl_bridge_draw(&a);
+        doupdate();
+        v[i] = cpu_ms() - t0;
+    }
+    double key = median(v, N);
+
+    /* Scrolling a page up, deep into the conversation. */
+    for (int i = 0; i < N; i++) {
+        t0 = cpu_ms();
+        view_scroll(&a, view_page(&a));
+        view_draw(&a);
+        doupdate();
+        v[i] = cpu_ms() - t0;
+    }
+    double page = median(v, N);
+
+    printf("%6d messages: load %7.1f ms · first frame %6.2f ms · full redraw %5.3f ms · "
+           "streamed delta %5.3f ms · keypress %5.3f ms · PgUp %5.3f ms\n",
+           messages, load, cold, redraw, delta, key, page);
+
+    rl_bridge_done();
+    view_free(&a);
+    session_done(&a.s);
+    config_free(&cfg);
+    delwin(a.title);
+    delwin(a.conv);
+    delwin(a.panel);
+    delwin(a.input);
+}
+
+int main(void)
+{
+    setlocale(LC_ALL, "C.UTF-8");
+    setenv("LINES", "50", 1);
+    setenv("COLUMNS", "160", 1);
+    FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+    SCREEN *scr = newterm("xterm-256color", out, in);
+    if (!scr) {
+        fprintf(stderr, "bench_ui: no terminfo for xterm-256color\n");
+        return 1;
+    }
+    theme t;
+    char err[256];
+    theme_load("default", &t, err, sizeof err);
+    theme_apply(&t, false);
+    printf("terminal 160x50; CPU time per event, medians (budgets: keypress/delta < 1 ms, "
+           "full redraw < 5 ms)\n");
+    run(100);
+    run(10000);
+    endwin();
+    delscreen(scr);
+    return 0;
+}
