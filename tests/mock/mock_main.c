@@ -1,10 +1,10 @@
 /* tchat-mock: an OpenAI-compatible HTTP server on 127.0.0.1 that injects the faults tchat
  * must survive. See README.md for the scenario format. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -173,6 +173,10 @@ int main(int argc, char **argv)
 {
     options o = {0};
     parse_args(argc, argv, &o);
+    /* A closed stdin counts as end of file (and must not be mistaken for a file, pipe or
+     * socket that takes descriptor 0 later). */
+    if (o.exit_on_eof && fcntl(STDIN_FILENO, F_GETFD) < 0)
+        return 0;
 
     char err[512];
     if (!mock_scenarios_load(o.scenarios, err, sizeof err)) {
@@ -212,9 +216,6 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    /* A closed stdin counts as end of file (and must not be mistaken for a socket later). */
-    if (o.exit_on_eof && fcntl(STDIN_FILENO, F_GETFD) < 0)
-        return 0;
     int port = 0;
     int lfd = listen_loopback(o.port, &port);
     if (lfd < 0)
