@@ -229,7 +229,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tchat: the chat interface needs a terminal; for scripts use -p PROMPT\n");
         code = EXIT_USAGE;
     } else {
-        ui_opts u = {.cfg = &cfg, .lang = lang};
+        ui_opts u = {.cfg = &cfg, .load_args = &args, .lang = lang};
         code = ui_run(&u);
     }
     free(piped);

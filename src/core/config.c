@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -441,10 +442,12 @@ static void value_clear(opt_value *v, opt_id id)
     memset(v, 0, sizeof *v);
 }
 
-static void value_copy(opt_value *dst, const opt_value *src)
+/* Frees a layer's text, wiping it first when it may be a key. */
+static void text_free(char *s, opt_id id)
 {
-    *dst = *src;
-    dst->text = xstrdup(src->text);
+    if (s && opt_defs[id].type == OPT_SECRET)
+        explicit_bzero(s, strlen(s));
+    free(s);
 }
 
 static void value_default(opt_value *v, opt_id id)
@@ -470,10 +473,15 @@ static void profile_init(profile *p, const char *name)
 
 static void profile_done(profile *p)
 {
-    for (int id = 0; id < OPT__COUNT; id++)
+    for (int id = 0; id < OPT__COUNT; id++) {
         value_clear(&p->v[id], (opt_id)id);
+        text_free(p->file[id], (opt_id)id);
+    }
     free(p->name);
-    p->name = NULL;
+    free(p->doc_name);
+    text_free(p->keycmd_key, OPT_API_KEY);
+    free(p->keycmd_for);
+    memset(p, 0, sizeof *p);
 }
 
 static profile *profile_add(config *c, const char *name)
@@ -482,17 +490,6 @@ static profile *profile_add(config *c, const char *name)
     profile *p = &c->profiles[c->nprofiles++];
     profile_init(p, name);
     return p;
-}
-
-static opt_value *value_slot(config *c, opt_id id)
-{
-    if ((unsigned)id >= OPT__COUNT)
-        return NULL;
-    if (opt_defs[id].scope == SCOPE_GLOBAL)
-        return &c->global[id];
-    if (c->current >= c->nprofiles)
-        return NULL;
-    return &c->profiles[c->current].v[id];
 }
 
 static const char *src_detail_for(const config *c, opt_id id, opt_source src)
@@ -511,28 +508,293 @@ static const char *src_detail_for(const config *c, opt_id id, opt_source src)
     }
 }
 
+/* How a message names a value from src: "--max-retries", "OPENAI_BASE_URL", "max_retries". */
+static const char *src_label(const config *c, opt_id id, opt_source src)
+{
+    return src == SRC_FLAG     ? flag_name(id)
+           : src == SRC_ENV    ? src_detail_for(c, id, src)
+           : src == SRC_KEYCMD ? "api_key_cmd"
+                               : opt_defs[id].key;
+}
+
+/* Parses text into *out with its source, or says why not ("LABEL: why"). */
+static bool layer_parse(const config *c, opt_id id, const char *text, opt_source src,
+                        opt_value *out, char *err, size_t errlen)
+{
+    char why[160];
+    if (!opt_parse(id, text, out, why, sizeof why)) {
+        set_err(err, errlen, "%s: %s", src_label(c, id, src), why);
+        return false;
+    }
+    out->src = src;
+    out->src_detail = src_detail_for(c, id, src);
+    return true;
+}
+
+/* ---------------------------------------------------------------- computing effective values */
+
+/* The winning layer for option id of profile p (NULL for a global option), except the key
+ * command, which profile_compute handles. active: p is current (flags and environment apply). */
+static const char *layer_pick(const config *c, const profile *p, opt_id id, bool active,
+                              opt_source *src)
+{
+    if (active && c->flag[id]) {
+        *src = SRC_FLAG;
+        return c->flag[id];
+    }
+    if (active && c->env[id]) {
+        *src = SRC_ENV;
+        return c->env[id];
+    }
+    if (p && p->file[id]) {
+        *src = SRC_CONFIG;
+        return p->file[id];
+    }
+    if (c->top[id]) {
+        *src = SRC_CONFIG;
+        return c->top[id];
+    }
+    *src = SRC_DEFAULT;
+    return opt_defs[id].def;
+}
+
+/* Replaces *slot with *nv unless they say the same thing from the same place, so that
+ * unchanged values keep their storage (callers hold cfg_str pointers). Consumes nv. */
+static void value_commit(opt_value *slot, opt_value *nv, opt_id id)
+{
+    if (slot->text && !strcmp(slot->text, nv->text) && slot->src == nv->src &&
+        !strcmp(slot->src_detail, nv->src_detail)) {
+        value_clear(nv, id);
+        return;
+    }
+    value_clear(slot, id);
+    *slot = *nv;
+    memset(nv, 0, sizeof *nv);
+}
+
+/* Recomputes every effective value of profile idx. Runs api_key_cmd when the profile is
+ * active, no flag or environment gives a key, run_key_cmd is set and its key is not kept
+ * yet. On error nothing changes. */
+static int profile_compute(config *c, size_t idx, bool active, char *err, size_t errlen)
+{
+    profile *p = &c->profiles[idx];
+    opt_value nv[OPT__COUNT];
+    memset(nv, 0, sizeof nv);
+    int rc = -1;
+
+    for (int i = 0; i < OPT__COUNT; i++) {
+        opt_id id = (opt_id)i;
+        if (opt_defs[id].scope != SCOPE_PROFILE || id == OPT_API_KEY)
+            continue;
+        opt_source src;
+        const char *text = layer_pick(c, p, id, active, &src);
+        if (!layer_parse(c, id, text, src, &nv[id], err, errlen))
+            goto out;
+    }
+
+    opt_source src;
+    const char *text = layer_pick(c, p, OPT_API_KEY, active, &src);
+    if (active && src != SRC_FLAG && src != SRC_ENV) {
+        const char *cmd = nv[OPT_API_KEY_CMD].text;
+        if (p->keycmd_key && p->keycmd_for && !strcmp(p->keycmd_for, cmd)) {
+            text = p->keycmd_key;
+            src = SRC_KEYCMD;
+        } else if (c->run_key_cmd && *cmd) {
+            char *got = NULL;
+            if (config_run_key_cmd(cmd, KEY_CMD_TIMEOUT_MS, &got, err, errlen) != 0)
+                goto out;
+            opt_value probe;
+            bool ok = layer_parse(c, OPT_API_KEY, got, SRC_KEYCMD, &probe, err, errlen);
+            if (!ok) {
+                text_free(got, OPT_API_KEY);
+                goto out;
+            }
+            value_clear(&probe, OPT_API_KEY);
+            text_free(p->keycmd_key, OPT_API_KEY);
+            free(p->keycmd_for);
+            p->keycmd_key = got;
+            p->keycmd_for = xstrdup(cmd);
+            text = p->keycmd_key;
+            src = SRC_KEYCMD;
+        }
+    }
+    if (!layer_parse(c, OPT_API_KEY, text, src, &nv[OPT_API_KEY], err, errlen))
+        goto out;
+
+    for (int i = 0; i < OPT__COUNT; i++)
+        if (opt_defs[i].scope == SCOPE_PROFILE)
+            value_commit(&p->v[i], &nv[i], (opt_id)i);
+    rc = 0;
+out:
+    for (int i = 0; i < OPT__COUNT; i++)
+        value_clear(&nv[i], (opt_id)i);
+    return rc;
+}
+
+static int globals_compute(config *c, char *err, size_t errlen)
+{
+    opt_value nv[OPT__COUNT];
+    memset(nv, 0, sizeof nv);
+    int rc = -1;
+    for (int i = 0; i < OPT__COUNT; i++) {
+        if (opt_defs[i].scope != SCOPE_GLOBAL)
+            continue;
+        opt_source src;
+        const char *text = layer_pick(c, NULL, (opt_id)i, true, &src);
+        if (!layer_parse(c, (opt_id)i, text, src, &nv[i], err, errlen))
+            goto out;
+    }
+    for (int i = 0; i < OPT__COUNT; i++)
+        if (opt_defs[i].scope == SCOPE_GLOBAL)
+            value_commit(&c->global[i], &nv[i], (opt_id)i);
+    rc = 0;
+out:
+    for (int i = 0; i < OPT__COUNT; i++)
+        value_clear(&nv[i], (opt_id)i);
+    return rc;
+}
+
+/* Recomputes what option id may affect: the global values, or the current profile. */
+static int recompute(config *c, opt_id id, char *err, size_t errlen)
+{
+    if (opt_defs[id].scope == SCOPE_GLOBAL)
+        return globals_compute(c, err, errlen);
+    return profile_compute(c, c->current, true, err, errlen);
+}
+
+/* Puts text (owned, may be NULL) into *slot and recomputes; on error the old text is back. */
+static int layer_store(config *c, opt_id id, char **slot, char *text, char *err, size_t errlen)
+{
+    char *old = *slot;
+    *slot = text;
+    if (recompute(c, id, err, errlen) != 0) {
+        *slot = old;
+        text_free(text, id);
+        /* The old layers computed before and the key command's key is kept: this cannot fail. */
+        recompute(c, id, NULL, 0);
+        return -1;
+    }
+    text_free(old, id);
+    return 0;
+}
+
+static bool has_slots(const config *c, opt_id id)
+{
+    return c && (unsigned)id < OPT__COUNT &&
+           (opt_defs[id].scope == SCOPE_GLOBAL || c->current < c->nprofiles);
+}
+
+static char **file_slot(config *c, opt_id id)
+{
+    return opt_defs[id].scope == SCOPE_GLOBAL ? &c->top[id] : &c->profiles[c->current].file[id];
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Sets the file layer to text (owned, NULL: unset); dirty when it changed. */
+static int file_store(config *c, opt_id id, char *text, char *err, size_t errlen)
+{
+    char **slot = file_slot(c, id);
+    if (same_text(*slot, text)) {
+        text_free(text, id);
+        return 0;
+    }
+    if (layer_store(c, id, slot, text, err, errlen) != 0)
+        return -1;
+    c->dirty = true;
+    return 0;
+}
+
 int config_set(config *c, opt_id id, const char *text, opt_source src, char *err, size_t errlen)
 {
-    opt_value *slot = c ? value_slot(c, id) : NULL;
-    if (!slot || !text || (unsigned)src >= SRC__COUNT) {
+    if (!has_slots(c, id) || !text || (unsigned)src >= SRC__COUNT) {
         set_err(err, errlen, "no such option");
         return -1;
     }
-    opt_value nv;
-    char why[160];
-    if (!opt_parse(id, text, &nv, why, sizeof why)) {
-        const char *label = src == SRC_FLAG  ? flag_name(id)
-                            : src == SRC_ENV ? src_detail_for(c, id, src)
-                            : src == SRC_KEYCMD ? "api_key_cmd"
-                                                : opt_defs[id].key;
-        set_err(err, errlen, "%s: %s", label, why);
+    if (src == SRC_DEFAULT || (src == SRC_KEYCMD && id != OPT_API_KEY)) {
+        set_err(err, errlen, "%s: cannot be set from the %s", opt_defs[id].key,
+                opt_source_name(src));
         return -1;
     }
-    nv.src = src;
-    nv.src_detail = src_detail_for(c, id, src);
-    value_clear(slot, id);
-    *slot = nv;
-    return 0;
+    opt_value nv;
+    if (!layer_parse(c, id, text, src, &nv, err, errlen))
+        return -1;
+    char *canon = nv.text;
+    nv.text = NULL;
+    switch (src) {
+    case SRC_FLAG:
+        return layer_store(c, id, &c->flag[id], canon, err, errlen);
+    case SRC_ENV:
+        return layer_store(c, id, &c->env[id], canon, err, errlen);
+    case SRC_CONFIG:
+        return file_store(c, id, canon, err, errlen);
+    default: {
+        /* SRC_KEYCMD: the key the current command printed. */
+        profile *p = &c->profiles[c->current];
+        char *old_for = p->keycmd_for;
+        p->keycmd_for = xstrdup(cfg_str(c, OPT_API_KEY_CMD));
+        int r = layer_store(c, id, &p->keycmd_key, canon, err, errlen);
+        if (r == 0)
+            free(old_for);
+        else {
+            free(p->keycmd_for);
+            p->keycmd_for = old_for;
+        }
+        return r;
+    }
+    }
+}
+
+/* Whether "" must be stored rather than meaning "remove": when it is a value of its own that
+ * removing would not give (see config_set_file). */
+static bool empty_is_a_value(const config *c, opt_id id)
+{
+    opt_value probe;
+    char why[8];
+    if (!opt_parse(id, "", &probe, why, sizeof why))
+        return false;
+    value_clear(&probe, id);
+    const char *fallback = opt_defs[id].def;
+    if (opt_defs[id].scope == SCOPE_PROFILE && c->top[id])
+        fallback = c->top[id];
+    return *fallback && (!*opt_defs[id].def || is_url_option(id));
+}
+
+int config_set_file(config *c, opt_id id, const char *text, char *err, size_t errlen)
+{
+    if (!has_slots(c, id)) {
+        set_err(err, errlen, "no such option");
+        return -1;
+    }
+    char *canon = NULL;
+    if (text && *text) {
+        opt_value nv;
+        if (!layer_parse(c, id, text, SRC_CONFIG, &nv, err, errlen))
+            return -1;
+        canon = nv.text;
+    } else if (text && empty_is_a_value(c, id)) {
+        canon = xstrdup("");
+    }
+    return file_store(c, id, canon, err, errlen);
+}
+
+const char *cfg_file_text(const config *c, size_t prof, opt_id id)
+{
+    if (!c || (unsigned)id >= OPT__COUNT)
+        return NULL;
+    if (opt_defs[id].scope == SCOPE_GLOBAL)
+        return c->top[id];
+    if (prof >= c->nprofiles)
+        return NULL;
+    return c->profiles[prof].file[id] ? c->profiles[prof].file[id] : c->top[id];
+}
+
+bool config_dirty(const config *c)
+{
+    return c && c->dirty;
 }
 
 /* ---------------------------------------------------------------- accessors */
@@ -578,6 +840,144 @@ bool cfg_bool(const config *c, opt_id id)
 const char *cfg_profile_name(const config *c)
 {
     return c && c->current < c->nprofiles ? c->profiles[c->current].name : "";
+}
+
+bool config_shadowed(const config *c, opt_id id, const char **by)
+{
+    if (by)
+        *by = NULL;
+    const opt_value *v = cfg_value(c, id);
+    if (!v || !cfg_file_text(c, c->current, id))
+        return false;
+    if (v->src != SRC_FLAG && v->src != SRC_ENV && v->src != SRC_KEYCMD)
+        return false;
+    if (by)
+        *by = v->src_detail;
+    return true;
+}
+
+/* ---------------------------------------------------------------- the profile list */
+
+#define PROFILE_NAME_MAX 40
+
+int config_profile_find(const config *c, const char *name)
+{
+    for (size_t i = 0; c && name && i < c->nprofiles; i++)
+        if (!strcmp(c->profiles[i].name, name))
+            return i <= (size_t)INT_MAX ? (int)i : -1;
+    return -1;
+}
+
+/* Checks a new name for profile `self` (SIZE_MAX: a new profile). */
+static bool profile_name_ok(const config *c, const char *name, size_t self, char *err,
+                            size_t errlen)
+{
+    if (!name || !*name) {
+        set_err(err, errlen, "a profile needs a name");
+        return false;
+    }
+    size_t n = strlen(name);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (!(isalnum(ch) || ch == '.' || ch == '_' || ch == '-') || ch >= 0x80) {
+            set_err(err, errlen,
+                    "a profile name may contain only letters, digits, '.', '_' and '-'");
+            return false;
+        }
+    }
+    if (n > PROFILE_NAME_MAX) {
+        set_err(err, errlen, "a profile name has at most %d characters", PROFILE_NAME_MAX);
+        return false;
+    }
+    int other = config_profile_find(c, name);
+    if (other >= 0 && (size_t)other != self) {
+        set_err(err, errlen, "there is already a profile \"%s\"", name);
+        return false;
+    }
+    return true;
+}
+
+int config_profile_add(config *c, const char *name, char *err, size_t errlen)
+{
+    if (!c) {
+        set_err(err, errlen, "no configuration");
+        return -1;
+    }
+    if (!profile_name_ok(c, name, SIZE_MAX, err, errlen))
+        return -1;
+    if (c->nprofiles >= (size_t)INT_MAX) {
+        set_err(err, errlen, "too many profiles");
+        return -1;
+    }
+    profile_add(c, name);
+    size_t idx = c->nprofiles - 1;
+    /* Not current, so neither flags, environment nor key command: this cannot fail. */
+    if (profile_compute(c, idx, false, err, errlen) != 0) {
+        profile_done(&c->profiles[idx]);
+        c->nprofiles--;
+        return -1;
+    }
+    c->dirty = true;
+    return (int)idx;
+}
+
+int config_profile_rename(config *c, size_t idx, const char *name, char *err, size_t errlen)
+{
+    if (!c || idx >= c->nprofiles) {
+        set_err(err, errlen, "no such profile");
+        return -1;
+    }
+    if (!profile_name_ok(c, name, idx, err, errlen))
+        return -1;
+    if (!strcmp(c->profiles[idx].name, name))
+        return 0;
+    free(c->profiles[idx].name);
+    c->profiles[idx].name = xstrdup(name);
+    c->dirty = true;
+    return 0;
+}
+
+int config_profile_select(config *c, size_t idx, char *err, size_t errlen)
+{
+    if (!c || idx >= c->nprofiles) {
+        set_err(err, errlen, "no such profile");
+        return -1;
+    }
+    if (idx == c->current)
+        return 0;
+    if (profile_compute(c, idx, true, err, errlen) != 0)
+        return -1;
+    size_t old = c->current;
+    c->current = idx;
+    if (old < c->nprofiles)
+        profile_compute(c, old, false, NULL, 0); /* file and defaults only: cannot fail */
+    return 0;
+}
+
+int config_profile_delete(config *c, size_t idx, char *err, size_t errlen)
+{
+    if (!c || idx >= c->nprofiles) {
+        set_err(err, errlen, "no such profile");
+        return -1;
+    }
+    if (c->nprofiles == 1) {
+        set_err(err, errlen, "cannot delete the only profile");
+        return -1;
+    }
+    if (idx == c->current) {
+        size_t next = idx > 0 ? idx - 1 : 1;
+        if (profile_compute(c, next, true, err, errlen) != 0)
+            return -1;
+        c->current = next;
+    }
+    profile_done(&c->profiles[idx]);
+    memmove(&c->profiles[idx], &c->profiles[idx + 1],
+            (c->nprofiles - idx - 1) * sizeof *c->profiles);
+    c->nprofiles--;
+    if (c->current > idx)
+        c->current--;
+    c->dirty = true;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- JSON syntax and positions
@@ -1150,24 +1550,24 @@ static int json_value_text(opt_id id, const cJSON *v, char **text, char *why, si
     }
 }
 
-/* Sets option id in vals from the file's item, which sits under prof (NULL: top level). */
-static int load_value(loader *ld, opt_value *vals, opt_id id, const cJSON *item, const char *prof)
+/* Sets the file-layer slot of option id from the file's item, which sits under prof (NULL:
+ * top level). null unsets it: the last of duplicate keys wins, as cJSON reads them. */
+static int load_value(loader *ld, char **slot, opt_id id, const cJSON *item, const char *prof)
 {
     char why[160], *text;
     int r = json_value_text(id, item, &text, why, sizeof why);
-    if (r == 0)
+    if (r == 0) {
+        text_free(*slot, id);
+        *slot = NULL;
         return 0;
-    opt_value nv;
+    }
     if (r > 0) {
+        opt_value nv;
         bool ok = opt_parse(id, text, &nv, why, sizeof why);
-        if (opt_defs[id].type == OPT_SECRET)
-            explicit_bzero(text, strlen(text));
-        free(text);
+        text_free(text, id);
         if (ok) {
-            nv.src = SRC_CONFIG;
-            nv.src_detail = ld->c->path;
-            value_clear(&vals[id], id);
-            vals[id] = nv;
+            text_free(*slot, id);
+            *slot = nv.text;
             return 0;
         }
     }
@@ -1194,15 +1594,13 @@ static void list_profiles(const config *c, char *out, size_t outlen)
     buf_free(&b);
 }
 
-/* Applies the parsed file: global options, top-level profile options (shared by
- * every profile), then each profile. Sets *file_profile to the file's "profile". */
+/* Reads the parsed file into the file layers: top-level values (global options, and profile
+ * options shared by every profile), then each profile's own. Sets *file_profile to the
+ * file's "profile". */
 static int load_doc(loader *ld, const cJSON *root, const cJSON **file_profile, bool *has_profiles)
 {
     config *c = ld->c;
-    opt_value shared[OPT__COUNT];
     const cJSON *profiles = NULL;
-    int rc = -1;
-    memset(shared, 0, sizeof shared);
     *file_profile = NULL;
     *has_profiles = false;
 
@@ -1215,9 +1613,6 @@ static int load_doc(loader *ld, const cJSON *root, const cJSON **file_profile, b
                 line);
         return -1;
     }
-    for (int id = 0; id < OPT__COUNT; id++)
-        if (opt_defs[id].scope == SCOPE_PROFILE)
-            value_default(&shared[id], (opt_id)id);
 
     for (const cJSON *it = root->child; it; it = it->next) {
         const char *k = it->string;
@@ -1225,7 +1620,7 @@ static int load_doc(loader *ld, const cJSON *root, const cJSON **file_profile, b
             if (!cJSON_IsString(it) && !cJSON_IsNull(it)) {
                 const char *path[] = {"profile"};
                 file_err(ld, path, 1, json_nth(it), "\"profile\" must be a string (a profile's name)");
-                goto out;
+                return -1;
             }
             *file_profile = cJSON_IsString(it) && *it->valuestring ? it : NULL;
             continue;
@@ -1235,7 +1630,7 @@ static int load_doc(loader *ld, const cJSON *root, const cJSON **file_profile, b
                 const char *path[] = {"profiles"};
                 file_err(ld, path, 1, json_nth(it),
                          "\"profiles\" must be an object of named profiles ({\"NAME\": { ... }})");
-                goto out;
+                return -1;
             }
             profiles = cJSON_IsObject(it) ? it : NULL;
             continue;
@@ -1243,72 +1638,54 @@ static int load_doc(loader *ld, const cJSON *root, const cJSON **file_profile, b
         int id = opt_find(k);
         if (id < 0 || strcmp(k, opt_defs[id].key) != 0)
             continue; /* unknown keys stay in c->doc */
-        opt_value *vals = opt_defs[id].scope == SCOPE_GLOBAL ? c->global : shared;
-        if (load_value(ld, vals, (opt_id)id, it, NULL) != 0)
-            goto out;
+        if (load_value(ld, &c->top[id], (opt_id)id, it, NULL) != 0)
+            return -1;
     }
 
-    if (profiles && profiles->child) {
-        *has_profiles = true;
-        for (const cJSON *p = profiles->child; p; p = p->next) {
-            const char *name = p->string;
-            const char *path[] = {"profiles", name};
-            size_t nth = json_nth(p);
-            if (!*name) {
-                file_err(ld, path, 2, nth, "a profile needs a name (\"\" is not one)");
-                goto out;
-            }
-            if (text_problem(name, false)) {
-                file_err(ld, path, 2, nth, "a profile name must be text without control characters");
-                goto out;
-            }
-            if (!cJSON_IsObject(p)) {
-                file_err(ld, path, 2, nth, "profile \"%s\" must be an object ({ ... })", name);
-                goto out;
-            }
-            for (size_t i = 0; i < c->nprofiles; i++) {
-                if (!strcmp(c->profiles[i].name, name)) {
-                    file_err(ld, path, 2, nth, "profile \"%s\" is defined twice", name);
-                    goto out;
-                }
-            }
-            profile *pr = profile_add(c, name);
-            for (int id = 0; id < OPT__COUNT; id++) {
-                if (opt_defs[id].scope == SCOPE_PROFILE && shared[id].src == SRC_CONFIG) {
-                    value_clear(&pr->v[id], (opt_id)id);
-                    value_copy(&pr->v[id], &shared[id]);
-                }
-            }
-            for (const cJSON *it = p->child; it; it = it->next) {
-                int id = opt_find(it->string);
-                if (id < 0 || strcmp(it->string, opt_defs[id].key) != 0)
-                    continue;
-                if (opt_defs[id].scope == SCOPE_GLOBAL) {
-                    const char *kpath[] = {"profiles", name, it->string};
-                    file_err(ld, kpath, 3, json_nth(it),
-                             "\"%s\" applies to all profiles: put it at the top level, not in "
-                             "profile \"%s\"",
-                             it->string, name);
-                    goto out;
-                }
-                if (load_value(ld, pr->v, (opt_id)id, it, name) != 0)
-                    goto out;
-            }
+    if (!profiles || !profiles->child) {
+        profile_add(c, "openai");
+        return 0;
+    }
+    *has_profiles = true;
+    for (const cJSON *p = profiles->child; p; p = p->next) {
+        const char *name = p->string;
+        const char *path[] = {"profiles", name};
+        size_t nth = json_nth(p);
+        if (!*name) {
+            file_err(ld, path, 2, nth, "a profile needs a name (\"\" is not one)");
+            return -1;
         }
-    } else {
-        profile *pr = profile_add(c, "openai");
-        for (int id = 0; id < OPT__COUNT; id++) {
-            if (opt_defs[id].scope == SCOPE_PROFILE) {
-                value_clear(&pr->v[id], (opt_id)id);
-                value_copy(&pr->v[id], &shared[id]);
+        if (text_problem(name, false)) {
+            file_err(ld, path, 2, nth, "a profile name must be text without control characters");
+            return -1;
+        }
+        if (!cJSON_IsObject(p)) {
+            file_err(ld, path, 2, nth, "profile \"%s\" must be an object ({ ... })", name);
+            return -1;
+        }
+        if (config_profile_find(c, name) >= 0) {
+            file_err(ld, path, 2, nth, "profile \"%s\" is defined twice", name);
+            return -1;
+        }
+        profile *pr = profile_add(c, name);
+        pr->doc_name = xstrdup(name);
+        for (const cJSON *it = p->child; it; it = it->next) {
+            int id = opt_find(it->string);
+            if (id < 0 || strcmp(it->string, opt_defs[id].key) != 0)
+                continue;
+            if (opt_defs[id].scope == SCOPE_GLOBAL) {
+                const char *kpath[] = {"profiles", name, it->string};
+                file_err(ld, kpath, 3, json_nth(it),
+                         "\"%s\" applies to all profiles: put it at the top level, not in "
+                         "profile \"%s\"",
+                         it->string, name);
+                return -1;
             }
+            if (load_value(ld, &pr->file[id], (opt_id)id, it, name) != 0)
+                return -1;
         }
     }
-    rc = 0;
-out:
-    for (int id = 0; id < OPT__COUNT; id++)
-        value_clear(&shared[id], (opt_id)id);
-    return rc;
+    return 0;
 }
 
 /* Reads the whole file. Returns 1 when read, 0 when it does not exist, -1 on error. */
@@ -1387,8 +1764,11 @@ static int load_text(config *c, const char *text, size_t len, bool check_profile
             set_err(err, errlen, "%s:%zu:%zu: %s", c->path, line, col, msg);
             return -1;
         }
+        /* The BOM is skipped here: cJSON's own skipping misreads a document that is a
+         * bare number after one. */
+        size_t bom = (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) ? 3 : 0;
         const char *end = NULL;
-        root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+        root = cJSON_ParseWithLengthOpts(text + bom, len - bom, &end, false);
         if (!root) {
             /* The scanner is stricter than cJSON, so this should not happen. */
             pos = end && end >= text ? (size_t)(end - text) : 0;
@@ -1424,6 +1804,17 @@ static int load_text(config *c, const char *text, size_t len, bool check_profile
     return 0;
 }
 
+/* Whether the file holds an API key anywhere. */
+static bool file_has_key(const config *c)
+{
+    if (c->top[OPT_API_KEY] && *c->top[OPT_API_KEY])
+        return true;
+    for (size_t i = 0; i < c->nprofiles; i++)
+        if (c->profiles[i].file[OPT_API_KEY] && *c->profiles[i].file[OPT_API_KEY])
+            return true;
+    return false;
+}
+
 int config_load(config *c, const config_load_args *args, char *err, size_t errlen)
 {
     static const config_load_args no_args;
@@ -1439,6 +1830,7 @@ int config_load(config *c, const config_load_args *args, char *err, size_t errle
     memset(c, 0, sizeof *c);
     set_err(err, errlen, "%s", "");
     c->path = args->path && *args->path ? xstrdup(args->path) : config_default_path(env);
+    c->run_key_cmd = args->run_key_cmd;
     for (int id = 0; id < OPT__COUNT; id++)
         if (opt_defs[id].scope == SCOPE_GLOBAL)
             value_default(&c->global[id], (opt_id)id);
@@ -1458,10 +1850,7 @@ int config_load(config *c, const config_load_args *args, char *err, size_t errle
     /* Profile: --profile, else the file's "profile", else the first. */
     if (args->profile && *args->profile) {
         want = args->profile;
-        bool found = false;
-        for (size_t i = 0; i < c->nprofiles && !found; i++)
-            found = !strcmp(c->profiles[i].name, want);
-        if (!found) {
+        if (config_profile_find(c, want) < 0) {
             char names[256];
             list_profiles(c, names, sizeof names);
             if (!c->file_exists)
@@ -1474,31 +1863,26 @@ int config_load(config *c, const config_load_args *args, char *err, size_t errle
             goto fail;
         }
     }
-    c->current = 0;
-    for (size_t i = 0; want && i < c->nprofiles; i++) {
-        if (!strcmp(c->profiles[i].name, want)) {
-            c->current = i;
-            break;
-        }
-    }
+    int found = want ? config_profile_find(c, want) : -1;
+    c->current = found >= 0 ? (size_t)found : 0;
 
     /* Like ssh: a key in a file others can read deserves a warning. */
-    if (c->file_exists && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-        bool key = false;
-        for (size_t i = 0; i < c->nprofiles && !key; i++)
-            key = c->profiles[i].v[OPT_API_KEY].src == SRC_CONFIG &&
-                  *c->profiles[i].v[OPT_API_KEY].text;
-        if (key)
-            c->warning = xasprintf("%s is readable by others (mode %04o) and holds an API key; "
-                                   "run: chmod 600 %s",
-                                   c->path, (unsigned)(st.st_mode & 07777), c->path);
-    }
+    if (c->file_exists && S_ISREG(st.st_mode) && (st.st_mode & 077) && file_has_key(c))
+        c->warning = xasprintf("%s is readable by others (mode %04o) and holds an API key; "
+                               "run: chmod 600 %s",
+                               c->path, (unsigned)(st.st_mode & 07777), c->path);
 
+    /* The environment and the flags are read once and kept: they move with the current
+     * profile. Each is checked here so that a bad one is reported at start-up. */
     for (int id = 0; id < OPT__COUNT; id++) {
         const char *name = opt_defs[id].env;
         const char *val = name ? env(name) : NULL;
-        if (val && *val && config_set(c, (opt_id)id, val, SRC_ENV, err, errlen) != 0)
+        if (!val || !*val)
+            continue;
+        opt_value nv;
+        if (!layer_parse(c, (opt_id)id, val, SRC_ENV, &nv, err, errlen))
             goto fail;
+        c->env[id] = nv.text;
     }
     for (size_t i = 0; i < args->noverrides; i++) {
         const config_override *o = &args->overrides[i];
@@ -1506,22 +1890,18 @@ int config_load(config *c, const config_load_args *args, char *err, size_t errle
             set_err(err, errlen, "unknown option");
             goto fail;
         }
-        if (config_set(c, o->id, o->value, SRC_FLAG, err, errlen) != 0)
+        opt_value nv;
+        if (!layer_parse(c, o->id, o->value, SRC_FLAG, &nv, err, errlen))
             goto fail;
+        text_free(c->flag[o->id], o->id);
+        c->flag[o->id] = nv.text;
     }
 
-    const opt_value *key = cfg_value(c, OPT_API_KEY);
-    const char *cmd = cfg_str(c, OPT_API_KEY_CMD);
-    if (args->run_key_cmd && *cmd && key && (key->src == SRC_DEFAULT || key->src == SRC_CONFIG)) {
-        char *got = NULL;
-        if (config_run_key_cmd(cmd, KEY_CMD_TIMEOUT_MS, &got, err, errlen) != 0)
+    if (globals_compute(c, err, errlen) != 0)
+        goto fail;
+    for (size_t i = 0; i < c->nprofiles; i++)
+        if (profile_compute(c, i, i == c->current, err, errlen) != 0)
             goto fail;
-        int sr = config_set(c, OPT_API_KEY, got, SRC_KEYCMD, err, errlen);
-        explicit_bzero(got, strlen(got));
-        free(got);
-        if (sr != 0)
-            goto fail;
-    }
     free(text);
     return 0;
 fail:
@@ -1540,8 +1920,12 @@ void config_free(config *c)
     for (size_t i = 0; i < c->nprofiles; i++)
         profile_done(&c->profiles[i]);
     free(c->profiles);
-    for (int id = 0; id < OPT__COUNT; id++)
+    for (int id = 0; id < OPT__COUNT; id++) {
         value_clear(&c->global[id], (opt_id)id);
+        text_free(c->top[id], (opt_id)id);
+        text_free(c->flag[id], (opt_id)id);
+        text_free(c->env[id], (opt_id)id);
+    }
     cJSON_Delete(c->doc);
     free(c->path);
     free(c->warning);
@@ -1881,4 +2265,429 @@ int config_run_key_cmd(const char *cmd, int timeout_ms, char **key, char *err, s
     buf_free(&eb);
     free_words(argv);
     return rc;
+}
+
+/* ---------------------------------------------------------------- saving
+ *
+ * The kept document is updated (so unknown keys and the shared top-level values survive),
+ * printed for a human to edit, and written next to the old file, then renamed over it. */
+
+static cJSON *json_checked(cJSON *item)
+{
+    if (!item) {
+        fputs("tchat: out of memory\n", stderr);
+        abort();
+    }
+    return item;
+}
+
+/* The JSON for a file-layer text: numbers and booleans by type, text as strings. */
+static cJSON *json_of(opt_id id, const char *text)
+{
+    opt_value v;
+    char why[160];
+    if (opt_defs[id].type == OPT_INT || opt_defs[id].type == OPT_DOUBLE ||
+        opt_defs[id].type == OPT_BOOL) {
+        if (opt_parse(id, text, &v, why, sizeof why)) {
+            cJSON *j = opt_defs[id].type == OPT_BOOL ? cJSON_CreateBool(v.b)
+                       : opt_defs[id].type == OPT_INT ? cJSON_CreateNumber((double)v.i)
+                                                      : cJSON_CreateNumber(v.d);
+            value_clear(&v, id);
+            return json_checked(j);
+        }
+    }
+    return json_checked(cJSON_CreateString(text));
+}
+
+/* Sets key in obj to val (NULL: removes it). The last of duplicate keys is the one that
+ * counts, so val takes its place and the earlier ones go; a new key goes at the end. */
+static void obj_set(cJSON *obj, const char *key, cJSON *val)
+{
+    cJSON *last = NULL;
+    for (cJSON *it = obj->child, *next; it; it = next) {
+        next = it->next;
+        if (!it->string || strcmp(it->string, key) != 0)
+            continue;
+        if (last)
+            cJSON_Delete(cJSON_DetachItemViaPointer(obj, last));
+        last = it;
+    }
+    if (!val) {
+        if (last)
+            cJSON_Delete(cJSON_DetachItemViaPointer(obj, last));
+    } else if (last) {
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val))
+            json_checked(NULL);
+    } else if (!cJSON_AddItemToObject(obj, key, val)) {
+        json_checked(NULL);
+    }
+}
+
+static cJSON *obj_last(cJSON *obj, const char *key)
+{
+    cJSON *last = NULL;
+    for (cJSON *it = obj->child; it; it = it->next)
+        if (it->string && !strcmp(it->string, key))
+            last = it;
+    return last;
+}
+
+static bool profile_has_values(const profile *p)
+{
+    for (int id = 0; id < OPT__COUNT; id++)
+        if (p->file[id])
+            return true;
+    return false;
+}
+
+/* Brings c->doc up to date with the file layers. */
+static void doc_update(config *c)
+{
+    if (!c->doc)
+        c->doc = json_checked(cJSON_CreateObject());
+    cJSON *root = c->doc;
+    for (int id = 0; id < OPT__COUNT; id++)
+        if (opt_defs[id].scope == SCOPE_GLOBAL)
+            obj_set(root, opt_defs[id].key, c->top[id] ? json_of((opt_id)id, c->top[id]) : NULL);
+
+    /* A file without profiles has one implicit profile, "openai"; while nothing is set in it,
+     * writing "profiles" and "profile" would only add noise. */
+    const profile *p0 = &c->profiles[0];
+    if (c->nprofiles == 1 && !p0->doc_name && !strcmp(p0->name, "openai") &&
+        !profile_has_values(p0))
+        return;
+
+    cJSON *name = json_checked(cJSON_CreateString(c->profiles[c->current].name));
+    if (obj_last(root, "profile")) {
+        obj_set(root, "profile", name);
+    } else {
+        /* First, where a reader looks for it. */
+        if (!cJSON_AddItemToObject(root, "profile", name))
+            json_checked(NULL);
+        cJSON_DetachItemViaPointer(root, name);
+        if (!cJSON_InsertItemInArray(root, 0, name))
+            json_checked(NULL);
+    }
+
+    cJSON *old = obj_last(root, "profiles");
+    if (old && !cJSON_IsObject(old))
+        old = NULL;
+    cJSON *np = json_checked(cJSON_CreateObject());
+    for (size_t i = 0; i < c->nprofiles; i++) {
+        profile *p = &c->profiles[i];
+        cJSON *po = NULL;
+        if (p->doc_name && old) {
+            po = cJSON_GetObjectItemCaseSensitive(old, p->doc_name);
+            if (po)
+                cJSON_DetachItemViaPointer(old, po);
+        }
+        if (!po || !cJSON_IsObject(po)) {
+            cJSON_Delete(po);
+            po = json_checked(cJSON_CreateObject());
+        }
+        for (int id = 0; id < OPT__COUNT; id++) {
+            if (opt_defs[id].scope != SCOPE_PROFILE)
+                continue;
+            obj_set(po, opt_defs[id].key, p->file[id] ? json_of((opt_id)id, p->file[id]) : NULL);
+        }
+        if (!cJSON_AddItemToObject(np, p->name, po))
+            json_checked(NULL);
+        free(p->doc_name);
+        p->doc_name = xstrdup(p->name);
+    }
+    obj_set(root, "profiles", np); /* what is left in old (deleted profiles) goes with it */
+}
+
+static void print_json_string(buf *b, const char *s)
+{
+    buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"':
+            buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            buf_puts(b, "\\n");
+            break;
+        case '\t':
+            buf_puts(b, "\\t");
+            break;
+        case '\r':
+            buf_puts(b, "\\r");
+            break;
+        case '\b':
+            buf_puts(b, "\\b");
+            break;
+        case '\f':
+            buf_puts(b, "\\f");
+            break;
+        default:
+            if (*p < 0x20)
+                buf_printf(b, "\\u%04x", *p);
+            else
+                buf_putc(b, (char)*p);
+        }
+    }
+    buf_putc(b, '"');
+}
+
+static void print_json_number(buf *b, double d)
+{
+    char tmp[40];
+    if (isnan(d)) {
+        buf_puts(b, "null");
+    } else if (isinf(d)) {
+        buf_puts(b, d < 0 ? "-1e999" : "1e999"); /* what cJSON read as infinity */
+    } else {
+        fmt_num(d, tmp, sizeof tmp);
+        buf_puts(b, tmp);
+    }
+}
+
+static bool json_is_container(const cJSON *it)
+{
+    return cJSON_IsArray(it) || cJSON_IsObject(it);
+}
+
+/* Two-space indentation, one key per line; arrays of plain values on one line. */
+static void print_json(buf *b, const cJSON *it, int depth)
+{
+    if (cJSON_IsNull(it) || cJSON_IsInvalid(it)) {
+        buf_puts(b, "null");
+    } else if (cJSON_IsBool(it)) {
+        buf_puts(b, cJSON_IsTrue(it) ? "true" : "false");
+    } else if (cJSON_IsNumber(it)) {
+        print_json_number(b, it->valuedouble);
+    } else if (cJSON_IsString(it)) {
+        print_json_string(b, it->valuestring ? it->valuestring : "");
+    } else if (cJSON_IsRaw(it)) {
+        buf_puts(b, it->valuestring ? it->valuestring : "null");
+    } else {
+        bool obj = cJSON_IsObject(it);
+        if (!it->child) {
+            buf_puts(b, obj ? "{}" : "[]");
+            return;
+        }
+        bool flat = !obj;
+        for (const cJSON *ch = it->child; ch && flat; ch = ch->next)
+            flat = !json_is_container(ch);
+        buf_putc(b, obj ? '{' : '[');
+        for (const cJSON *ch = it->child; ch; ch = ch->next) {
+            if (flat) {
+                print_json(b, ch, depth + 1);
+                if (ch->next)
+                    buf_puts(b, ", ");
+                continue;
+            }
+            buf_printf(b, "\n%*s", (depth + 1) * 2, "");
+            if (obj) {
+                print_json_string(b, ch->string ? ch->string : "");
+                buf_puts(b, ": ");
+            }
+            print_json(b, ch, depth + 1);
+            if (ch->next)
+                buf_putc(b, ',');
+        }
+        if (!flat)
+            buf_printf(b, "\n%*s", depth * 2, "");
+        buf_putc(b, obj ? '}' : ']');
+    }
+}
+
+/* Where the file really is: symlinks followed, also a dangling one (its target is created).
+ * Returns a malloc'd path, or NULL with errno set. */
+static char *resolve_target(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (real)
+        return real;
+    if (errno != ENOENT)
+        return NULL;
+    char *cur = xstrdup(path);
+    for (int hops = 0; hops < 40; hops++) {
+        char link[4096];
+        ssize_t n = readlink(cur, link, sizeof link);
+        if (n < 0) {
+            if (errno == EINVAL || errno == ENOENT)
+                return cur; /* not a link, or missing: this is the file to create */
+            free(cur);
+            return NULL;
+        }
+        if ((size_t)n >= sizeof link) {
+            free(cur);
+            errno = ENAMETOOLONG;
+            return NULL;
+        }
+        link[n] = '\0';
+        char *next;
+        const char *slash = strrchr(cur, '/');
+        if (link[0] == '/' || !slash)
+            next = xstrdup(link);
+        else
+            next = xasprintf("%.*s/%s", (int)(slash - cur), cur, link);
+        free(cur);
+        cur = next;
+    }
+    free(cur);
+    errno = ELOOP;
+    return NULL;
+}
+
+/* Creates dir and its missing parents, each 0700 (whatever the umask). Directories that
+ * exist are left as they are. Returns 0, or -1 with errno and *failed (malloc'd). */
+static int make_dirs(const char *dir, char **failed)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return 0;
+        *failed = xstrdup(dir);
+        errno = ENOTDIR;
+        return -1;
+    }
+    char *p = xstrdup(dir);
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s)
+            continue;
+        char saved = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) == 0) {
+            chmod(p, 0700);
+        } else if (errno != EEXIST || stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (errno == EEXIST)
+                errno = ENOTDIR;
+            *failed = p;
+            return -1;
+        }
+        *s = saved;
+        if (!saved)
+            break;
+    }
+    free(p);
+    return 0;
+}
+
+/* tchat's own directory (the default .../tchat/config.json) holds keys: one that others
+ * can read is made 0700, as DESIGN asks. Any other directory (--config elsewhere) and any
+ * directory owned by someone else is left alone. */
+static void tighten_own_dir(const char *dir)
+{
+    const char *slash = strrchr(dir, '/');
+    struct stat st;
+    if (strcmp(slash ? slash + 1 : dir, "tchat") != 0 || lstat(dir, &st) != 0 ||
+        !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || !(st.st_mode & 077))
+        return;
+    chmod(dir, 0700);
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Replaces the file at path with data: temporary file, fsync, rename, fsync of the
+ * directory. Returns 0, or -1 with err naming shown (the path the user knows). */
+static int write_atomic(const char *path, const char *shown, const char *data, size_t len,
+                        char *err, size_t errlen)
+{
+    char *target = resolve_target(path);
+    if (!target) {
+        set_err(err, errlen, "cannot write %s: %s", shown, strerror(errno));
+        return -1;
+    }
+    const char *slash = strrchr(target, '/');
+    char *dir;
+    if (!slash)
+        dir = xstrdup(".");
+    else if (slash == target)
+        dir = xstrdup("/");
+    else
+        dir = xstrndup(target, (size_t)(slash - target));
+    char *failed = NULL, *tmp = NULL;
+    int fd = -1, rc = -1;
+    if (make_dirs(dir, &failed) != 0) {
+        set_err(err, errlen, "cannot write %s: cannot create the directory %s: %s", shown, failed,
+                strerror(errno));
+        goto out;
+    }
+    tighten_own_dir(dir);
+    /* Same directory, so rename() replaces the file in one step. */
+    tmp = xasprintf("%s.XXXXXX", target);
+    fd = mkstemp(tmp);
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (fd < 0) {
+        set_err(err, errlen, "cannot write %s: %s", shown, strerror(errno));
+        free(tmp);
+        tmp = NULL;
+        goto out;
+    }
+    if (fchmod(fd, 0600) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        set_err(err, errlen, "cannot write %s: %s", shown, strerror(errno));
+        goto out;
+    }
+    int cr = close(fd);
+    fd = -1;
+    if (cr != 0 || rename(tmp, target) != 0) {
+        set_err(err, errlen, "cannot write %s: %s", shown, strerror(errno));
+        goto out;
+    }
+    free(tmp);
+    tmp = NULL;
+    /* The rename is durable once the directory is: best effort, the file is in place. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
+    free(failed);
+    free(dir);
+    free(target);
+    return rc;
+}
+
+int config_save(config *c, char *err, size_t errlen)
+{
+    if (!c || !c->path || !c->nprofiles) {
+        set_err(err, errlen, "no configuration to save");
+        return -1;
+    }
+    doc_update(c);
+    buf b;
+    buf_init(&b);
+    print_json(&b, c->doc, 0);
+    buf_putc(&b, '\n');
+    int rc = write_atomic(c->path, c->path, b.data, b.len, err, errlen);
+    explicit_bzero(b.data, b.cap); /* it may hold keys */
+    buf_free(&b);
+    if (rc != 0)
+        return -1;
+    c->file_exists = true;
+    c->dirty = false;
+    free(c->warning); /* the only warning is about the file's mode, now 0600 */
+    c->warning = NULL;
+    return 0;
 }

@@ -1,7 +1,15 @@
 /* Configuration: one typed option table drives the config file, the
- * environment, the command-line flags and (later) the settings screen.
+ * environment, the command-line flags and the settings screen.
  * Precedence: flag > environment > key command > config file > default, and every value
- * remembers where it came from. */
+ * remembers where it came from.
+ *
+ * Layers. Each profile keeps its *file layer* (what config.json says, or will say after
+ * config_save, for each option: canonical text or unset) apart from its *effective* values
+ * (profile.v). The flags and the environment are kept in the config too and apply to
+ * whichever profile is current; other profiles' effective values come from the file and the
+ * defaults only. Every change to a layer or to the current profile recomputes the effective
+ * values; a value whose text and source did not change keeps its storage, so a pointer from
+ * cfg_str stays valid until that option's value changes. */
 #ifndef TCHAT_CONFIG_H
 #define TCHAT_CONFIG_H
 
@@ -109,7 +117,11 @@ typedef struct opt_value {
 
 typedef struct profile {
     char *name;
-    opt_value v[OPT__COUNT]; /* SCOPE_GLOBAL slots unused */
+    opt_value v[OPT__COUNT]; /* effective values; SCOPE_GLOBAL slots unused */
+    char *file[OPT__COUNT];  /* file layer: this profile's own values (canonical text) or NULL */
+    char *doc_name;          /* its key under "profiles" in config.doc; NULL: not there yet */
+    char *keycmd_key;        /* what api_key_cmd printed, kept so a command runs once... */
+    char *keycmd_for;        /* ...and the command that printed it */
 } profile;
 
 typedef struct config {
@@ -117,10 +129,17 @@ typedef struct config {
     bool file_exists;
     profile *profiles;
     size_t nprofiles;
-    size_t current;        /* index into profiles */
+    size_t current;        /* index into profiles; change it with config_profile_select */
     opt_value global[OPT__COUNT]; /* SCOPE_PROFILE slots unused */
     void *doc;             /* the parsed file (cJSON *), kept so unknown keys survive a save */
     char *warning;         /* e.g. a key in a file others can read; NULL if none */
+    /* Top-level values of the file: the file layer of the global options, and profile
+     * options shared by every profile (below a profile's own value; never rewritten). */
+    char *top[OPT__COUNT];
+    char *flag[OPT__COUNT]; /* flags (the last one of each), and config_set(SRC_FLAG) */
+    char *env[OPT__COUNT];  /* the environment, read once by config_load (non-empty only) */
+    bool run_key_cmd;       /* from config_load_args: may api_key_cmd run */
+    bool dirty;             /* the file layer changed since the load or the last save */
 } config;
 
 /* A value given on the command line. */
@@ -145,9 +164,59 @@ typedef struct config_load_args {
 int config_load(config *c, const config_load_args *args, char *err, size_t errlen);
 void config_free(config *c);
 
-/* Sets one option of the current profile (or the global one) from text, with
- * validation; on error the old value is kept and err says why. */
+/* Sets one layer of one option of the current profile (or the global one) from text, with
+ * validation, and recomputes the effective value; on error the old value is kept and err
+ * says why. src chooses the layer: SRC_FLAG a session override like a flag (kept across
+ * profile switches, never saved), SRC_ENV the environment, SRC_CONFIG the file layer exactly
+ * as given ("" stored as ""; marks the config dirty), SRC_KEYCMD the key printed by the current
+ * api_key_cmd (OPT_API_KEY only). SRC_DEFAULT is refused. */
 int config_set(config *c, opt_id id, const char *text, opt_source src, char *err, size_t errlen);
+
+/* The file layer: the text config.json gives option id in profile number prof (its own
+ * value, else the shared top-level one), or for a global option the top-level value; NULL
+ * when the file leaves it unset. */
+const char *cfg_file_text(const config *c, size_t prof, opt_id id);
+
+/* Sets the file-layer value of option id in the current profile (or the global one), with
+ * the same validation as config_set, and recomputes. NULL removes the profile's own value
+ * (back to a shared top-level value, else the default). "" removes it too, except where
+ * empty is a value of its own that removing would not give: status_url and help_url ("" =
+ * none), and an option whose default is "" (api_key, organization, ...) when a shared
+ * top-level value would otherwise apply. Marks the config dirty when the layer changes.
+ * Returns 0, or -1 with err (the old value kept), e.g. when a new api_key_cmd fails. */
+int config_set_file(config *c, opt_id id, const char *text, char *err, size_t errlen);
+
+/* True when the file layer has a value for id but a flag, the environment or the key
+ * command wins; *by (if by) names the winner: "--model", "OPENAI_API_KEY", "api_key_cmd". */
+bool config_shadowed(const config *c, opt_id id, const char **by);
+
+/* True when the file layer or the profile list changed since the load or the last save. */
+bool config_dirty(const config *c);
+
+/* Profiles. Names given here are 1-40 characters of A-Z a-z 0-9 . _ - and unique
+ * (config_load accepts any text a file has). */
+int config_profile_find(const config *c, const char *name); /* index, or -1 */
+/* Appends a profile with no values of its own (shared top-level values, else defaults) and
+ * returns its index, or -1 with err. Does not select it. */
+int config_profile_add(config *c, const char *name, char *err, size_t errlen);
+int config_profile_rename(config *c, size_t idx, const char *name, char *err, size_t errlen);
+/* Deletes a profile (not the only one). Deleting the current one selects the one before it
+ * (or the next when it was the first); if that fails nothing is deleted. */
+int config_profile_delete(config *c, size_t idx, char *err, size_t errlen);
+/* Makes idx the current profile: the flags and the environment move to it, and its
+ * api_key_cmd runs if run_key_cmd was set at load (once per command: the key is kept).
+ * A failing key command returns -1 with err and leaves the old profile current. */
+int config_profile_select(config *c, size_t idx, char *err, size_t errlen);
+
+/* Writes the file layer to c->path atomically (a temporary file in the same directory, mode
+ * 0600, fsync, rename, fsync of the directory). Unknown keys, the top-level shared values and
+ * anything else in the file are kept; the current profile becomes "profile"; values from
+ * flags, the environment or the key command are never written. A symlinked config stays a symlink (its target is replaced). Missing
+ * directories are created 0700; of existing ones only tchat's own (named "tchat", ours,
+ * readable by others) is made 0700, the others are left alone. On error the old file is
+ * untouched, no temporary file is left, the config stays dirty and err says why, e.g.
+ * "cannot write /x/config.json: Permission denied". */
+int config_save(config *c, char *err, size_t errlen);
 
 /* Values of the current profile (or the global value for SCOPE_GLOBAL options). */
 const opt_value *cfg_value(const config *c, opt_id id);

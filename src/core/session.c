@@ -467,14 +467,19 @@ void session_cancel(session *s, int64_t now_ms)
     failure_free(&f);
 }
 
-int session_append(session *s, api_role role, const char *text, size_t len)
+chat_msg *session_append_msg(session *s, api_role role, const char *text, size_t len)
 {
     if (session_busy(s))
-        return -1;
+        return NULL;
     chat_msg *m = msg_push(s, role);
     buf_append(&m->text, text, len);
     s->has_reply = false;
-    return 0;
+    return m;
+}
+
+int session_append(session *s, api_role role, const char *text, size_t len)
+{
+    return session_append_msg(s, role, text, len) ? 0 : -1;
 }
 
 void session_clear(session *s)

@@ -147,6 +147,10 @@ int session_retry_now(session *s, int64_t now_ms);
 void session_cancel(session *s, int64_t now_ms);
 /* Appends a finished message (a conversation loaded from disk). Only when not busy. */
 int session_append(session *s, api_role role, const char *text, size_t len);
+/* The same, returning the new message so that a loaded conversation can restore
+ * its flags, error, finish reason and time (valid until the next message is
+ * added). NULL when busy. */
+chat_msg *session_append_msg(session *s, api_role role, const char *text, size_t len);
 /* Starts a new, empty conversation (only when idle or failed). */
 void session_clear(session *s);
 

@@ -26,6 +26,8 @@ enum {
 
 typedef enum { OVERLAY_NONE, OVERLAY_HELP, OVERLAY_ERRORS } overlay_kind;
 
+typedef struct settings settings;
+
 /* A wrapped message, cached by message id, text length, flags and width. */
 typedef struct view_cache {
     uint64_t id;
@@ -49,6 +51,7 @@ typedef struct error_record {
 
 typedef struct app {
     struct config *cfg;
+    const struct config_load_args *load_args; /* to read the file again (discard changes) */
     explain_ctx cx;
     worker *w;
     session s;
@@ -56,6 +59,10 @@ typedef struct app {
     bool no_color;
 
     WINDOW *title, *conv, *panel, *input;
+    WINDOW *form;            /* the settings screen, over everything but the title */
+    settings *settings;
+    bool settings_open;
+    bool was_settings;       /* the last frame was the form */
     int rows, cols;
     int panel_h, input_h;
     unsigned dirty;
@@ -102,6 +109,8 @@ int panel_height(app *a);
 void panel_draw(app *a, int64_t now);
 void title_draw(app *a);
 void overlay_draw(app *a);
+/* Draws the guide's explanation of f (wrapped) at row y of w, at most maxlines; returns lines used. */
+int panel_explain_draw(app *a, WINDOW *w, int y, int maxlines, const failure *f);
 /* Milliseconds until the panel must be redrawn again (countdown), or -1. */
 int64_t panel_next_tick(const app *a, int64_t now);
 
@@ -116,6 +125,10 @@ int rl_bridge_lines(const app *a, int width);
 bool rl_bridge_empty(void);
 
 /* ui.c: things the parts call back */
+/* The configuration changed (settings, profile): apply it to the session, theme, language. */
+void app_config_changed(app *a);
+/* Reads the config file again, dropping unsaved changes. */
+void app_reload_config(app *a);
 void app_submit_line(app *a, char *line);
 void app_notice(app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Writes text at (y, x) in w, at most maxcols display columns, in attr. Returns columns used. */

@@ -41,7 +41,8 @@ static void pl_add(plines *p, theme_role role, int indent, const char *text)
     }
     wrap_lines wl;
     wrap_init(&wl);
-    int width = p->width - indent;
+    /* Continuation lines are indented three more columns; one column stays free. */
+    int width = p->width - indent - 4;
     wrap_text(&wl, text, strlen(text), NULL, width > 10 ? width : 10, true);
     for (size_t i = 0; i < wl.n; i++)
         pl_add_raw(p, role, indent + (i ? 3 : 0), text + wl.v[i].start, wl.v[i].len);
@@ -144,47 +145,74 @@ static void add_link(void *ud, const char *label, const char *url)
     acc->count++;
 }
 
-static void failure_lines(app *a, plines *p, int64_t now)
+/* The guide's explanation of f: title, cause, steps, the server's words. */
+static void explanation_lines(app *a, plines *p, const failure *f, bool detail)
 {
-    const session *s = &a->s;
-    const failure *f = &s->last_failure;
     const guide_text *t = guide_entry_text(f->entry, a->cx.lang);
-    bool detail = a->panel_detail;
-
     buf b;
     buf_init(&b);
     buf_puts(&b, f->entry == GUIDE_CANCELLED ? "■ " : "✖ ");
     explain_title(&b, &a->cx, f);
     pl_add(p, f->entry == GUIDE_CANCELLED ? ROLE_WARN : ROLE_ERROR, 1, buf_str(&b));
-    if (f->request_id && !detail) {
+    if (f->request_id && !detail)
         p->v[p->n - 1].right_cols = text_cols(f->request_id, strlen(f->request_id));
-    }
     buf_reset(&b);
-
-    if (f->entry != GUIDE_CANCELLED) {
-        pl_addf(p, ROLE_NORMAL, 3, "%s: %s", str(a, "cause"), t->cause);
-        if (detail && t->nreasons) {
-            pl_addf(p, ROLE_DIM, 3, "%s:", str(a, "reasons"));
-            for (size_t i = 0; i < t->nreasons; i++)
-                pl_addf(p, ROLE_DIM, 5, "· %s", t->reasons[i]);
-        }
-        if (detail) {
-            pl_addf(p, ROLE_NORMAL, 3, "%s:", str(a, "steps"));
-            for (size_t i = 0; i < t->nsteps; i++)
-                pl_addf(p, ROLE_NORMAL, 5, "%zu. %s", i + 1, t->steps[i]);
-        } else {
-            buf_printf(&b, "%s: ", str(a, "steps"));
-            for (size_t i = 0; i < t->nsteps; i++)
-                buf_printf(&b, "%s%zu. %s", i ? "  " : "", i + 1, t->steps[i]);
-            pl_add(p, ROLE_NORMAL, 3, buf_str(&b));
-            buf_reset(&b);
-        }
-        const char *msg = f->err_message && *f->err_message ? f->err_message : f->html_title;
-        if (msg && *msg)
-            pl_addf(p, ROLE_DIM, 3, "%s: %s", str(a, "server_said"), msg);
-        if (f->detail && *f->detail)
-            pl_addf(p, ROLE_DIM, 3, "%s", f->detail);
+    if (f->entry == GUIDE_CANCELLED) {
+        buf_free(&b);
+        return;
     }
+    pl_addf(p, ROLE_NORMAL, 3, "%s: %s", str(a, "cause"), t->cause);
+    if (detail && t->nreasons) {
+        pl_addf(p, ROLE_DIM, 3, "%s:", str(a, "reasons"));
+        for (size_t i = 0; i < t->nreasons; i++)
+            pl_addf(p, ROLE_DIM, 5, "· %s", t->reasons[i]);
+    }
+    if (detail) {
+        pl_addf(p, ROLE_NORMAL, 3, "%s:", str(a, "steps"));
+        for (size_t i = 0; i < t->nsteps; i++)
+            pl_addf(p, ROLE_NORMAL, 5, "%zu. %s", i + 1, t->steps[i]);
+    } else {
+        buf_printf(&b, "%s: ", str(a, "steps"));
+        for (size_t i = 0; i < t->nsteps; i++)
+            buf_printf(&b, "%s%zu. %s", i ? "  " : "", i + 1, t->steps[i]);
+        pl_add(p, ROLE_NORMAL, 3, buf_str(&b));
+    }
+    const char *msg = f->err_message && *f->err_message ? f->err_message : f->html_title;
+    if (msg && *msg)
+        pl_addf(p, ROLE_DIM, 3, "%s: %s", str(a, "server_said"), msg);
+    if (f->detail && *f->detail)
+        pl_addf(p, ROLE_DIM, 3, "%s", f->detail);
+    buf_free(&b);
+}
+
+/* The links: the status page first, so that a narrow panel never cuts it off. */
+static void link_lines(app *a, plines *p, const failure *f, bool detail)
+{
+    if (f->entry == GUIDE_CANCELLED)
+        return;
+    buf b;
+    buf_init(&b);
+    bool has_status = a->cx.status_url && *a->cx.status_url;
+    if (has_status) {
+        buf_puts(&b, a->cx.status_url);
+        status_suffix(a, &b);
+    }
+    link_acc acc = {&b, 0, detail ? 99 : 1, a->cx.status_url, has_status, a};
+    explain_links(&a->cx, f, add_link, &acc);
+    pl_add(p, ROLE_LINK, 3, buf_str(&b));
+    buf_free(&b);
+    if (explain_foreign_endpoint(&a->cx))
+        pl_addf(p, ROLE_DIM, 3, "%s: %s", str(a, "endpoint"), a->cx.base_url);
+}
+
+static void failure_lines(app *a, plines *p, int64_t now)
+{
+    const session *s = &a->s;
+    const failure *f = &s->last_failure;
+    bool detail = a->panel_detail;
+    buf b;
+    buf_init(&b);
+    explanation_lines(a, p, f, detail);
 
     if (s->state == SESSION_WAITING) {
         countdown_line(a, p, now);
@@ -202,20 +230,7 @@ static void failure_lines(app *a, plines *p, int64_t now)
         buf_reset(&b);
     }
 
-    if (f->entry != GUIDE_CANCELLED) {
-        /* The status page comes first so that a narrow panel never cuts it off. */
-        bool has_status = a->cx.status_url && *a->cx.status_url;
-        if (has_status) {
-            buf_puts(&b, a->cx.status_url);
-            status_suffix(a, &b);
-        }
-        link_acc acc = {&b, 0, detail ? 99 : 1, a->cx.status_url, has_status, a};
-        explain_links(&a->cx, f, add_link, &acc);
-        pl_add(p, ROLE_LINK, 3, buf_str(&b));
-        buf_reset(&b);
-        if (explain_foreign_endpoint(&a->cx))
-            pl_addf(p, ROLE_DIM, 3, "%s: %s", str(a, "endpoint"), a->cx.base_url);
-    }
+    link_lines(a, p, f, detail);
 
     if (detail) {
         if (f->request_id)
@@ -305,6 +320,22 @@ static void build(app *a, plines *p, int64_t now)
     } else {
         ready_line(a, p, now);
     }
+}
+
+int panel_explain_draw(app *a, WINDOW *w, int y, int maxlines, const failure *f)
+{
+    plines p;
+    p.n = 0;
+    p.width = getmaxx(w);
+    p.wrap = true;
+    explanation_lines(a, &p, f, false);
+    link_lines(a, &p, f, false);
+    int n = 0;
+    for (int i = 0; i < p.n && n < maxlines; i++, n++)
+        put_text(w, y + n, p.v[i].indent, p.v[i].text, strlen(p.v[i].text),
+                 getmaxx(w) - p.v[i].indent - 1, theme_attr(p.v[i].role));
+    pl_free(&p);
+    return n;
 }
 
 int panel_height(app *a)

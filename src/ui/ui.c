@@ -22,6 +22,7 @@
 #include "app.h"
 #include "config.h"
 #include "report.h"
+#include "settings.h"
 
 enum {
     FRAME_MS = 16,                 /* ~60 frames a second while streaming */
@@ -240,6 +241,8 @@ static void drain_events(app *a)
         if (ev->job == a->status_job && ev->job_kind == JOB_STATUS) {
             if (ev->kind == WEV_DONE || ev->kind == WEV_FAILED)
                 on_status_page(a, ev);
+        } else if (settings_owns_job(a, ev->job)) {
+            settings_on_event(a, ev);
         } else {
             session_handle(&a->s, ev, clock_mono_ms());
             if (ev->kind == WEV_CONTENT || ev->kind == WEV_REFUSAL) {
@@ -272,7 +275,11 @@ static void cmd_help(app *a, const char *arg)
 static void cmd_settings(app *a, const char *arg)
 {
     (void)arg;
-    app_notice(a, true, "%s", S(a, "ui.no_settings"));
+    if (session_busy(&a->s)) {
+        app_notice(a, true, "%s", S(a, "ui.busy"));
+        return;
+    }
+    settings_open(a, false);
 }
 
 static void cmd_retry(app *a, const char *arg)
@@ -337,6 +344,39 @@ static void refresh_context(app *a)
     a->cx.help_url = cfg_str(a->cfg, OPT_HELP_URL);
 }
 
+static void apply_theme(app *a);
+
+void app_config_changed(app *a)
+{
+    session_configure(&a->s, a->cfg);
+    refresh_context(a);
+    const char *lang = cfg_str(a->cfg, OPT_LANG);
+    guide_lang l;
+    if (lang && *lang && guide_lang_parse(lang, &l))
+        a->cx.lang = l;
+    apply_theme(a);
+    free(a->status_text);
+    a->status_text = NULL;
+    a->status_unknown = false;
+    a->status_fetched_ms = 0;
+    a->dirty |= DIRTY_ALL;
+}
+
+void app_reload_config(app *a)
+{
+    if (!a->load_args)
+        return;
+    config fresh;
+    char err[1024];
+    if (config_load(&fresh, a->load_args, err, sizeof err) != 0) {
+        app_notice(a, true, "%s", err);
+        return;
+    }
+    config_free(a->cfg);
+    *a->cfg = fresh;
+    app_config_changed(a);
+}
+
 static void cmd_profile(app *a, const char *arg)
 {
     if (!arg || !*arg) {
@@ -355,15 +395,13 @@ static void cmd_profile(app *a, const char *arg)
     }
     for (size_t i = 0; i < a->cfg->nprofiles; i++) {
         if (strcmp(a->cfg->profiles[i].name, arg) == 0) {
-            a->cfg->current = i;
-            session_configure(&a->s, a->cfg);
-            refresh_context(a);
-            free(a->status_text);
-            a->status_text = NULL;
-            a->status_unknown = false;
-            a->status_fetched_ms = 0;
+            char err[512];
+            if (config_profile_select(a->cfg, i, err, sizeof err) != 0) {
+                app_notice(a, true, "%s", err);
+                return;
+            }
+            app_config_changed(a);
             app_notice(a, false, "profile %s · %s", arg, cfg_str(a->cfg, OPT_BASE_URL));
-            a->dirty |= DIRTY_ALL;
             return;
         }
     }
@@ -394,6 +432,21 @@ static void cmd_theme(app *a, const char *arg)
     theme_apply(&a->th, a->no_color);
     app_notice(a, false, "theme %s", arg);
     a->dirty |= DIRTY_ALL;
+}
+
+/* The theme the configuration names, if it differs from the one in use. */
+static void apply_theme(app *a)
+{
+    const char *name = cfg_str(a->cfg, OPT_THEME);
+    if (!name || !*name || strcmp(name, a->th.name) == 0)
+        return;
+    char err[512];
+    theme t;
+    if (theme_load(name, &t, err, sizeof err) != 0)
+        app_notice(a, true, "%s", err);
+    a->th = t;
+    if (a->title) /* curses is up */
+        theme_apply(&a->th, a->no_color);
 }
 
 static void cmd_lang(app *a, const char *arg)
@@ -604,6 +657,20 @@ static void handle_paste(app *a)
 static void handle_key(app *a, int ch)
 {
     int64_t now = clock_mono_ms();
+    if (a->settings_open) {
+        if (ch == 27) {
+            /* The form has no use for Alt: Esc is Esc, and a key typed right
+             * after it is a key of its own. */
+            nodelay(a->input, TRUE);
+            int next = wgetch(a->input);
+            if (next != ERR)
+                ungetch(next);
+        }
+        settings_key(a, ch);
+        if (!a->settings_open)
+            a->dirty |= DIRTY_ALL | DIRTY_LAYOUT;
+        return;
+    }
     if (a->overlay != OVERLAY_NONE) {
         switch (ch) {
         case KEY_PPAGE: a->overlay_scroll -= view_page(a); if (a->overlay_scroll < 0) a->overlay_scroll = 0; a->dirty |= DIRTY_CONV; return;
@@ -743,8 +810,40 @@ static void layout(app *a)
     a->input_h = input_h;
 }
 
+static void draw_settings(app *a)
+{
+    if (!a->form)
+        a->form = newwin(a->rows - 1, a->cols, 1, 0);
+    else if (getmaxy(a->form) != a->rows - 1 || getmaxx(a->form) != a->cols) {
+        wresize(a->form, a->rows - 1, a->cols);
+        mvwin(a->form, 1, 0);
+    }
+    title_draw(a);
+    settings_draw(a);
+}
+
 static void draw(app *a, int64_t now)
 {
+    if (a->settings_open) {
+        getmaxyx(stdscr, a->rows, a->cols);
+        draw_settings(a);
+        doupdate();
+        a->dirty = 0;
+        a->last_frame_ms = now;
+        a->frame_pending = false;
+        a->was_settings = true;
+        return;
+    }
+    if (a->was_settings) {
+        /* The form covered every window: paint them all again. */
+        a->was_settings = false;
+        curs_set(1);
+        touchwin(a->title);
+        touchwin(a->conv);
+        touchwin(a->panel);
+        touchwin(a->input);
+        a->dirty |= DIRTY_ALL;
+    }
     if (a->dirty & (DIRTY_LAYOUT | DIRTY_PANEL | DIRTY_INPUT)) {
         int old_panel = a->panel_h, old_input = a->input_h;
         layout(a);
@@ -847,6 +946,7 @@ static int install_signals(void)
 static void free_app(app *a)
 {
     view_free(a);
+    settings_free(a);
     for (size_t i = 0; i < a->nerrors; i++) {
         free(a->errors[i].title);
         free(a->errors[i].message);
@@ -865,6 +965,7 @@ int ui_run(const ui_opts *o)
     app a;
     memset(&a, 0, sizeof a);
     a.cfg = o->cfg;
+    a.load_args = o->load_args;
     a.cx.lang = o->lang;
     refresh_context(&a);
     a.exit_code = 0;
@@ -928,6 +1029,9 @@ int ui_run(const ui_opts *o)
         app_notice(&a, true, "%s", err);
     else if (a.cfg->warning)
         app_notice(&a, true, "%s", a.cfg->warning);
+    /* First run: no key from any source and the endpoint needs one. */
+    if (a.s.p.key_required && !*cfg_str(a.cfg, OPT_API_KEY))
+        settings_open(&a, true);
     a.dirty = DIRTY_ALL;
     layout(&a);
 

@@ -6,9 +6,11 @@
 #include "guide.h"
 
 struct config;
+struct config_load_args;
 
 typedef struct ui_opts {
     struct config *cfg;
+    const struct config_load_args *load_args; /* how cfg was loaded (to reload it) */
     guide_lang lang;
     const char *theme;  /* NULL: the config's */
 } ui_opts;

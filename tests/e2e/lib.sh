@@ -30,7 +30,7 @@ echo "EXIT=\$code"
 sleep 600
 RUN
     tm new-session -d -x "${W:-100}" -y "${H:-30}" "bash $T_DIR/run.sh"
-    wait_screen 'F1' 10 || { echo "tchat did not start"; screen; cat "$T_DIR/ui.err"; exit 1; }
+    wait_screen '^ tchat · ' 10 || { echo "tchat did not start"; screen; cat "$T_DIR/ui.err"; exit 1; }
 }
 
 screen() { tm capture-pane -p -t 0; }

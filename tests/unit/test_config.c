@@ -1,5 +1,6 @@
 /* Tests for config.c: the option table, the file format and its error messages,
- * precedence, profile selection, validation, the key command, masking, paths. */
+ * precedence, profile selection, validation, the key command, masking, paths, the file
+ * layer, saving and the profile list. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +15,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,22 +35,35 @@ static int group_setup(void **state)
     return mkdtemp(tmpdir) ? 0 : -1;
 }
 
+/* Removes path and, for a directory, everything under it (links are not followed). */
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        chmod(path, 0700);
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char *p = xasprintf("%s/%s", path, e->d_name);
+            remove_tree(p);
+            free(p);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
 static int group_teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char *p = xasprintf("%s/%s", tmpdir, e->d_name);
-        unlink(p);
-        free(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
+    remove_tree(tmpdir);
     return 0;
 }
 
@@ -494,6 +510,7 @@ static const bad_case bad_cases[] = {
     {"columns count characters", "{\"\xe6\xa8\xa1\xe5\x9e\x8b\": 1 2}",
      "@:1:10: missing ',' before '2'"},
     {"BOM then an error", "\xef\xbb\xbf{\n,}", "@:2:1: expected a key in double quotes, found ','"},
+    {"BOM then a number", "\xef\xbb\xbf" "0", "@:1: the top level must be an object ({ ... })"},
     {"global option in a profile", "{\n  \"profiles\": {\n    \"a\": {\n      \"theme\": \"x\"\n    }\n  }\n}",
      "@:4: \"theme\" applies to all profiles: put it at the top level, not in profile \"a\""},
     {"profiles is not an object", "{\n  \"profiles\": [\"a\"]\n}",
@@ -1077,6 +1094,1071 @@ static void test_default_path(void **state)
     free(file);
 }
 
+/* ---------------------------------------------------------------- the file layer */
+
+/* Reads a whole file. Caller frees; NULL if it cannot be read. */
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    buf b;
+    buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(f);
+    return buf_steal(&b);
+}
+
+/* Entries of dir whose name starts with "BASE." (temporary files of a save of BASE). */
+static int count_temp_files(const char *dir, const char *base)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char *prefix = xasprintf("%s.", base);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += str_starts_with(e->d_name, prefix);
+    closedir(d);
+    free(prefix);
+    return n;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* A fresh directory under tmpdir. Caller frees. */
+static char *make_dir(const char *what)
+{
+    char *d = xasprintf("%s/%s-%d", tmpdir, what, ++file_counter);
+    assert_int_equal(mkdir(d, 0700), 0);
+    return d;
+}
+
+typedef struct file_set {
+    opt_id id;
+    const char *text; /* NULL removes the value */
+} file_set;
+
+#define UNSET ((const char *)-1) /* want: the file layer has no value */
+
+typedef struct set_file_case {
+    const char *name;
+    const char *file;   /* NULL: no file */
+    const char *env[3];
+    opt_id id;
+    const char *text;
+    const char *err;    /* NULL: accepted */
+    const char *want_file; /* the file layer afterwards, or UNSET */
+    const char *want;   /* the effective value afterwards */
+    opt_source want_src;
+    bool dirty;
+} set_file_case;
+
+static const set_file_case set_file_cases[] = {
+    {"a new value", NULL, {NULL}, OPT_MODEL, "gpt-4o", NULL, "gpt-4o", "gpt-4o", SRC_CONFIG, true},
+    {"canonical text", NULL, {NULL}, OPT_BASE_URL, " http://h:8080/v1/ ", NULL, "http://h:8080/v1",
+     "http://h:8080/v1", SRC_CONFIG, true},
+    {"canonical number", NULL, {NULL}, OPT_CONNECT_TIMEOUT, "2.50", NULL, "2.5", "2.5", SRC_CONFIG,
+     true},
+    {"a bad value keeps the old one", "{\"max_retries\": 2}", {NULL}, OPT_MAX_RETRIES, "abc",
+     "max_retries: must be a whole number from 0 to 100", "2", "2", SRC_CONFIG, false},
+    {"a bad URL", NULL, {NULL}, OPT_BASE_URL, "localhost",
+     "base_url: must start with http:// or https:// followed by a host", UNSET,
+     "https://api.openai.com/v1", SRC_DEFAULT, false},
+    {"NULL removes", "{\"profiles\": {\"p\": {\"model\": \"m\"}}}", {NULL}, OPT_MODEL, NULL, NULL,
+     UNSET, "gpt-4o-mini", SRC_DEFAULT, true},
+    {"\"\" removes a number", "{\"profiles\": {\"p\": {\"max_retries\": 1}}}", {NULL},
+     OPT_MAX_RETRIES, "", NULL, UNSET, "4", SRC_DEFAULT, true},
+    {"\"\" removes a model", "{\"profiles\": {\"p\": {\"model\": \"m\"}}}", {NULL}, OPT_MODEL, "",
+     NULL, UNSET, "gpt-4o-mini", SRC_DEFAULT, true},
+    {"\"\" removes an empty-default option", "{\"profiles\": {\"p\": {\"organization\": \"o\"}}}",
+     {NULL}, OPT_ORGANIZATION, "", NULL, UNSET, "", SRC_DEFAULT, true},
+    {"\"\" is a status URL of its own (none)", NULL, {NULL}, OPT_STATUS_URL, "", NULL, "", "",
+     SRC_CONFIG, true},
+    {"\"\" is a help URL of its own (none)", NULL, {NULL}, OPT_HELP_URL, "", NULL, "", "",
+     SRC_CONFIG, true},
+    {"\"\" hides a shared key", "{\"api_key\": \"sk-shared-123456\", \"profiles\": {\"p\": {}}}",
+     {NULL}, OPT_API_KEY, "", NULL, "", "", SRC_CONFIG, true},
+    {"NULL falls back to the shared value",
+     "{\"model\": \"m-top\", \"profiles\": {\"p\": {\"model\": \"m-own\"}}}", {NULL}, OPT_MODEL,
+     NULL, NULL, "m-top", "m-top", SRC_CONFIG, true},
+    {"the same value is no change", "{\"profiles\": {\"p\": {\"model\": \"m\"}}}", {NULL},
+     OPT_MODEL, "m", NULL, "m", "m", SRC_CONFIG, false},
+    {"removing nothing is no change", NULL, {NULL}, OPT_MODEL, NULL, NULL, UNSET, "gpt-4o-mini",
+     SRC_DEFAULT, false},
+    {"a global option", "{\"theme\": \"dark\"}", {NULL}, OPT_THEME, "light", NULL, "light", "light",
+     SRC_CONFIG, true},
+    {"a global option, canonical", NULL, {NULL}, OPT_LANG, "zh-CN", NULL, "zh_CN", "zh_CN",
+     SRC_CONFIG, true},
+    {"\"\" removes a global option", "{\"lang\": \"en\"}", {NULL}, OPT_LANG, "", NULL, UNSET, "",
+     SRC_DEFAULT, true},
+    {"the environment still wins", NULL, {"OPENAI_API_KEY", "sk-env", NULL}, OPT_API_KEY,
+     "sk-file-abcdef", NULL, "sk-file-abcdef", "sk-env", SRC_ENV, true},
+};
+
+static void test_set_file(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof set_file_cases / sizeof *set_file_cases; i++) {
+        const set_file_case *t = &set_file_cases[i];
+        char *path = t->file ? write_file(t->file) : missing_file();
+        config c;
+        char err[512] = "";
+        if (load(&c, path, NULL, t->env, NULL, 0, false, err, sizeof err) != 0)
+            fail_msg("%s: load failed: %s", t->name, err);
+        assert_false(config_dirty(&c));
+        int r = config_set_file(&c, t->id, t->text, err, sizeof err);
+        if (t->err) {
+            if (r != -1 || strcmp(err, t->err) != 0)
+                fail_msg("%s: got %d \"%s\", want \"%s\"", t->name, r, err, t->err);
+        } else if (r != 0) {
+            fail_msg("%s: refused: %s", t->name, err);
+        }
+        const char *ft = cfg_file_text(&c, c.current, t->id);
+        if (t->want_file == UNSET ? ft != NULL : (!ft || strcmp(ft, t->want_file) != 0))
+            fail_msg("%s: file layer \"%s\", want \"%s\"", t->name, ft ? ft : "(unset)",
+                     t->want_file == UNSET ? "(unset)" : t->want_file);
+        const opt_value *v = cfg_value(&c, t->id);
+        if (strcmp(v->text, t->want) != 0 || v->src != t->want_src)
+            fail_msg("%s: \"%s\" from %s, want \"%s\" from %s", t->name, v->text,
+                     opt_source_name(v->src), t->want, opt_source_name(t->want_src));
+        if (config_dirty(&c) != t->dirty)
+            fail_msg("%s: dirty %d, want %d", t->name, config_dirty(&c), t->dirty);
+        config_free(&c);
+        free(path);
+    }
+
+    /* Bad arguments. */
+    config c;
+    char err[128];
+    char *path = missing_file();
+    assert_int_equal(load(&c, path, NULL, NULL, NULL, 0, false, err, sizeof err), 0);
+    assert_int_equal(config_set_file(&c, OPT__COUNT, "x", err, sizeof err), -1);
+    assert_string_equal(err, "no such option");
+    assert_null(cfg_file_text(&c, 5, OPT_MODEL));
+    assert_null(cfg_file_text(&c, 0, OPT__COUNT));
+    assert_int_equal(config_set(&c, OPT_MODEL, "x", SRC_DEFAULT, err, sizeof err), -1);
+    assert_string_equal(err, "model: cannot be set from the default");
+    assert_int_equal(config_set(&c, OPT_MODEL, "x", SRC_KEYCMD, err, sizeof err), -1);
+    assert_false(config_dirty(&c));
+    assert_false(config_dirty(NULL));
+    config_free(&c);
+    free(path);
+}
+
+/* config_set writes to the layer its source names, and precedence decides. */
+static void test_set_layers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        opt_source src;
+        const char *text;
+        const char *want;
+        opt_source want_src;
+        bool dirty;
+    } steps[] = {
+        {"file", SRC_CONFIG, "m-file", "m-file", SRC_CONFIG, true},
+        {"environment beats file", SRC_ENV, "m-env", "m-env", SRC_ENV, true},
+        {"flag beats environment", SRC_FLAG, "m-flag", "m-flag", SRC_FLAG, true},
+        {"file under a flag", SRC_CONFIG, "m-file2", "m-flag", SRC_FLAG, true},
+    };
+    char *path = missing_file();
+    config c;
+    char err[256];
+    assert_int_equal(load(&c, path, NULL, NULL, NULL, 0, false, err, sizeof err), 0);
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+        if (config_set(&c, OPT_MODEL, steps[i].text, steps[i].src, err, sizeof err) != 0)
+            fail_msg("%s: %s", steps[i].name, err);
+        const opt_value *v = cfg_value(&c, OPT_MODEL);
+        if (strcmp(v->text, steps[i].want) != 0 || v->src != steps[i].want_src)
+            fail_msg("%s: \"%s\" from %s", steps[i].name, v->text, opt_source_name(v->src));
+        assert_int_equal(config_dirty(&c), steps[i].dirty);
+    }
+    assert_string_equal(cfg_file_text(&c, 0, OPT_MODEL), "m-file2");
+    const char *by = "x";
+    assert_true(config_shadowed(&c, OPT_MODEL, &by));
+    assert_string_equal(by, "--model");
+
+    /* The key command layer: the key the current command printed. */
+    assert_int_equal(config_set(&c, OPT_API_KEY, "sk-from-cmd", SRC_KEYCMD, err, sizeof err), 0);
+    assert_string_equal(cfg_str(&c, OPT_API_KEY), "sk-from-cmd");
+    assert_int_equal(cfg_value(&c, OPT_API_KEY)->src, SRC_KEYCMD);
+
+    /* An unchanged value keeps its storage: callers hold these pointers. */
+    const char *model = cfg_str(&c, OPT_MODEL);
+    const char *key = cfg_str(&c, OPT_API_KEY);
+    assert_int_equal(config_set_file(&c, OPT_MAX_RETRIES, "7", err, sizeof err), 0);
+    assert_ptr_equal(cfg_str(&c, OPT_MODEL), model);
+    assert_ptr_equal(cfg_str(&c, OPT_API_KEY), key);
+    config_free(&c);
+    free(path);
+}
+
+typedef struct shadow_case {
+    const char *name;
+    const char *file;
+    const char *env[3];
+    config_override flag;
+    bool run_key_cmd;
+    opt_id id;
+    bool want;
+    const char *by;
+} shadow_case;
+
+static const shadow_case shadow_cases[] = {
+    {"key in the file, key in the environment", "{\"api_key\": \"sk-file-abcdef\"}",
+     {"OPENAI_API_KEY", "sk-env", NULL}, {0}, false, OPT_API_KEY, true, "OPENAI_API_KEY"},
+    {"key only in the environment", NULL, {"OPENAI_API_KEY", "sk-env", NULL}, {0}, false,
+     OPT_API_KEY, false, NULL},
+    {"model in the file and a flag", "{\"profiles\": {\"p\": {\"model\": \"m\"}}}", {NULL},
+     {OPT_MODEL, "f"}, false, OPT_MODEL, true, "--model"},
+    {"shared model and a flag", "{\"model\": \"m\"}", {NULL}, {OPT_MODEL, "f"}, false, OPT_MODEL,
+     true, "--model"},
+    {"model in the file only", "{\"model\": \"m\"}", {NULL}, {0}, false, OPT_MODEL, false, NULL},
+    {"key in the file and a key command",
+     "{\"api_key\": \"sk-file-abcdef\", \"api_key_cmd\": \"printf sk-cmd\"}", {NULL}, {0}, true,
+     OPT_API_KEY, true, "api_key_cmd"},
+    {"global option in the file and a flag", "{\"theme\": \"dark\"}", {NULL}, {OPT_THEME, "light"},
+     false, OPT_THEME, true, "--theme"},
+    {"base URL in the file and the environment", "{\"base_url\": \"http://a/v1\"}",
+     {"OPENAI_BASE_URL", "http://b/v1", NULL}, {0}, false, OPT_BASE_URL, true, "OPENAI_BASE_URL"},
+};
+
+static void test_shadowed(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof shadow_cases / sizeof *shadow_cases; i++) {
+        const shadow_case *t = &shadow_cases[i];
+        char *path = t->file ? write_file(t->file) : missing_file();
+        config c;
+        char err[512] = "";
+        if (load(&c, path, NULL, t->env, &t->flag, t->flag.value ? 1 : 0, t->run_key_cmd, err,
+                 sizeof err) != 0)
+            fail_msg("%s: load failed: %s", t->name, err);
+        const char *by = "untouched";
+        bool got = config_shadowed(&c, t->id, &by);
+        if (got != t->want)
+            fail_msg("%s: shadowed %d, want %d", t->name, got, t->want);
+        if (t->by ? (!by || strcmp(by, t->by) != 0) : by != NULL)
+            fail_msg("%s: by \"%s\", want \"%s\"", t->name, by ? by : "(null)",
+                     t->by ? t->by : "(null)");
+        assert_int_equal(config_shadowed(&c, t->id, NULL), t->want);
+        config_free(&c);
+        free(path);
+    }
+}
+
+/* ---------------------------------------------------------------- saving */
+
+/* The effective values and the file layers of a and b are the same. */
+static void assert_same_config(const char *name, const config *a, const config *b)
+{
+    if (strcmp(cfg_profile_name(a), cfg_profile_name(b)) != 0)
+        fail_msg("%s: profile \"%s\" then \"%s\"", name, cfg_profile_name(a), cfg_profile_name(b));
+    if (a->nprofiles != b->nprofiles)
+        fail_msg("%s: %zu profiles then %zu", name, a->nprofiles, b->nprofiles);
+    for (int id = 0; id < OPT__COUNT; id++) {
+        const opt_value *va = cfg_value(a, (opt_id)id), *vb = cfg_value(b, (opt_id)id);
+        const char *key = opt_get_def((opt_id)id)->key;
+        if (strcmp(va->text, vb->text) != 0 || va->src != vb->src ||
+            strcmp(va->src_detail, vb->src_detail) != 0)
+            fail_msg("%s: %s \"%s\" from %s, then \"%s\" from %s", name, key, va->text,
+                     opt_source_name(va->src), vb->text, opt_source_name(vb->src));
+        for (size_t p = 0; p < a->nprofiles; p++) {
+            const char *fa = cfg_file_text(a, p, (opt_id)id), *fb = cfg_file_text(b, p, (opt_id)id);
+            if (!(fa == fb || (fa && fb && !strcmp(fa, fb))))
+                fail_msg("%s: profile %zu %s in the file \"%s\", then \"%s\"", name, p, key,
+                         fa ? fa : "(unset)", fb ? fb : "(unset)");
+        }
+    }
+    for (size_t p = 0; p < a->nprofiles; p++)
+        if (strcmp(a->profiles[p].name, b->profiles[p].name) != 0)
+            fail_msg("%s: profile %zu \"%s\", then \"%s\"", name, p, a->profiles[p].name,
+                     b->profiles[p].name);
+}
+
+typedef struct round_case {
+    const char *name;
+    const char *file; /* NULL: no file */
+    const char *env[5];
+    config_override flags[2];
+    file_set sets[4];
+    const char *absent[3];  /* texts the saved file must not contain */
+    const char *present[3]; /* ... and texts it must */
+} round_case;
+
+static const round_case round_cases[] = {
+    {"a new file",
+     NULL,
+     {NULL},
+     {{0}},
+     {{OPT_MODEL, "gpt-4o"}, {OPT_MAX_RETRIES, "2"}, {OPT_STREAM, "off"}, {OPT_THEME, "dark"}},
+     {NULL},
+     {"\"model\": \"gpt-4o\"", "\"max_retries\": 2", "\"stream\": false"}},
+    {"unknown keys everywhere",
+     "{\"future\": {\"x\": [1, {\"y\": null}]}, \"profile\": \"b\", \"profiles\": {\"a\": "
+     "{\"extra\": \"kept\", \"model\": \"ma\"}, \"b\": {\"more\": [true, false]}}}",
+     {NULL},
+     {{0}},
+     {{OPT_MODEL, "mb"}, {OPT_TEMPERATURE, "0.7"}},
+     {NULL},
+     {"\"extra\": \"kept\"", "\"more\": [true, false]", "\"y\": null"}},
+    {"the environment's key is not written",
+     "{\"profiles\": {\"openai\": {\"api_key\": \"sk-file-abcdef\"}}}",
+     {"OPENAI_API_KEY", "sk-env-secret", "OPENAI_BASE_URL", "http://env.example/v1", NULL},
+     {{0}},
+     {{OPT_MODEL, "m"}},
+     {"sk-env-secret", "env.example"},
+     {"sk-file-abcdef"}},
+    {"flags are not written",
+     NULL,
+     {NULL},
+     {{OPT_MODEL, "flag-model"}, {OPT_THEME, "flag-theme"}},
+     {{OPT_MAX_TOKENS, "100"}},
+     {"flag-model", "flag-theme"},
+     {"\"max_tokens\": 100"}},
+    {"shared values stay at the top",
+     "{\"model\": \"m-top\", \"profiles\": {\"a\": {}, \"b\": {\"model\": \"m-b\"}}}",
+     {NULL},
+     {{0}},
+     {{OPT_IDLE_TIMEOUT, "300"}, {OPT_STATUS_URL, ""}},
+     {NULL},
+     {"\"model\": \"m-top\"", "\"model\": \"m-b\"", "\"status_url\": \"\""}},
+    {"removed values go",
+     "{\"theme\": \"dark\", \"profiles\": {\"openai\": {\"model\": \"m\", \"stream\": null}}}",
+     {NULL},
+     {{0}},
+     {{OPT_MODEL, NULL}, {OPT_THEME, ""}},
+     {"\"model\"", "\"theme\"", "\"stream\""},
+     {NULL}},
+    {"text that needs escapes",
+     NULL,
+     {NULL},
+     {{0}},
+     {{OPT_SYSTEM, "say \"hi\"\n\tback\\slash \xe4\xbd\xa0\xe5\xa5\xbd"}},
+     {NULL},
+     {"\"system\": \"say \\\"hi\\\"\\n\\tback\\\\slash \xe4\xbd\xa0\xe5\xa5\xbd\""}},
+};
+
+static void test_save_round_trip(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof round_cases / sizeof *round_cases; i++) {
+        const round_case *t = &round_cases[i];
+        char *path = t->file ? write_file(t->file) : missing_file();
+        size_t nflags = t->flags[1].value ? 2 : t->flags[0].value ? 1 : 0;
+        config c, again;
+        char err[512] = "";
+        if (load(&c, path, NULL, t->env, t->flags, nflags, false, err, sizeof err) != 0)
+            fail_msg("%s: load failed: %s", t->name, err);
+        for (size_t k = 0; k < 4 && (t->sets[k].id || t->sets[k].text); k++)
+            if (config_set_file(&c, t->sets[k].id, t->sets[k].text, err, sizeof err) != 0)
+                fail_msg("%s: set %zu: %s", t->name, k, err);
+        assert_true(config_dirty(&c));
+        if (config_save(&c, err, sizeof err) != 0)
+            fail_msg("%s: save failed: %s", t->name, err);
+        assert_false(config_dirty(&c));
+        assert_true(c.file_exists);
+        char *text = read_all(path);
+        assert_non_null(text);
+        for (size_t k = 0; k < 3 && t->absent[k]; k++)
+            if (strstr(text, t->absent[k]))
+                fail_msg("%s: the file has %s:\n%s", t->name, t->absent[k], text);
+        for (size_t k = 0; k < 3 && t->present[k]; k++)
+            if (!strstr(text, t->present[k]))
+                fail_msg("%s: the file lacks %s:\n%s", t->name, t->present[k], text);
+        /* The file reads back as the same configuration, and unknown keys as the same JSON. */
+        if (load(&again, path, NULL, t->env, t->flags, nflags, false, err, sizeof err) != 0)
+            fail_msg("%s: reload failed: %s\n%s", t->name, err, text);
+        assert_same_config(t->name, &c, &again);
+        assert_true(cJSON_Compare(c.doc, again.doc, true));
+        /* A second save without changes writes the same bytes. */
+        assert_int_equal(config_save(&again, err, sizeof err), 0);
+        char *text2 = read_all(path);
+        assert_string_equal(text, text2);
+        free(text2);
+        free(text);
+        config_free(&again);
+        config_free(&c);
+        free(path);
+    }
+}
+
+typedef struct output_case {
+    const char *name;
+    const char *file; /* NULL: no file */
+    file_set sets[3];
+    const char *want;
+} output_case;
+
+static const output_case output_cases[] = {
+    {"nothing set in a new file", NULL, {{OPT_THEME, "dark"}}, "{\n  \"theme\": \"dark\"\n}\n"},
+    {"a profile value in a new file", NULL, {{OPT_MODEL, "gpt-4o"}},
+     "{\n"
+     "  \"profile\": \"openai\",\n"
+     "  \"profiles\": {\n"
+     "    \"openai\": {\n"
+     "      \"model\": \"gpt-4o\"\n"
+     "    }\n"
+     "  }\n"
+     "}\n"},
+    {"unknown keys keep their place and value",
+     "{\"future\": {\"x\": [1, 2.5, \"s\"], \"nested\": {\"a\": null, \"e\": {}, \"f\": []}},"
+     " \"theme\": \"dark\", \"profiles\": {\"openai\": {\"extra\": true, \"model\": \"m\"},"
+     " \"other\": {\"base_url\": \"http://x/v1/\", \"zzz\": [{\"k\": -0.5}, 1e999, 100]}}}",
+     {{OPT_MODEL, "gpt-4o"}, {OPT_MAX_RETRIES, "3"}},
+     "{\n"
+     "  \"profile\": \"openai\",\n"
+     "  \"future\": {\n"
+     "    \"x\": [1, 2.5, \"s\"],\n"
+     "    \"nested\": {\n"
+     "      \"a\": null,\n"
+     "      \"e\": {},\n"
+     "      \"f\": []\n"
+     "    }\n"
+     "  },\n"
+     "  \"theme\": \"dark\",\n"
+     "  \"profiles\": {\n"
+     "    \"openai\": {\n"
+     "      \"extra\": true,\n"
+     "      \"model\": \"gpt-4o\",\n"
+     "      \"max_retries\": 3\n"
+     "    },\n"
+     "    \"other\": {\n"
+     "      \"base_url\": \"http://x/v1\",\n"
+     "      \"zzz\": [\n"
+     "        {\n"
+     "          \"k\": -0.5\n"
+     "        },\n"
+     "        1e999,\n"
+     "        100\n"
+     "      ]\n"
+     "    }\n"
+     "  }\n"
+     "}\n"},
+    {"escapes in unknown strings", "{\"note\": \"q\\\"b\\\\n\\n\\u0001\\u00e9\\/\"}",
+     {{OPT_LANG, "en"}}, "{\n  \"note\": \"q\\\"b\\\\n\\n\\u0001\xc3\xa9/\",\n  \"lang\": \"en\"\n}\n"},
+    {"duplicates: the last one counts and takes the value",
+     "{\"theme\": \"a\", \"x\": 1, \"theme\": \"b\", \"profile\": \"p\", \"profiles\": {\"p\": {}}}",
+     {{OPT_THEME, "c"}},
+     "{\n"
+     "  \"x\": 1,\n"
+     "  \"theme\": \"c\",\n"
+     "  \"profile\": \"p\",\n"
+     "  \"profiles\": {\n"
+     "    \"p\": {}\n"
+     "  }\n"
+     "}\n"},
+    {"numbers and booleans by type", NULL,
+     {{OPT_TEMPERATURE, "0.70"}, {OPT_NEEDS_KEY, "no"}, {OPT_MAX_TOKENS, "+12"}},
+     "{\n"
+     "  \"profile\": \"openai\",\n"
+     "  \"profiles\": {\n"
+     "    \"openai\": {\n"
+     "      \"needs_key\": false,\n"
+     "      \"temperature\": 0.7,\n"
+     "      \"max_tokens\": 12\n"
+     "    }\n"
+     "  }\n"
+     "}\n"},
+};
+
+static void test_save_output(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof output_cases / sizeof *output_cases; i++) {
+        const output_case *t = &output_cases[i];
+        char *path = t->file ? write_file(t->file) : missing_file();
+        config c;
+        char err[512] = "";
+        if (load(&c, path, NULL, NULL, NULL, 0, false, err, sizeof err) != 0)
+            fail_msg("%s: load failed: %s", t->name, err);
+        for (size_t k = 0; k < 3 && t->sets[k].text; k++)
+            if (config_set_file(&c, t->sets[k].id, t->sets[k].text, err, sizeof err) != 0)
+                fail_msg("%s: set %zu: %s", t->name, k, err);
+        if (config_save(&c, err, sizeof err) != 0)
+            fail_msg("%s: save failed: %s", t->name, err);
+        char *text = read_all(path);
+        if (strcmp(text, t->want) != 0)
+            fail_msg("%s: wrote\n%s\nwant\n%s", t->name, text, t->want);
+        free(text);
+        config_free(&c);
+        free(path);
+    }
+}
+
+/* A save into a fresh $XDG_CONFIG_HOME creates the directories 0700 and the file 0600. */
+static void test_save_modes(void **state)
+{
+    (void)state;
+    char *xdg = xasprintf("%s/xdg-%d", tmpdir, ++file_counter);
+    const char *env[] = {"XDG_CONFIG_HOME", xdg, "OPENAI_API_KEY", "sk-env", NULL};
+    config c;
+    char err[512];
+    mode_t old_mask = umask(022);
+    assert_int_equal(load(&c, NULL, NULL, env, NULL, 0, false, err, sizeof err), 0);
+    char *want_path = xasprintf("%s/tchat/config.json", xdg);
+    assert_string_equal(c.path, want_path);
+    assert_int_equal(config_set_file(&c, OPT_API_KEY, "sk-file-abcdef", err, sizeof err), 0);
+    assert_int_equal(config_save(&c, err, sizeof err), 0);
+    umask(old_mask);
+    struct stat st;
+    char *dir = xasprintf("%s/tchat", xdg);
+    static const struct {
+        int which; /* 0 the file, 1 its directory, 2 the XDG directory */
+        mode_t mode;
+    } want[] = {{0, S_IFREG | 0600}, {1, S_IFDIR | 0700}, {2, S_IFDIR | 0700}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const char *p = want[i].which == 0 ? want_path : want[i].which == 1 ? dir : xdg;
+        assert_int_equal(stat(p, &st), 0);
+        if (st.st_mode != want[i].mode)
+            fail_msg("%s: mode %o, want %o", p, (unsigned)st.st_mode, (unsigned)want[i].mode);
+    }
+    assert_int_equal(count_temp_files(dir, "config.json"), 0);
+    char *text = read_all(want_path);
+    assert_non_null(strstr(text, "sk-file-abcdef"));
+    assert_null(strstr(text, "sk-env"));
+    free(text);
+    config_free(&c);
+
+    /* A file others could read becomes 0600 and the warning goes; an existing directory
+     * keeps its mode. */
+    char *d2 = make_dir("shared");
+    assert_int_equal(chmod(d2, 0755), 0);
+    char *p2 = xasprintf("%s/config.json", d2);
+    int fd = open(p2, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    const char *body = "{\"api_key\": \"sk-abcdefghijkl\"}";
+    assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+    assert_int_equal(fchmod(fd, 0644), 0);
+    close(fd);
+    assert_int_equal(load(&c, p2, NULL, NULL, NULL, 0, false, err, sizeof err), 0);
+    assert_non_null(c.warning);
+    assert_int_equal(config_set_file(&c, OPT_MODEL, "m", err, sizeof err), 0);
+    assert_int_equal(config_save(&c, err, sizeof err), 0);
+    assert_null(c.warning);
+    assert_int_equal(stat(p2, &st), 0);
+    assert_int_equal(st.st_mode, S_IFREG | 0600);
+    assert_int_equal(stat(d2, &st), 0);
+    assert_int_equal(st.st_mode, S_IFDIR | 0755);
+    config_free(&c);
+
+    /* An existing tchat directory others can read is made 0700 (it holds keys). */
+    char *d3 = make_dir("xdg");
+    char *own = xasprintf("%s/tchat", d3);
+    assert_int_equal(chmod(d3, 0755), 0);
+    assert_int_equal(mkdir(own, 0755), 0);
+    assert_int_equal(chmod(own, 0755), 0);
+    char *p3 = xasprintf("%s/config.json", own);
+    assert_int_equal(load(&c, p3, NULL, NULL, NULL, 0, false, err, sizeof err), 0);
+    assert_int_equal(config_save(&c, err, sizeof err), 0);
+    assert_int_equal(stat(own, &st), 0);
+    assert_int_equal(st.st_mode, S_IFDIR | 0700);
+    assert_int_equal(stat(d3, &st), 0);
+    assert_int_equal(st.st_mode, S_IFDIR | 0755); /* only tchat's own */
+    config_free(&c);
+
+    free(p3);
+    free(own);
+    free(d3);
+    free(p2);
+    free(d2);
+    free(dir);
+    free(want_path);
+    free(xdg);
+}
+
+/* A symlinked config stays a symlink; its target is replaced (and created if missing). */
+static void test_save_symlink(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        bool relative;   /* the link's text is relative to its directory */
+        bool target_exists;
+    } cases[] = {
+        {"absolute link", false, true},
+        {"relative link", true, true},
+        {"dangling link", false, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *real_dir = make_dir("dotfiles");
+        char *link_dir = make_dir("home");
+        char *target = xasprintf("%s/tchat.json", real_dir);
+        char *link_path = xasprintf("%s/config.json", link_dir);
+        char *link_text = cases[i].relative ? xasprintf("../%s/tchat.json", base_name(real_dir))
+                                            : xstrdup(target);
+        if (cases[i].target_exists) {
+            FILE *f = fopen(target, "w");
+            fputs("{\"keep\": 1, \"model\": \"old\"}", f);
+            fclose(f);
+        }
+        assert_int_equal(symlink(link_text, link_path), 0);
+        config c;
+        char err[512];
+        assert_int_equal(load(&c, link_path, NULL, NULL, NULL, 0, false, err, sizeof err), 0);
+        assert_int_equal(config_set_file(&c, OPT_THEME, "linked", err, sizeof err), 0);
+        if (config_save(&c, err, sizeof err) != 0)
+            fail_msg("%s: %s", cases[i].name, err);
+        struct stat st;
+        assert_int_equal(lstat(link_path, &st), 0);
+        if (!S_ISLNK(st.st_mode))
+            fail_msg("%s: the link was replaced", cases[i].name);
+        char got[4096];
+        ssize_t n = readlink(link_path, got, sizeof got - 1);
+        assert_true(n > 0);
+        got[n] = '\0';
+        assert_string_equal(got, link_text);
+        char *text = read_all(target);
+        assert_non_null(text);
+        assert_non_null(strstr(text, "\"theme\": \"linked\""));
+        if (cases[i].target_exists)
+            assert_non_null(strstr(text, "\"keep\": 1"));
+        free(text);
+        assert_int_equal(count_temp_files(real_dir, "tchat.json"), 0);
+        assert_int_equal(count_temp_files(link_dir, "config.json"), 0);
+        config_free(&c);
+        free(link_text);
+        free(link_path);
+        free(target);
+        free(link_dir);
+        free(real_dir);
+    }
+}
+
+/* A failed save says why, leaves the old file and no temporary file, and keeps the values. */
+typedef enum { FAIL_PARENT_IS_FILE, FAIL_TOO_LARGE, FAIL_RENAME, FAIL_MKDIR } fail_kind;
+
+static void test_save_failures(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        fail_kind kind;
+        const char *why; /* after "cannot write PATH: " */
+    } cases[] = {
+        {"the parent is a file", FAIL_PARENT_IS_FILE, "Not a directory"},
+        {"the write fails", FAIL_TOO_LARGE, "File too large"},
+        {"the rename fails", FAIL_RENAME, "Is a directory"},
+        {"a directory cannot be created", FAIL_MKDIR,
+         "cannot create the directory @: No such file or directory"},
+    };
+    static const char old_text[] = "{\"profiles\": {\"openai\": {\"model\": \"old\"}}}";
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *dir = make_dir("fail");
+        char *path = NULL, *blocker = NULL;
+        config c;
+        char err[512] = "";
+        switch (cases[i].kind) {
+        case FAIL_PARENT_IS_FILE:
+            /* Root writes anywhere, but not below a regular file. */
+            blocker = xasprintf("%s/plain", dir);
+            path = xasprintf("%s/config.json", blocker);
+            break;
+        case FAIL_MKDIR: {
+            /* A dangling symlink where a directory must be made. */
+            blocker = xasprintf("%s/dangling", dir);
+            char *nowhere = xasprintf("%s/nowhere", dir);
+            assert_int_equal(symlink(nowhere, blocker), 0);
+            free(nowhere);
+            path = xasprintf("%s/config.json", blocker);
+            break;
+        }
+        default:
+            path = xasprintf("%s/config.json", dir);
+            FILE *f = fopen(path, "w");
+            fputs(old_text, f);
+            fclose(f);
+        }
+        assert_int_equal(load(&c, path, NULL, NULL, NULL, 0, false, err, sizeof err), 0);
+        assert_int_equal(config_set_file(&c, OPT_MODEL, "new", err, sizeof err), 0);
+        if (cases[i].kind == FAIL_PARENT_IS_FILE)
+            close(open(blocker, O_WRONLY | O_CREAT, 0600));
+        if (cases[i].kind == FAIL_RENAME) {
+            /* The file became a directory after the load: rename() cannot replace it. */
+            assert_int_equal(unlink(path), 0);
+            assert_int_equal(mkdir(path, 0700), 0);
+            char *inner = xasprintf("%s/x", path);
+            close(open(inner, O_WRONLY | O_CREAT, 0600));
+            free(inner);
+        }
+        struct rlimit old_lim;
+        void (*old_sig)(int) = SIG_DFL;
+        if (cases[i].kind == FAIL_TOO_LARGE) {
+            assert_int_equal(getrlimit(RLIMIT_FSIZE, &old_lim), 0);
+            struct rlimit lim = {16, old_lim.rlim_max};
+            old_sig = signal(SIGXFSZ, SIG_IGN);
+            assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+        }
+        int r = config_save(&c, err, sizeof err);
+        if (cases[i].kind == FAIL_TOO_LARGE) {
+            setrlimit(RLIMIT_FSIZE, &old_lim);
+            signal(SIGXFSZ, old_sig);
+        }
+        char *why = expand(cases[i].why, blocker ? blocker : "");
+        char *want = xasprintf("cannot write %s: %s", path, why);
+        if (r != -1 || strcmp(err, want) != 0)
+            fail_msg("%s: got %d \"%s\", want \"%s\"", cases[i].name, r, err, want);
+        assert_true(config_dirty(&c));
+        assert_string_equal(cfg_str(&c, OPT_MODEL), "new");
+        assert_string_equal(cfg_file_text(&c, 0, OPT_MODEL), "new");
+        assert_int_equal(count_temp_files(dir, "config.json"), 0);
+        if (cases[i].kind == FAIL_TOO_LARGE) {
+            char *text = read_all(path);
+            assert_string_equal(text, old_text);
+            free(text);
+            /* Once the cause is gone, the same config saves. */
+            assert_int_equal(config_save(&c, err, sizeof err), 0);
+            assert_false(config_dirty(&c));
+            text = read_all(path);
+            assert_non_null(strstr(text, "\"model\": \"new\""));
+            free(text);
+        }
+        config_free(&c);
+        free(want);
+        free(why);
+        free(blocker);
+        free(path);
+        free(dir);
+    }
+}
+
+/* ---------------------------------------------------------------- the profile list */
+
+typedef enum { OP_ADD, OP_RENAME, OP_DELETE, OP_SELECT, OP_SAVE } op_kind;
+
+typedef struct op_step {
+    op_kind op;
+    size_t idx;
+    const char *name;
+    const char *err;     /* NULL: succeeds */
+    const char *current; /* the current profile afterwards */
+    const char *list;    /* the profiles afterwards, comma-separated */
+} op_step;
+
+typedef struct op_case {
+    const char *name;
+    const char *file;
+    op_step steps[16];
+    const char *saved; /* the file after the last save, or NULL */
+} op_case;
+
+#define X40 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+
+static const op_case op_cases[] = {
+    {"add, rename, delete",
+     "{\"profile\": \"b\", \"profiles\": {\"a\": {\"model\": \"ma\"}, \"b\": {\"model\": \"mb\","
+     " \"x-unknown\": 1}, \"c\": {}}}",
+     {{OP_ADD, 0, "", "a profile needs a name", "b", "a,b,c"},
+      {OP_ADD, 0, "bad name", "a profile name may contain only letters, digits, '.', '_' and '-'",
+       "b", "a,b,c"},
+      {OP_ADD, 0, "caf\xc3\xa9", "a profile name may contain only letters, digits, '.', '_' and '-'",
+       "b", "a,b,c"},
+      {OP_ADD, 0, X40 "x", "a profile name has at most 40 characters", "b", "a,b,c"},
+      {OP_ADD, 0, "a", "there is already a profile \"a\"", "b", "a,b,c"},
+      {OP_ADD, 0, X40, NULL, "b", "a,b,c," X40},
+      {OP_ADD, 0, "local-2.x_y", NULL, "b", "a,b,c," X40 ",local-2.x_y"},
+      {OP_RENAME, 0, "b", "there is already a profile \"b\"", "b", "a,b,c," X40 ",local-2.x_y"},
+      {OP_RENAME, 9, "z", "no such profile", "b", "a,b,c," X40 ",local-2.x_y"},
+      {OP_RENAME, 0, "a", NULL, "b", "a,b,c," X40 ",local-2.x_y"},
+      {OP_RENAME, 0, "alpha", NULL, "b", "alpha,b,c," X40 ",local-2.x_y"},
+      {OP_SELECT, 4, NULL, NULL, "local-2.x_y", "alpha,b,c," X40 ",local-2.x_y"},
+      {OP_DELETE, 4, NULL, NULL, X40, "alpha,b,c," X40},
+      {OP_DELETE, 3, NULL, NULL, "c", "alpha,b,c"},
+      {OP_DELETE, 0, NULL, NULL, "c", "b,c"},
+      {OP_SAVE, 0, NULL, NULL, "c", "b,c"}},
+     "{\n"
+     "  \"profile\": \"c\",\n"
+     "  \"profiles\": {\n"
+     "    \"b\": {\n"
+     "      \"model\": \"mb\",\n"
+     "      \"x-unknown\": 1\n"
+     "    },\n"
+     "    \"c\": {}\n"
+     "  }\n"
+     "}\n"},
+    {"delete down to one",
+     "{\"profiles\": {\"a\": {}, \"b\": {}}}",
+     {{OP_DELETE, 0, NULL, NULL, "b", "b"},
+      {OP_DELETE, 0, NULL, "cannot delete the only profile", "b", "b"},
+      {OP_DELETE, 3, NULL, "no such profile", "b", "b"},
+      {OP_SELECT, 1, NULL, "no such profile", "b", "b"},
+      {OP_SAVE, 0, NULL, NULL, "b", "b"}},
+     "{\n  \"profile\": \"b\",\n  \"profiles\": {\n    \"b\": {}\n  }\n}\n"},
+    {"renamed in place, unknown keys kept",
+     "{\"profiles\": {\"a\": {\"k\": [1]}, \"b\": {\"model\": \"mb\", \"z\": \"kept\"}}}",
+     {{OP_RENAME, 1, "beta", NULL, "a", "a,beta"},
+      {OP_SELECT, 1, NULL, NULL, "beta", "a,beta"},
+      {OP_ADD, 0, "b", NULL, "beta", "a,beta,b"},
+      {OP_SAVE, 0, NULL, NULL, "beta", "a,beta,b"}},
+     "{\n"
+     "  \"profile\": \"beta\",\n"
+     "  \"profiles\": {\n"
+     "    \"a\": {\n"
+     "      \"k\": [1]\n"
+     "    },\n"
+     "    \"beta\": {\n"
+     "      \"model\": \"mb\",\n"
+     "      \"z\": \"kept\"\n"
+     "    },\n"
+     "    \"b\": {}\n"
+     "  }\n"
+     "}\n"},
+    {"a deleted name added again starts afresh",
+     "{\"profiles\": {\"a\": {\"model\": \"old\", \"junk\": 1}, \"b\": {}}}",
+     {{OP_DELETE, 0, NULL, NULL, "b", "b"},
+      {OP_ADD, 0, "a", NULL, "b", "b,a"},
+      {OP_SAVE, 0, NULL, NULL, "b", "b,a"}},
+     "{\n"
+     "  \"profile\": \"b\",\n"
+     "  \"profiles\": {\n"
+     "    \"b\": {},\n"
+     "    \"a\": {}\n"
+     "  }\n"
+     "}\n"},
+    {"swapped names",
+     "{\"profiles\": {\"a\": {\"model\": \"ma\"}, \"b\": {\"model\": \"mb\"}}}",
+     {{OP_RENAME, 0, "tmp", NULL, "tmp", "tmp,b"},
+      {OP_RENAME, 1, "a", NULL, "tmp", "tmp,a"},
+      {OP_RENAME, 0, "b", NULL, "b", "b,a"},
+      {OP_SAVE, 0, NULL, NULL, "b", "b,a"}},
+     "{\n"
+     "  \"profile\": \"b\",\n"
+     "  \"profiles\": {\n"
+     "    \"b\": {\n"
+     "      \"model\": \"ma\"\n"
+     "    },\n"
+     "    \"a\": {\n"
+     "      \"model\": \"mb\"\n"
+     "    }\n"
+     "  }\n"
+     "}\n"},
+};
+
+static void test_profile_ops(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof op_cases / sizeof *op_cases; i++) {
+        const op_case *t = &op_cases[i];
+        char *path = write_file(t->file);
+        config c;
+        char err[512] = "";
+        if (load(&c, path, NULL, NULL, NULL, 0, false, err, sizeof err) != 0)
+            fail_msg("%s: load failed: %s", t->name, err);
+        bool changed = false;
+        for (size_t k = 0; k < 16 && t->steps[k].current; k++) {
+            const op_step *s = &t->steps[k];
+            int r;
+            err[0] = '\0';
+            switch (s->op) {
+            case OP_ADD:
+                r = config_profile_add(&c, s->name, err, sizeof err);
+                if (!s->err && r != (int)c.nprofiles - 1)
+                    fail_msg("%s: step %zu: add returned %d", t->name, k, r);
+                break;
+            case OP_RENAME:
+                r = config_profile_rename(&c, s->idx, s->name, err, sizeof err);
+                break;
+            case OP_DELETE:
+                r = config_profile_delete(&c, s->idx, err, sizeof err);
+                break;
+            case OP_SELECT:
+                r = config_profile_select(&c, s->idx, err, sizeof err);
+                break;
+            default:
+                r = config_save(&c, err, sizeof err);
+                break;
+            }
+            if (s->err) {
+                if (r != -1 || strcmp(err, s->err) != 0)
+                    fail_msg("%s: step %zu: got %d \"%s\", want \"%s\"", t->name, k, r, err, s->err);
+            } else if (r < 0) {
+                fail_msg("%s: step %zu: failed: %s", t->name, k, err);
+            }
+            if (!s->err && s->op != OP_SELECT && s->op != OP_SAVE)
+                changed = true;
+            if (s->op == OP_SAVE)
+                changed = false;
+            if (config_dirty(&c) != changed)
+                fail_msg("%s: step %zu: dirty %d, want %d", t->name, k, config_dirty(&c), changed);
+            if (strcmp(cfg_profile_name(&c), s->current) != 0)
+                fail_msg("%s: step %zu: current \"%s\", want \"%s\"", t->name, k,
+                         cfg_profile_name(&c), s->current);
+            buf b;
+            buf_init(&b);
+            for (size_t p = 0; p < c.nprofiles; p++)
+                buf_printf(&b, "%s%s", p ? "," : "", c.profiles[p].name);
+            if (strcmp(buf_str(&b), s->list) != 0)
+                fail_msg("%s: step %zu: profiles %s, want %s", t->name, k, buf_str(&b), s->list);
+            buf_free(&b);
+        }
+        if (t->saved) {
+            char *text = read_all(path);
+            if (strcmp(text, t->saved) != 0)
+                fail_msg("%s: wrote\n%s\nwant\n%s", t->name, text, t->saved);
+            free(text);
+            config again;
+            if (load(&again, path, NULL, NULL, NULL, 0, false, err, sizeof err) != 0)
+                fail_msg("%s: reload failed: %s", t->name, err);
+            assert_same_config(t->name, &c, &again);
+            config_free(&again);
+        }
+        config_free(&c);
+        free(path);
+    }
+    assert_int_equal(config_profile_find(NULL, "a"), -1);
+}
+
+/* Switching profiles moves the flags and the environment to the new one. */
+static void test_select_moves_overrides(void **state)
+{
+    (void)state;
+    char *path = write_file("{\"profiles\": {\"a\": {\"base_url\": \"http://a/v1\", \"model\": \"ma\"},"
+                            " \"b\": {\"base_url\": \"http://b/v1\"}}}");
+    static const char *const env[] = {"OPENAI_BASE_URL", "http://env/v1", NULL};
+    static const config_override flags[] = {{OPT_MAX_RETRIES, "9"}};
+    static const struct {
+        size_t select;
+        struct {
+            size_t prof;
+            opt_id id;
+            const char *text;
+            opt_source src;
+        } want[4];
+    } steps[] = {
+        {0,
+         {{0, OPT_BASE_URL, "http://env/v1", SRC_ENV},
+          {0, OPT_MAX_RETRIES, "9", SRC_FLAG},
+          {1, OPT_BASE_URL, "http://b/v1", SRC_CONFIG},
+          {1, OPT_MAX_RETRIES, "4", SRC_DEFAULT}}},
+        {1,
+         {{1, OPT_BASE_URL, "http://env/v1", SRC_ENV},
+          {1, OPT_MAX_RETRIES, "9", SRC_FLAG},
+          {0, OPT_BASE_URL, "http://a/v1", SRC_CONFIG},
+          {0, OPT_MAX_RETRIES, "4", SRC_DEFAULT}}},
+        {0,
+         {{0, OPT_BASE_URL, "http://env/v1", SRC_ENV},
+          {0, OPT_MODEL, "ma", SRC_CONFIG},
+          {1, OPT_BASE_URL, "http://b/v1", SRC_CONFIG},
+          {1, OPT_MODEL, "gpt-4o-mini", SRC_DEFAULT}}},
+    };
+    config c;
+    char err[512];
+    assert_int_equal(load(&c, path, NULL, env, flags, 1, false, err, sizeof err), 0);
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+        if (config_profile_select(&c, steps[i].select, err, sizeof err) != 0)
+            fail_msg("step %zu: %s", i, err);
+        assert_int_equal(c.current, steps[i].select);
+        for (size_t k = 0; k < 4; k++) {
+            const opt_value *v = &c.profiles[steps[i].want[k].prof].v[steps[i].want[k].id];
+            if (strcmp(v->text, steps[i].want[k].text) != 0 || v->src != steps[i].want[k].src)
+                fail_msg("step %zu, profile %zu, %s: \"%s\" from %s", i, steps[i].want[k].prof,
+                         opt_get_def(steps[i].want[k].id)->key, v->text, opt_source_name(v->src));
+        }
+    }
+    assert_false(config_dirty(&c));
+    config_free(&c);
+    free(path);
+}
+
+/* The key command runs when its profile is selected, once per command; a failing one keeps
+ * the old profile. */
+static void test_select_key_cmd(void **state)
+{
+    (void)state;
+    char *counter = xasprintf("%s/counter-%d", tmpdir, ++file_counter);
+    char *file = xasprintf("{\"profiles\": {\"a\": {\"api_key\": \"sk-a-file-1234\"},"
+                           " \"b\": {\"api_key_cmd\": \"false\"},"
+                           " \"c\": {\"api_key_cmd\": \"sh -c 'echo x >> %s; echo sk-c'\"}}}",
+                           counter);
+    char *path = write_file(file);
+    static const struct {
+        bool run;
+        size_t select;
+        const char *err;
+        const char *current;
+        const char *key;
+        opt_source src;
+        int runs; /* lines in the counter file */
+    } steps[] = {
+        {true, 1, "api_key_cmd \"false\": exited with status 1", "a", "sk-a-file-1234", SRC_CONFIG, 0},
+        {true, 2, NULL, "c", "sk-c", SRC_KEYCMD, 1},
+        {true, 0, NULL, "a", "sk-a-file-1234", SRC_CONFIG, 1},
+        {true, 2, NULL, "c", "sk-c", SRC_KEYCMD, 1},
+        {false, 2, NULL, "c", "", SRC_DEFAULT, 0},
+        {false, 1, NULL, "b", "", SRC_DEFAULT, 0},
+    };
+    config c;
+    char err[512];
+    bool loaded_run = false;
+    bool have = false;
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+        if (!have || loaded_run != steps[i].run) {
+            if (have)
+                config_free(&c);
+            unlink(counter);
+            assert_int_equal(load(&c, path, NULL, NULL, NULL, 0, steps[i].run, err, sizeof err), 0);
+            have = true;
+            loaded_run = steps[i].run;
+        }
+        err[0] = '\0';
+        int r = config_profile_select(&c, steps[i].select, err, sizeof err);
+        if (steps[i].err ? (r != -1 || strcmp(err, steps[i].err) != 0) : r != 0)
+            fail_msg("step %zu: got %d \"%s\"", i, r, err);
+        assert_string_equal(cfg_profile_name(&c), steps[i].current);
+        assert_string_equal(cfg_str(&c, OPT_API_KEY), steps[i].key);
+        assert_int_equal(cfg_value(&c, OPT_API_KEY)->src, steps[i].src);
+        char *runs = read_all(counter);
+        int n = 0;
+        for (const char *p = runs ? runs : ""; *p; p++)
+            n += *p == '\n';
+        free(runs);
+        if (n != steps[i].runs)
+            fail_msg("step %zu: the command ran %d times, want %d", i, n, steps[i].runs);
+    }
+    config_free(&c);
+
+    /* A new key command in the file layer runs at once; a failing one is refused. */
+    assert_int_equal(load(&c, path, NULL, NULL, NULL, 0, true, err, sizeof err), 0);
+    assert_int_equal(config_set_file(&c, OPT_API_KEY_CMD, "printf sk-%s new", err, sizeof err), 0);
+    assert_string_equal(cfg_str(&c, OPT_API_KEY), "sk-new");
+    assert_int_equal(cfg_value(&c, OPT_API_KEY)->src, SRC_KEYCMD);
+    const char *by = NULL;
+    assert_true(config_shadowed(&c, OPT_API_KEY, &by));
+    assert_string_equal(by, "api_key_cmd");
+    assert_int_equal(config_set_file(&c, OPT_API_KEY_CMD, "sh -c 'exit 3'", err, sizeof err), -1);
+    assert_string_equal(err, "api_key_cmd \"sh -c 'exit 3'\": exited with status 3");
+    assert_string_equal(cfg_file_text(&c, c.current, OPT_API_KEY_CMD), "printf sk-%s new");
+    assert_string_equal(cfg_str(&c, OPT_API_KEY), "sk-new");
+    /* Deleting the current profile selects another; a failing key command there stops it. */
+    assert_int_equal(config_profile_select(&c, 2, err, sizeof err), 0);
+    assert_int_equal(config_profile_delete(&c, 2, err, sizeof err), -1);
+    assert_string_equal(err, "api_key_cmd \"false\": exited with status 1");
+    assert_int_equal(c.nprofiles, 3);
+    assert_string_equal(cfg_profile_name(&c), "c");
+    /* The key command's key is never saved. */
+    assert_int_equal(config_save(&c, err, sizeof err), 0);
+    char *text = read_all(path);
+    assert_null(strstr(text, "sk-new"));
+    assert_null(strstr(text, "sk-c\""));
+    assert_non_null(strstr(text, "\"api_key_cmd\": \"printf sk-%s new\""));
+    free(text);
+    config_free(&c);
+
+    unlink(counter);
+    free(path);
+    free(file);
+    free(counter);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1094,6 +2176,17 @@ int main(void)
         cmocka_unit_test(test_key_cmd),
         cmocka_unit_test(test_mask_key),
         cmocka_unit_test(test_default_path),
+        cmocka_unit_test(test_set_file),
+        cmocka_unit_test(test_set_layers),
+        cmocka_unit_test(test_shadowed),
+        cmocka_unit_test(test_save_round_trip),
+        cmocka_unit_test(test_save_output),
+        cmocka_unit_test(test_save_modes),
+        cmocka_unit_test(test_save_symlink),
+        cmocka_unit_test(test_save_failures),
+        cmocka_unit_test(test_profile_ops),
+        cmocka_unit_test(test_select_moves_overrides),
+        cmocka_unit_test(test_select_key_cmd),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
