@@ -2157,7 +2157,10 @@ int config_run_key_cmd(const char *cmd, int timeout_ms, char **key, char *err, s
     posix_spawnattr_setsigdefault(&attr, &dfl);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
-    int sr = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+    /* A key in tchat's environment is no business of the command's. */
+    char **child_env = env_for_child();
+    int sr = posix_spawnp(&pid, argv[0], &fa, &attr, argv, child_env);
+    free(child_env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     close(out[1]);

@@ -35,6 +35,7 @@ void session_init(session *s, const session_transport *tr, const session_observe
     s->usage_prompt = s->usage_completion = s->usage_total = -1;
     s->p.retry = (retry_config)RETRY_CONFIG_DEFAULT;
     s->p.stream = true;
+    s->p.send_key = true;
     s->p.temperature = -1;
     s->p.connect_timeout_s = 10;
     s->p.idle_timeout_s = 120;
@@ -109,7 +110,10 @@ void session_configure(session *s, const config *c)
     p->max_tokens = cfg_int(c, OPT_MAX_TOKENS);
     p->stream = cfg_bool(c, OPT_STREAM);
     const opt_value *nk = cfg_value(c, OPT_NEEDS_KEY);
+    /* A loopback server needs no key unless the profile says so; one that says it needs
+     * none gets none, even when the environment has one. */
     p->key_required = nk->b && !(nk->src == SRC_DEFAULT && url_is_loopback(p->base_url));
+    p->send_key = nk->b;
     p->connect_timeout_s = cfg_double(c, OPT_CONNECT_TIMEOUT);
     p->idle_timeout_s = cfg_double(c, OPT_IDLE_TIMEOUT);
     p->retry.max_retries = (int)cfg_int(c, OPT_MAX_RETRIES);
@@ -222,7 +226,7 @@ static void start_attempt(session *s, int64_t now_ms)
         .kind = JOB_CHAT,
         .url = url,
         .body = body,
-        .api_key = s->p.api_key,
+        .api_key = s->p.send_key ? s->p.api_key : NULL,
         .organization = s->p.organization,
         .project = s->p.project,
         .ca_bundle = s->p.ca_bundle,

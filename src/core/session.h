@@ -86,6 +86,7 @@ typedef struct session_params {
     long max_tokens;
     bool stream;
     bool key_required;        /* the endpoint needs a key: without one, fail with no-key */
+    bool send_key;            /* false (needs_key false): no Authorization header at all */
     double connect_timeout_s, idle_timeout_s;
     retry_config retry;
 } session_params;

@@ -244,6 +244,22 @@ char *str_trim(char *s)
     return s;
 }
 
+extern char **environ;
+
+char **env_for_child(void)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **v = xmalloc_array(n + 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!str_starts_with(environ[i], "OPENAI_API_KEY="))
+            v[k++] = environ[i];
+    v[k] = NULL;
+    return v;
+}
+
 int64_t clock_mono_ms(void)
 {
     struct timespec ts;

@@ -52,6 +52,11 @@ bool str_contains_nocase(const char *hay, const char *needle);
 /* Trims ASCII whitespace from both ends in place; returns s. */
 char *str_trim(char *s);
 
+/* The environment for a child process: this process's, without the variables
+ * that hold a key (OPENAI_API_KEY). The array is malloc'd, the strings are
+ * environ's own: free only the array. */
+char **env_for_child(void);
+
 /* Monotonic and wall clocks in milliseconds. */
 int64_t clock_mono_ms(void);
 int64_t clock_wall_ms(void);

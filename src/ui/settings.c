@@ -147,7 +147,7 @@ static void test_connection(app *a)
     worker_job job = {
         .kind = JOB_MODELS,
         .url = url,
-        .api_key = cfg_str(a->cfg, OPT_API_KEY),
+        .api_key = cfg_bool(a->cfg, OPT_NEEDS_KEY) ? cfg_str(a->cfg, OPT_API_KEY) : NULL,
         .organization = cfg_str(a->cfg, OPT_ORGANIZATION),
         .project = cfg_str(a->cfg, OPT_PROJECT),
         .ca_bundle = cfg_str(a->cfg, OPT_CA_BUNDLE),

@@ -115,6 +115,12 @@ check "request went to the other endpoint" grep -q 'to the other endpoint' "$T_D
 check "and not to the first" bash -c "! grep -q 'to the other endpoint' '$MOCK_LOG'"
 kill "$MOCK2_PID" 2>/dev/null || true
 
+# A config file with a key that others can read: a warning, as ssh gives.
+chmod 644 "$CONF"
+start_ui
+check "warning for a readable key file" wait_screen 'readable by others'
+chmod 600 "$CONF"
+
 # The key never appeared on any screen in full.
 check "full key never on screen" bash -c "! grep -q 'secretvalue' '$SCREENS'"
 finish

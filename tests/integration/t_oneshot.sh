@@ -179,4 +179,12 @@ if [[ $CODE == 3 ]] && ! grep -q 'abcdefghijklmnop' <<<"$ERR$OUT" &&
     grep -q '"auth": *"Bearer sk-…1234"' "$MOCK_LOG"; then pass "key sent, never printed"
 else fail "key sent, never printed" "key leaked or not sent"; fi
 
+# A profile that needs no key sends none, even with one in the environment.
+reset_log
+export OPENAI_API_KEY=sk-test-abcdefghijklmnop1234
+run_tchat --base-url "$MOCK_URL" -m mock-ok -o needs_key=false -p hi
+unset OPENAI_API_KEY
+if [[ $CODE == 0 ]] && grep -q '"auth": *null' "$MOCK_LOG"; then pass "needs_key false: no Authorization"
+else fail "needs_key false: no Authorization" "a key was sent"; fi
+
 finish

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -851,6 +852,108 @@ static void test_saver_coalesces(void **state)
     free(dir);
 }
 
+/* kill -9 at any moment leaves a file that loads and holds every message that
+ * was on disk before: a child saves as fast as it can and says, after each
+ * flush, how many messages the file holds; the parent kills it at a varying
+ * moment and loads what is left. */
+static void test_kill9(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *path = NULL;
+    size_t flushed = 0;
+    for (int round = 0; round < 6; round++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            session s;
+            new_session(&s);
+            char err[512];
+            convo *c = path ? convo_open(path, &s, err, sizeof err) : convo_new(dir, "p", "m");
+            if (!c)
+                _exit(3);
+            if (!path) {
+                /* The parent learns the path from the first report. */
+                size_t n = strlen(convo_path(c));
+                if (write(fds[1], &n, sizeof n) != (ssize_t)sizeof n ||
+                    write(fds[1], convo_path(c), n) != (ssize_t)n)
+                    _exit(4);
+            }
+            char text[2048];
+            memset(text, 'k', sizeof text - 1);
+            text[sizeof text - 1] = '\0';
+            for (unsigned i = 0;; i++) {
+                session_append(&s, i % 2 ? API_ROLE_ASSISTANT : API_ROLE_USER, text, strlen(text));
+                convo_save(c, &s);
+                if (i % 8 == 7) {
+                    if (convo_flush(c) != 0)
+                        _exit(5);
+                    size_t n = s.nmsgs;
+                    if (write(fds[1], &n, sizeof n) != (ssize_t)sizeof n)
+                        _exit(6);
+                }
+            }
+        }
+        close(fds[1]);
+        if (!path) {
+            size_t n;
+            assert_int_equal(read(fds[0], &n, sizeof n), (ssize_t)sizeof n);
+            path = xmalloc(n + 1);
+            assert_int_equal(read(fds[0], path, n), (ssize_t)n);
+            path[n] = '\0';
+        }
+        /* The first flush: from here on the file exists. */
+        size_t n;
+        assert_int_equal(read(fds[0], &n, sizeof n), (ssize_t)sizeof n);
+        assert_true(n >= flushed);
+        flushed = n;
+        /* Let it run a little, differently each round, then kill it mid-work. */
+        struct timespec ts = {0, (long)(15 + round * 7) * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        while (read(fds[0], &n, sizeof n) == (ssize_t)sizeof n)
+            flushed = n;
+        close(fds[0]);
+
+        session l;
+        new_session(&l);
+        char err[512] = "";
+        convo *c = convo_open(path, &l, err, sizeof err);
+        if (!c) {
+            print_error("round %d: %s\n", round, err);
+            fail();
+        }
+        if (l.nmsgs < flushed) {
+            print_error("round %d: %zu messages on disk, %zu were flushed\n", round, l.nmsgs,
+                        flushed);
+            fail();
+        }
+        flushed = l.nmsgs; /* the next round goes on from here */
+        convo_free(c);
+        session_done(&l);
+    }
+    /* The listing sees one conversation, whatever temp files the kills left. */
+    convo_info *v;
+    size_t n, np;
+    char **problems;
+    char err[512];
+    assert_int_equal(convo_list(dir, &v, &n, &problems, &np, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(np, 0);
+    assert_int_equal(v[0].nmsgs, flushed);
+    convo_list_free(v, n);
+    convo_problems_free(problems, np);
+    free(path);
+    rm_rf(dir);
+    free(dir);
+}
+
 /* ---------------------------------------------------------------- list, find */
 
 typedef struct list_file {
@@ -1326,6 +1429,7 @@ int main(void)
         cmocka_unit_test(test_save_basics),
         cmocka_unit_test(test_save_failures),
         cmocka_unit_test(test_saver_coalesces),
+        cmocka_unit_test(test_kill9),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_find),
         cmocka_unit_test(test_titles),
