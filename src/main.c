@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "convo.h"
+#include "demo.h"
 #include "guide.h"
 #include "oneshot.h"
 #include "ui.h"
@@ -43,6 +45,12 @@ static void usage(FILE *f)
           "      --json-errors        report failures on stderr as one JSON object per line\n"
           "      --theme NAME         colour theme (default, light, high-contrast, mono, or yours)\n"
           "  -o, --set KEY=VALUE      set any config option (see docs/config.md)\n"
+          "  -c, --continue           reopen the latest conversation\n"
+          "      --resume ID          reopen a conversation (an id, a unique prefix, or a file)\n"
+          "      --list               list the saved conversations\n"
+          "      --demo               chat with the bundled mock server: every failure of the\n"
+          "                           error-code guide, no key and no network needed\n"
+          "      --key-status         say whether a key is configured and where it comes from\n"
           "  -V, --version            print the version\n"
           "  -h, --help               print this help\n"
           "\n"
@@ -96,6 +104,71 @@ static char *read_piped_stdin(void)
 
 enum { MAX_OVERRIDES = 64 };
 
+/* tchat --list: one line per saved conversation, newest first; damaged files on stderr. */
+static int list_conversations(void)
+{
+    char err[512];
+    char *dir = convo_dir(err, sizeof err);
+    if (!dir) {
+        fprintf(stderr, "tchat: %s\n", err);
+        return 1;
+    }
+    convo_info *v = NULL;
+    size_t n = 0, nproblems = 0;
+    char **problems = NULL;
+    if (convo_list(dir, &v, &n, &problems, &nproblems, err, sizeof err) != 0) {
+        fprintf(stderr, "tchat: %s\n", err);
+        free(dir);
+        return 1;
+    }
+    buf line;
+    buf_init(&line);
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&line);
+        convo_info_line(&v[i], &line);
+        printf("%s\n", buf_str(&line));
+    }
+    for (size_t i = 0; i < nproblems; i++)
+        fprintf(stderr, "tchat: skipped %s\n", problems[i]);
+    if (!n && !nproblems)
+        fprintf(stderr, "tchat: no saved conversations yet (%s)\n", dir);
+    buf_free(&line);
+    convo_list_free(v, n);
+    convo_problems_free(problems, nproblems);
+    free(dir);
+    return 0;
+}
+
+/* The demo ignores OPENAI_* variables: its profile talks to the mock only. */
+static const char *demo_getenv(const char *name)
+{
+    return str_starts_with(name, "OPENAI_") ? NULL : getenv(name);
+}
+
+/* tchat --key-status: whether a key is configured, masked, and where it comes
+ * from. Exit 0 when the profile has what it needs, 3 when a key is missing. */
+static int key_status(const config *c)
+{
+    const opt_value *k = cfg_value(c, OPT_API_KEY);
+    if (k->text && *k->text) {
+        char *mask = config_mask_key(k->text);
+        printf("profile %s: key %s from %s", cfg_profile_name(c), mask, opt_source_name(k->src));
+        if (k->src_detail && k->src != SRC_DEFAULT)
+            printf(" (%s)", k->src_detail);
+        printf("\n");
+        free(mask);
+        return 0;
+    }
+    if (!cfg_bool(c, OPT_NEEDS_KEY)) {
+        printf("profile %s: needs no key\n", cfg_profile_name(c));
+        return 0;
+    }
+    printf("profile %s: no key configured (set OPENAI_API_KEY, or api_key in %s, or use "
+           "Settings: F2)\n",
+           cfg_profile_name(c), c->path ? c->path : "the config file");
+    return 3;
+}
+
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
@@ -115,6 +188,11 @@ int main(int argc, char **argv)
         {"no-stream", no_argument, NULL, 'N'},
         {"json-errors", no_argument, NULL, 'J'},
         {"theme", required_argument, NULL, 'T'},
+        {"continue", no_argument, NULL, 'c'},
+        {"resume", required_argument, NULL, 'r'},
+        {"list", no_argument, NULL, 'l'},
+        {"demo", no_argument, NULL, 'D'},
+        {"key-status", no_argument, NULL, 'K'},
         {"set", required_argument, NULL, 'o'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
@@ -123,7 +201,9 @@ int main(int argc, char **argv)
     config_override ov[MAX_OVERRIDES];
     size_t nov = 0;
     const char *prompt = NULL, *config_path = NULL, *profile_name = NULL;
-    bool json_errors = false;
+    bool json_errors = false, want_continue = false, want_list = false, want_demo = false,
+         want_key_status = false;
+    const char *resume_id = NULL;
 
 #define OVERRIDE(opt, val)                                                 \
     do {                                                                   \
@@ -135,7 +215,7 @@ int main(int argc, char **argv)
     } while (0)
 
     int ch;
-    while ((ch = getopt_long(argc, argv, "p:m:o:Vh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "p:m:o:cVh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'p': prompt = optarg; break;
         case 'm': OVERRIDE(OPT_MODEL, optarg); break;
@@ -150,6 +230,11 @@ int main(int argc, char **argv)
         case 'N': OVERRIDE(OPT_STREAM, "false"); break;
         case 'J': json_errors = true; break;
         case 'T': OVERRIDE(OPT_THEME, optarg); break;
+        case 'c': want_continue = true; break;
+        case 'r': resume_id = optarg; break;
+        case 'l': want_list = true; break;
+        case 'D': want_demo = true; break;
+        case 'K': want_key_status = true; break;
         case 'o': {
             const char *eq = strchr(optarg, '=');
             char *key = eq ? xstrndup(optarg, (size_t)(eq - optarg)) : xstrdup(optarg);
@@ -189,10 +274,18 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if ((want_continue || resume_id) && prompt) {
+        fprintf(stderr, "tchat: --continue and --resume open the chat interface; they do not "
+                        "combine with -p\n");
+        return EXIT_USAGE;
+    }
     char err[1024];
+    if (want_list)
+        return list_conversations();
 
-    config cfg;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    demo d;
+    bool demo_on = false;
     config_load_args args = {
         .path = config_path,
         .profile = profile_name,
@@ -200,9 +293,25 @@ int main(int argc, char **argv)
         .noverrides = nov,
         .run_key_cmd = true,
     };
+    if (want_demo) {
+        if (demo_start(&d, err, sizeof err) != 0) {
+            fprintf(stderr, "tchat: %s\n", err);
+            curl_global_cleanup();
+            return 1;
+        }
+        demo_on = true;
+        /* The demo's own profile, untouched by the user's config and OPENAI_* variables. */
+        args.path = d.config_path;
+        args.profile = NULL;
+        args.getenv_fn = demo_getenv;
+        args.run_key_cmd = false;
+    }
+
+    config cfg;
     if (config_load(&cfg, &args, err, sizeof err) != 0) {
         fprintf(stderr, "tchat: %s\n", err);
-        guide_done();
+        if (demo_on)
+            demo_stop(&d);
         curl_global_cleanup();
         return EXIT_USAGE;
     }
@@ -214,26 +323,65 @@ int main(int argc, char **argv)
     if (lang_opt && *lang_opt)
         guide_lang_parse(lang_opt, &lang);
 
-    char *piped = read_piped_stdin();
     int code;
+    char *piped = NULL, *dir = NULL, *resume_path = NULL;
+    if (want_key_status) {
+        code = key_status(&cfg);
+        goto out;
+    }
+    piped = read_piped_stdin();
     if (prompt || piped) {
         char *full = prompt && piped ? xasprintf("%s\n\n%s", prompt, piped)
                                      : xstrdup(prompt ? prompt : piped);
         oneshot_opts o = {.prompt = full, .json_errors = json_errors, .lang = lang};
         code = oneshot_run(&o, &cfg);
         free(full);
-    } else if (!isatty(STDIN_FILENO)) {
+        goto out;
+    }
+    if (!isatty(STDIN_FILENO)) {
         fprintf(stderr, "tchat: no prompt: give one with -p, or pipe it to stdin\n");
         code = EXIT_USAGE;
-    } else if (!isatty(STDOUT_FILENO)) {
+        goto out;
+    }
+    if (!isatty(STDOUT_FILENO)) {
         fprintf(stderr, "tchat: the chat interface needs a terminal; for scripts use -p PROMPT\n");
         code = EXIT_USAGE;
-    } else {
-        ui_opts u = {.cfg = &cfg, .load_args = &args, .lang = lang};
-        code = ui_run(&u);
+        goto out;
     }
+    dir = demo_on ? xstrdup(d.convo_dir) : convo_dir(err, sizeof err);
+    if (!dir) {
+        /* Chatting still works; the panel says that nothing will be saved. */
+        fprintf(stderr, "tchat: %s\n", err);
+    } else if (resume_id) {
+        if (convo_find(dir, resume_id, &resume_path, err, sizeof err) != 0) {
+            fprintf(stderr, "tchat: %s\n", err);
+            code = EXIT_USAGE;
+            goto out;
+        }
+    } else if (want_continue) {
+        int rc = convo_latest(dir, &resume_path, err, sizeof err);
+        if (rc < 0) {
+            fprintf(stderr, "tchat: %s\n", err);
+            code = EXIT_USAGE;
+            goto out;
+        }
+    }
+    ui_opts u = {
+        .cfg = &cfg,
+        .load_args = &args,
+        .lang = lang,
+        .convo_dir = dir,
+        .resume_path = resume_path,
+        .demo = demo_on,
+    };
+    code = ui_run(&u);
+out:
     free(piped);
+    free(dir);
+    free(resume_path);
     config_free(&cfg);
+    if (demo_on)
+        demo_stop(&d);
     guide_done();
     curl_global_cleanup();
     return code;

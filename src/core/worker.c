@@ -674,7 +674,6 @@ static bool job_setup(worker *w, job *j)
     SET(CURLOPT_HEADERDATA, (void *)j);
     SET(CURLOPT_WRITEFUNCTION, on_write);
     SET(CURLOPT_WRITEDATA, (void *)j);
-    SET(CURLOPT_BUFFERSIZE, 64L * 1024);
     if (j->post_body) {
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(j->post_body));
         SET(CURLOPT_POSTFIELDS, j->post_body);

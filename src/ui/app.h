@@ -96,6 +96,17 @@ typedef struct app {
     size_t nerrors, caperrors;
 
     char *last_report;          /* path of the last support report */
+
+    /* Conversations (NULL cv: not saved, e.g. no data directory) */
+    struct convo *cv;
+    const char *convo_dir;
+    char *history_path;         /* readline's history file */
+
+    /* tchat --demo: /demo NAME makes the next request use that failure scenario */
+    bool demo;
+    unsigned demo_count;
+    char *demo_model;           /* "mock-demo-NAME#N" for the next request */
+    bool demo_active;           /* the current request runs a demo scenario */
 } app;
 
 /* view.c */

@@ -478,7 +478,7 @@ static void help_lines(app *a, plines *p)
         {"/theme NAME", "ui.cmd.theme"}, {"/lang en|zh_CN", "ui.cmd.lang"},
         {"/export FILE", "ui.cmd.export"}, {"/report", "ui.cmd.report"},
         {"/status", "ui.cmd.status"},   {"/errors", "ui.cmd.errors"},
-        {"/quit", "ui.cmd.quit"},
+        {"/quit", "ui.cmd.quit"},       {"/demo NAME", "ui.cmd.demo"},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         pl_addf(p, ROLE_NORMAL, 2, "%-18s %s", cmds[i][0], str(a, cmds[i][1]));

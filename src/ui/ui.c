@@ -15,12 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 
 #include "api.h"
 #include "app.h"
 #include "config.h"
+#include "convo.h"
 #include "report.h"
 #include "settings.h"
 
@@ -225,11 +227,27 @@ static void on_failed(void *ud, const failure *f, const retry_decision *d, int a
     a->dirty |= DIRTY_ALL;
 }
 
+/* Every change worth keeping goes to disk at once (by the saver thread). */
+static void save_conversation(app *a)
+{
+    if (!a->cv)
+        return;
+    convo_save(a->cv, &a->s);
+    char err[512];
+    if (convo_last_error(a->cv, err, sizeof err))
+        app_notice(a, true, "%s", err);
+}
+
 static void on_state(void *ud, session_state from, session_state to)
 {
     app *a = ud;
     (void)from;
-    (void)to;
+    /* A demo scenario lasts one request (with its retries); F5 then asks normally. */
+    if (a->demo_active && (to == SESSION_IDLE || to == SESSION_FAILED)) {
+        a->demo_active = false;
+        session_configure(&a->s, a->cfg);
+    }
+    save_conversation(a);
     a->dirty |= DIRTY_ALL;
 }
 
@@ -306,6 +324,10 @@ static void cmd_new(app *a, const char *arg)
         return;
     }
     session_clear(&a->s);
+    if (a->cv) {
+        convo_free(a->cv);
+        a->cv = convo_new(a->convo_dir, cfg_profile_name(a->cfg), a->s.p.model);
+    }
     a->scroll = 0;
     a->dirty |= DIRTY_ALL;
 }
@@ -329,6 +351,8 @@ static void set_option(app *a, opt_id id, const char *arg, const char *usage)
 static void cmd_model(app *a, const char *arg)
 {
     set_option(a, OPT_MODEL, arg, "/model NAME");
+    if (a->cv)
+        convo_set_model(a->cv, cfg_profile_name(a->cfg), a->s.p.model);
 }
 
 static void cmd_system(app *a, const char *arg)
@@ -506,8 +530,53 @@ static void cmd_errors(app *a, const char *arg)
 
 static void cmd_export(app *a, const char *arg)
 {
-    (void)arg;
-    app_notice(a, true, "%s", S(a, "ui.no_export"));
+    if (!arg || !*arg) {
+        app_notice(a, true, "/export FILE");
+        return;
+    }
+    if (!a->s.nmsgs) {
+        app_notice(a, true, "%s", S(a, "ui.export_empty"));
+        return;
+    }
+    /* ~/ is the user's home, as in a shell. */
+    char *path = arg[0] == '~' && arg[1] == '/' && getenv("HOME")
+                     ? xasprintf("%s%s", getenv("HOME"), arg + 1)
+                     : xstrdup(arg);
+    char err[512];
+    if (convo_export_markdown(&a->s, a->cv ? convo_title(a->cv) : NULL, path, err, sizeof err) != 0)
+        app_notice(a, true, "%s", err);
+    else
+        app_notice(a, false, "%s %s", S(a, "ui.exported"), path);
+    free(path);
+}
+
+static const char *const demo_names[] = {
+    "401", "401-key", "401-org", "429", "429-quota", "429-overloaded",
+    "503", "500", "502", "drop", "timeout", "400-context",
+};
+
+static void cmd_demo(app *a, const char *arg)
+{
+    if (!a->demo) {
+        app_notice(a, true, "%s", S(a, "ui.demo_only"));
+        return;
+    }
+    buf names;
+    buf_init(&names);
+    for (size_t i = 0; i < sizeof demo_names / sizeof demo_names[0]; i++) {
+        if (arg && strcmp(arg, demo_names[i]) == 0) {
+            free(a->demo_model);
+            /* Each /demo gets its own step counter in the mock (the #N), so that a
+             * sequence such as "429, then a reply" starts again from its first step. */
+            a->demo_model = xasprintf("mock-demo-%s#%u", arg, ++a->demo_count);
+            app_notice(a, false, "%s /demo %s", S(a, "ui.demo_next"), arg);
+            buf_free(&names);
+            return;
+        }
+        buf_printf(&names, "%s%s", i ? " " : "", demo_names[i]);
+    }
+    app_notice(a, !!arg, "/demo %s", buf_str(&names));
+    buf_free(&names);
 }
 
 static void cmd_quit(app *a, const char *arg)
@@ -522,6 +591,7 @@ static const command commands[] = {
     {"/profile", cmd_profile}, {"/system", cmd_system},     {"/theme", cmd_theme},
     {"/lang", cmd_lang},       {"/export", cmd_export},     {"/report", cmd_report},
     {"/status", cmd_status},   {"/errors", cmd_errors},     {"/quit", cmd_quit},
+    {"/demo", cmd_demo},
 };
 
 static void run_command(app *a, char *line)
@@ -565,6 +635,12 @@ void app_submit_line(app *a, char *line)
         restore_line = xstrdup(line);
         free(line);
         return;
+    }
+    if (a->demo_model) {
+        free(a->s.p.model);
+        a->s.p.model = a->demo_model;
+        a->demo_model = NULL;
+        a->demo_active = true;
     }
     session_submit(&a->s, text, clock_mono_ms());
     a->scroll = 0;
@@ -956,8 +1032,76 @@ static void free_app(app *a)
     free(a->notice);
     free(a->status_text);
     free(a->last_report);
+    free(a->demo_model);
+    free(a->history_path);
     free(restore_line);
     restore_line = NULL;
+}
+
+/* The input history persists in $XDG_STATE_HOME/tchat/history (0600), capped. */
+enum { HISTORY_MAX = 1000 };
+
+static char *history_file(void)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    char *dir = state && *state == '/' ? xasprintf("%s/tchat", state)
+                : home              ? xasprintf("%s/.local/state/tchat", home)
+                                    : NULL;
+    if (!dir)
+        return NULL;
+    /* Create the chain; the last directory is ours and private. */
+    for (char *p = dir + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0700);
+            *p = '/';
+        }
+    }
+    mkdir(dir, 0700);
+    char *path = xasprintf("%s/history", dir);
+    free(dir);
+    return path;
+}
+
+static void history_load(app *a)
+{
+    a->history_path = history_file();
+    stifle_history(HISTORY_MAX);
+    if (a->history_path)
+        read_history(a->history_path);
+    /* Up starts from the newest entry read. */
+    using_history();
+}
+
+static void history_save(app *a)
+{
+    if (!a->history_path)
+        return;
+    /* Prompts are private: the file is created 0600. */
+    int fd = open(a->history_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    if (write_history(a->history_path) == 0)
+        history_truncate_file(a->history_path, HISTORY_MAX);
+}
+
+/* Reopens a conversation, or starts a new one; a file that does not load is
+ * reported and left alone (a new conversation is started instead). */
+static void open_conversation(app *a, const char *resume_path)
+{
+    if (!a->convo_dir)
+        return;
+    if (resume_path) {
+        char err[1024];
+        a->cv = convo_open(resume_path, &a->s, err, sizeof err);
+        if (a->cv) {
+            a->scroll = 0;
+            return;
+        }
+        app_notice(a, true, "%s", err);
+    }
+    a->cv = convo_new(a->convo_dir, cfg_profile_name(a->cfg), a->s.p.model);
 }
 
 int ui_run(const ui_opts *o)
@@ -1021,6 +1165,7 @@ int ui_run(const ui_opts *o)
     fflush(stdout);
 
     rl_bridge_init(&a);
+    history_load(&a);
     rl_attempted_completion_function = complete;
     rl_completion_display_matches_hook = show_matches;
     g_app_for_matches = &a;
@@ -1029,6 +1174,9 @@ int ui_run(const ui_opts *o)
         app_notice(&a, true, "%s", err);
     else if (a.cfg->warning)
         app_notice(&a, true, "%s", a.cfg->warning);
+    a.convo_dir = o->convo_dir;
+    a.demo = o->demo;
+    open_conversation(&a, o->resume_path);
     /* First run: no key from any source and the endpoint needs one. */
     if (a.s.p.key_required && !*cfg_str(a.cfg, OPT_API_KEY))
         settings_open(&a, true);
@@ -1096,8 +1244,14 @@ int ui_run(const ui_opts *o)
 
     if (session_busy(&a.s))
         session_cancel(&a.s, clock_mono_ms());
+    history_save(&a);
     rl_bridge_done();
     restore_terminal();
+    if (a.cv) {
+        /* Everything on disk before tchat exits. */
+        convo_free(a.cv);
+        a.cv = NULL;
+    }
     session_done(&a.s);
     worker_free(a.w);
     free_app(&a);

@@ -3,6 +3,8 @@
 #ifndef TCHAT_UI_H
 #define TCHAT_UI_H
 
+#include <stdbool.h>
+
 #include "guide.h"
 
 struct config;
@@ -13,6 +15,9 @@ typedef struct ui_opts {
     const struct config_load_args *load_args; /* how cfg was loaded (to reload it) */
     guide_lang lang;
     const char *theme;  /* NULL: the config's */
+    const char *convo_dir;   /* where conversations are saved (NULL: not saved) */
+    const char *resume_path; /* a conversation to reopen (--continue, --resume), or NULL */
+    bool demo;               /* tchat --demo: /demo NAME makes the next request fail */
 } ui_opts;
 
 /* Runs until the user quits. Returns the process exit code. The terminal is

@@ -180,6 +180,46 @@ void mock_send_plain(mock_conn *c, const mock_step *st, mock_hdrs *h)
 
 /* ---- the reply text ---- */
 
+/* What tchat --demo offers: each failure of the guide, by the name /demo takes. */
+static const char *const demo_list[][2] = {
+    {"401", "invalid authentication: explained, never retried"},
+    {"401-key", "incorrect API key provided"},
+    {"401-org", "not a member of an organization"},
+    {"429", "rate limit reached: a live countdown, then the reply"},
+    {"429-quota", "quota exceeded: explained, never retried"},
+    {"429-overloaded", "the engine is overloaded: backoff, then the reply"},
+    {"503", "service unavailable (overloaded), then the reply"},
+    {"500", "server error: backoff, then the reply"},
+    {"502", "a proxy's HTML error page, shown by its title"},
+    {"drop", "the stream is cut in the middle: partial reply kept, F5 regenerates"},
+    {"timeout", "no byte for a while: the idle timeout"},
+    {"400-context", "the context is too long: an invalid request"},
+};
+
+static void demo_text(const mock_chat *ch, mock_buf *out)
+{
+    mock_buf_adds(out, "**tchat demo.** This reply comes from tchat-mock on your own machine: "
+                       "no key, no network.\n\nYou wrote:\n\n> ");
+    const char *e = ch->echo ? ch->echo : "";
+    for (; *e; e++) {
+        if (*e == '\n')
+            mock_buf_adds(out, "\n> ");
+        else
+            mock_buf_add(out, e, 1);
+    }
+    mock_buf_adds(out, "\n\nMake the next request fail the way OpenAI's error-code guide "
+                       "describes, and watch the status panel explain it:\n\n");
+    for (size_t i = 0; i < sizeof demo_list / sizeof demo_list[0]; i++) {
+        mock_buf_adds(out, "- `/demo ");
+        mock_buf_adds(out, demo_list[i][0]);
+        mock_buf_adds(out, "`: ");
+        mock_buf_adds(out, demo_list[i][1]);
+        mock_buf_adds(out, "\n");
+    }
+    mock_buf_adds(out, "\nA message containing `[[mock:demo-429]]` (demo- and any name above) does the same. "
+                       "F1 lists the keys; F6 shows the full explanation of an error.");
+}
+
 static void reply_text(const mock_chat *ch, mock_buf *out)
 {
     const mock_step *st = ch->step;
@@ -190,6 +230,8 @@ static void reply_text(const mock_chat *ch, mock_buf *out)
         mock_buf_adds(out, escapes_text);
     if (st->refusal) {
         mock_buf_adds(out, st->refusal);
+    } else if (st->demo) {
+        demo_text(ch, out);
     } else if (st->reply) {
         mock_buf_adds(out, st->reply);
     } else {

@@ -176,6 +176,7 @@ static const struct field {
     {"escapes", K_BOOL, offsetof(mock_step, escapes), 0, 0},
     {"html", K_BOOL, offsetof(mock_step, html), 0, 0},
     {"close", K_BOOL, offsetof(mock_step, close), 0, 0},
+    {"demo", K_BOOL, offsetof(mock_step, demo), 0, 0},
     {"hangup", K_BOOL, offsetof(mock_step, hangup), 0, 0},
     {"rst", K_BOOL, offsetof(mock_step, rst), 0, 0},
     {"body", K_STR, offsetof(mock_step, body), 0, 0},
@@ -453,7 +454,8 @@ bool mock_scenarios_load(const char *path, char *err, size_t errlen)
     g_status_indicator = mock_xstrdup("none");
     g_status_description = mock_xstrdup("All Systems Operational");
     if (!parse_document(mock_builtin_json, strlen(mock_builtin_json), "built-in scenarios",
-                        err, errlen))
+                        err, errlen) ||
+        !parse_document(mock_demo_json, strlen(mock_demo_json), "demo scenarios", err, errlen))
         return false;
     if (path) {
         size_t len = 0;
@@ -474,20 +476,60 @@ bool mock_scenarios_load(const char *path, char *err, size_t errlen)
     return true;
 }
 
+/* "NAME#TAG" is scenario NAME with a step counter of its own, so that a client
+ * (tchat's demo) can replay a sequence such as 429-then-ok from its start. */
+typedef struct tagged_counter {
+    char *name;
+    unsigned long hits;
+} tagged_counter;
+
+static tagged_counter *g_tagged;
+static size_t g_ntagged, g_captagged;
+
+static scenario *find_base(const char *name)
+{
+    const char *hash = strchr(name, '#');
+    if (!hash)
+        return find(name);
+    char base[128];
+    size_t n = (size_t)(hash - name);
+    if (n >= sizeof base)
+        return NULL;
+    memcpy(base, name, n);
+    base[n] = '\0';
+    return find(base);
+}
+
+/* The counter of a tagged name; call with g_lock held. */
+static unsigned long *tagged_hits(const char *name)
+{
+    for (size_t i = 0; i < g_ntagged; i++)
+        if (strcmp(g_tagged[i].name, name) == 0)
+            return &g_tagged[i].hits;
+    if (g_ntagged == g_captagged) {
+        g_captagged = g_captagged ? g_captagged * 2 : 16;
+        g_tagged = mock_xrealloc(g_tagged, g_captagged * sizeof *g_tagged);
+    }
+    g_tagged[g_ntagged].name = mock_xstrdup(name);
+    g_tagged[g_ntagged].hits = 0;
+    return &g_tagged[g_ntagged++].hits;
+}
+
 bool mock_scenario_exists(const char *name)
 {
-    return find(name) != NULL;
+    return find_base(name) != NULL;
 }
 
 const mock_step *mock_scenario_next(const char *name, size_t *step_index)
 {
-    scenario *sc = find(name);
+    scenario *sc = find_base(name);
     if (!sc)
         return NULL;
     pthread_mutex_lock(&g_lock);
-    size_t i = sc->hits < sc->n_steps ? (size_t)sc->hits : sc->n_steps - 1;
-    if (sc->hits < ULONG_MAX)
-        sc->hits++;
+    unsigned long *hits = strchr(name, '#') ? tagged_hits(name) : &sc->hits;
+    size_t i = *hits < sc->n_steps ? (size_t)*hits : sc->n_steps - 1;
+    if (*hits < ULONG_MAX)
+        (*hits)++;
     pthread_mutex_unlock(&g_lock);
     if (step_index)
         *step_index = i;
@@ -499,6 +541,8 @@ void mock_scenarios_reset(void)
     pthread_mutex_lock(&g_lock);
     for (size_t i = 0; i < g_count; i++)
         g_scenarios[i].hits = 0;
+    for (size_t i = 0; i < g_ntagged; i++)
+        g_tagged[i].hits = 0;
     pthread_mutex_unlock(&g_lock);
 }
 

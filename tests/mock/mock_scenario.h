@@ -30,6 +30,7 @@ typedef struct mock_step {
     long stall_after;            /* -1: off */
     long drop_after;             /* -1: off */
     bool no_done, comments, crlf, malformed, invalid_utf8, escapes, html, close;
+    bool demo;                   /* the reply quotes the message and lists the demo scenarios */
     bool hangup;                 /* close before sending anything */
     bool rst;                    /* hangup/drop_after with a TCP reset instead of a FIN */
     struct cJSON *stream_error;  /* object or NULL */
@@ -45,6 +46,7 @@ typedef struct mock_step {
 
 /* The built-in scenarios, as JSON text in the scenario file format. */
 extern const char mock_builtin_json[];
+extern const char mock_demo_json[];
 
 /* Loads the built-in scenarios, then (path != NULL) a scenario file whose entries add to or
  * replace them. On failure returns false with a message in err. */

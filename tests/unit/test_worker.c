@@ -939,6 +939,30 @@ static void test_refused(void **state)
     result_free(&r);
 }
 
+/* A handle whose last transfer failed in name resolution is reused for the next
+ * job: that job must run (libcurl refuses some options on such a handle). The
+ * .invalid top-level domain never resolves. */
+static void test_reuse_after_dns_failure(void **state)
+{
+    worker *w = *state;
+    worker_job bad = job_for("/", JOB_STATUS, false);
+    bad.url = "http://tchat-test.invalid/api/v2/status.json";
+    result r;
+    result_init(&r, worker_submit(w, &bad));
+    collect(w, &r, 1, 15000, 0);
+    assert_string_equal(r.kinds, "X");
+    assert_true(r.net == NET_DNS || r.net == NET_CONNECT || r.net == NET_TIMEOUT_CONNECT);
+    result_free(&r);
+
+    worker_job ok = job_for("/sse-ok", JOB_CHAT, true);
+    result_init(&r, worker_submit(w, &ok));
+    collect(w, &r, 1, 5000, 0);
+    assert_non_null(strchr(r.kinds, 'D'));
+    assert_null(strchr(r.kinds, 'X'));
+    assert_true(r.text.len > 0);
+    result_free(&r);
+}
+
 typedef struct tls_case {
     const char *name;
     const char *ca_bundle;
@@ -1242,6 +1266,7 @@ int main(void)
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_idle_timeout_before_headers),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_reuse_after_dns_failure),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_proxy_env),
         cmocka_unit_test(test_keep_alive),
