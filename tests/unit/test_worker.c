@@ -920,7 +920,7 @@ static void test_idle_timeout_before_headers(void **state)
 static void test_refused(void **state)
 {
     worker *w = *state;
-    int port;
+    int port = 0;
     int fd = listen_any(&port); /* bound, never listening: connects are refused */
     assert_true(fd >= 0);
     char url[128];
@@ -999,7 +999,7 @@ static void test_tls(void **state)
 static void test_proxy_env(void **state)
 {
     worker *w = *state;
-    int port;
+    int port = 0;
     int fd = listen_any(&port);
     assert_true(fd >= 0);
     char proxy[128];
