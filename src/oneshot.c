@@ -12,22 +12,8 @@
 #include "config.h"
 #include "explain.h"
 #include "session.h"
+#include "sigpipe.h"
 #include "worker.h"
-
-/* Signal handlers only write a byte to this pipe. */
-static int signal_pipe[2] = {-1, -1};
-static volatile sig_atomic_t signal_seen;
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    signal_seen = sig;
-    char c = (char)sig;
-    if (write(signal_pipe[1], &c, 1) < 0) {
-        /* Nothing to do: the flag is set and the pipe is already full. */
-    }
-    errno = saved;
-}
 
 typedef struct runner {
     const oneshot_opts *o;
@@ -188,24 +174,6 @@ static void drain(runner *r)
         r->out_failed = true;
 }
 
-static int install_signals(void)
-{
-    if (pipe(signal_pipe) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(signal_pipe[i], F_SETFL, O_NONBLOCK);
-        fcntl(signal_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    return 0;
-}
-
 int oneshot_run(const oneshot_opts *o, const config *c)
 {
     runner r;
@@ -220,7 +188,9 @@ int oneshot_run(const oneshot_opts *o, const config *c)
         .status_url = cfg_str(c, OPT_STATUS_URL),
         .help_url = cfg_str(c, OPT_HELP_URL),
     };
-    if (install_signals() != 0) {
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    int sigfd = sigpipe_install(sigs, sizeof sigs / sizeof sigs[0]);
+    if (sigfd < 0) {
         perror("tchat: pipe");
         return 1;
     }
@@ -251,16 +221,13 @@ int oneshot_run(const oneshot_opts *o, const config *c)
             timeout = 100;
         struct pollfd fds[2] = {
             {.fd = worker_wake_fd(r.w), .events = POLLIN},
-            {.fd = signal_pipe[0], .events = POLLIN},
+            {.fd = sigfd, .events = POLLIN},
         };
         int n = poll(fds, 2, timeout < 0 ? -1 : (int)timeout);
         if (n < 0 && errno != EINTR)
             break;
-        if (signal_seen) {
-            char tmp[16];
-            while (read(signal_pipe[0], tmp, sizeof tmp) > 0) {
-            }
-            signal_seen = 0;
+        sigpipe_drain();
+        if (sigpipe_take(SIGINT) | sigpipe_take(SIGTERM) | sigpipe_take(SIGHUP)) {
             interrupted = true;
             session_cancel(&r.s, clock_mono_ms());
             break;
@@ -290,7 +257,6 @@ int oneshot_run(const oneshot_opts *o, const config *c)
     fflush(stdout);
     session_done(&r.s);
     worker_free(r.w);
-    close(signal_pipe[0]);
-    close(signal_pipe[1]);
+    sigpipe_close();
     return code;
 }

@@ -18,6 +18,7 @@ char *xstrdup(const char *s);          /* NULL stays NULL */
 char *xstrndup(const char *s, size_t n);
 /* Returns a malloc'd formatted string; the caller frees it. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* A growable byte buffer, always NUL-terminated once anything was added. */
 typedef struct buf {

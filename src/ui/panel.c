@@ -55,14 +55,12 @@ static void pl_addf(plines *p, theme_role role, int indent, const char *fmt, ...
     __attribute__((format(printf, 4, 5)));
 static void pl_addf(plines *p, theme_role role, int indent, const char *fmt, ...)
 {
-    buf b;
-    buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
+    char *text = xvasprintf(fmt, ap);
     va_end(ap);
-    pl_add(p, role, indent, buf_str(&b));
-    buf_free(&b);
+    pl_add(p, role, indent, text);
+    free(text);
 }
 
 static void pl_free(plines *p)

@@ -25,6 +25,7 @@
 #include "convo.h"
 #include "report.h"
 #include "settings.h"
+#include "sigpipe.h"
 
 enum {
     FRAME_MS = 16,                 /* ~60 frames a second while streaming */
@@ -32,23 +33,6 @@ enum {
     KEY_PASTE_BEGIN = KEY_MAX + 1, /* bracketed paste, via define_key */
     KEY_PASTE_END = KEY_MAX + 2,
 };
-
-static int signal_pipe[2] = {-1, -1};
-static volatile sig_atomic_t got_winch, got_term;
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    if (sig == SIGWINCH)
-        got_winch = 1;
-    else
-        got_term = 1;
-    char c = 0;
-    if (write(signal_pipe[1], &c, 1) < 0) {
-        /* The flag is set; a full pipe already wakes the loop. */
-    }
-    errno = saved;
-}
 
 /* ---- text helpers ---- */
 
@@ -101,13 +85,10 @@ int put_text(WINDOW *w, int y, int x, const char *s, size_t len, int maxcols, un
 void app_notice(app *a, bool error, const char *fmt, ...)
 {
     free(a->notice);
-    buf b;
-    buf_init(&b);
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
+    a->notice = xvasprintf(fmt, ap);
     va_end(ap);
-    a->notice = buf_steal(&b);
     a->notice_is_error = error;
     a->dirty |= DIRTY_PANEL | DIRTY_LAYOUT;
 }
@@ -1000,25 +981,6 @@ static void restore_terminal(void)
     release_stderr();
 }
 
-static int install_signals(void)
-{
-    if (pipe(signal_pipe) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(signal_pipe[i], F_SETFL, O_NONBLOCK);
-        fcntl(signal_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGWINCH, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    return 0;
-}
-
 static void free_app(app *a)
 {
     view_free(a);
@@ -1120,7 +1082,9 @@ int ui_run(const ui_opts *o)
     bool theme_failed = theme_load(theme_name && *theme_name ? theme_name : "default", &a.th, err,
                                    sizeof err) != 0;
 
-    if (install_signals() != 0) {
+    static const int sigs[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT};
+    int sigfd = sigpipe_install(sigs, sizeof sigs / sizeof sigs[0]);
+    if (sigfd < 0) {
         perror("tchat: pipe");
         return 1;
     }
@@ -1207,24 +1171,19 @@ int ui_run(const ui_opts *o)
         struct pollfd fds[3] = {
             {.fd = STDIN_FILENO, .events = POLLIN},
             {.fd = worker_wake_fd(a.w), .events = POLLIN},
-            {.fd = signal_pipe[0], .events = POLLIN},
+            {.fd = sigfd, .events = POLLIN},
         };
         int n = poll(fds, 3, timeout < 0 ? -1 : (int)(timeout > 60000 ? 60000 : timeout));
         if (n < 0 && errno != EINTR)
             break;
-        if (fds[2].revents & POLLIN) {
-            char tmp[64];
-            while (read(signal_pipe[0], tmp, sizeof tmp) > 0) {
-            }
-        }
-        if (got_term) {
+        if (fds[2].revents & POLLIN)
+            sigpipe_drain();
+        if (sigpipe_take(SIGTERM) | sigpipe_take(SIGHUP) | sigpipe_take(SIGINT)) {
             a.quit = true;
             break;
         }
-        if (got_winch) {
-            got_winch = 0;
+        if (sigpipe_take(SIGWINCH))
             handle_resize(&a);
-        }
         if (fds[0].revents & (POLLHUP | POLLERR)) {
             a.quit = true;
             break;
@@ -1255,7 +1214,6 @@ int ui_run(const ui_opts *o)
     session_done(&a.s);
     worker_free(a.w);
     free_app(&a);
-    close(signal_pipe[0]);
-    close(signal_pipe[1]);
+    sigpipe_close();
     return a.exit_code;
 }

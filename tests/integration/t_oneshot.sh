@@ -137,17 +137,19 @@ assert len(lines) == 1 and lines[0]["will_retry"] is True and lines[0]["delay_so
 else fail "--json-errors reports retried attempts" "bad JSON on stderr"; fi
 
 # Interrupted: SIGINT while the reply stalls; the partial reply stays printed.
+# (Files of their own: an old non-empty "out" would say "started" too early, before
+# tchat has even installed its handler.)
 reset_log
-"$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-stall -p hello >"$T_DIR/out" 2>"$T_DIR/err" </dev/null &
+"$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-stall -p hello >"$T_DIR/int.out" 2>"$T_DIR/int.err" </dev/null &
 pid=$!
 ( sleep 60; kill -9 "$pid" 2>/dev/null ) &
 watchdog=$!
-wait_for "[[ -s '$T_DIR/out' ]]" 30 || true
+wait_for "[[ -s '$T_DIR/int.out' ]]" 30 || true
 kill -INT "$pid"
 set +e; wait "$pid"; CODE=$?; set -e
 kill "$watchdog" 2>/dev/null || true
 wait "$watchdog" 2>/dev/null || true
-OUT=$(cat "$T_DIR/out"); ERR=$(cat "$T_DIR/err")
+OUT=$(cat "$T_DIR/int.out"); ERR=$(cat "$T_DIR/int.err")
 if [[ $CODE == 130 && $OUT == You* ]] && grep -q 'Interrupted' <<<"$ERR"; then pass "SIGINT interrupts"
 else fail "SIGINT interrupts" "expected 130"; fi
 

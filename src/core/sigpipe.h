@@ -1,0 +1,17 @@
+/* Signals for a poll() loop: the handler only sets a flag and writes one byte
+ * to a pipe, whose read end the loop polls (the self-pipe trick). */
+#ifndef TCHAT_SIGPIPE_H
+#define TCHAT_SIGPIPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Catches the given signals (without SA_RESTART). Returns the fd to poll, or -1. */
+int sigpipe_install(const int *signals, size_t n);
+/* Empties the pipe (call when its fd is readable). */
+void sigpipe_drain(void);
+/* Whether sig arrived since the last call for it; clears it. */
+bool sigpipe_take(int sig);
+void sigpipe_close(void);
+
+#endif
