@@ -34,6 +34,7 @@ typedef struct view_cache {
     size_t text_len;
     unsigned flags;
     int width;
+    bool code_wrap;
     md_doc md;
     wrap_lines lines;
 } view_cache;

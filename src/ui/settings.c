@@ -17,7 +17,7 @@ static const opt_id fields[] = {
     OPT_PROJECT,        OPT_SYSTEM,          OPT_TEMPERATURE,     OPT_MAX_TOKENS,
     OPT_STREAM,         OPT_CONNECT_TIMEOUT, OPT_IDLE_TIMEOUT,    OPT_MAX_RETRIES,
     OPT_BACKOFF_INITIAL, OPT_BACKOFF_MAX,    OPT_MAX_SERVER_WAIT, OPT_THEME,
-    OPT_LANG,           OPT_STATUS_URL,      OPT_STATUS_POLL,     OPT_HELP_URL,
+    OPT_CODE_WRAP,      OPT_LANG,           OPT_STATUS_URL,      OPT_STATUS_POLL,     OPT_HELP_URL,
     OPT_CA_BUNDLE,      OPT_API_KEY_CMD,     OPT_NEEDS_KEY,
 };
 enum { NFIELDS = sizeof fields / sizeof fields[0] };

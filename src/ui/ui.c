@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -360,6 +361,7 @@ void app_config_changed(app *a)
     if (lang && *lang && guide_lang_parse(lang, &l))
         a->cx.lang = l;
     apply_theme(a);
+    a->code_wrap = cfg_bool(a->cfg, OPT_CODE_WRAP);
     free(a->status_text);
     a->status_text = NULL;
     a->status_unknown = false;
@@ -969,6 +971,40 @@ static void release_stderr(void)
 
 static bool curses_up;
 
+/* A crash must not leave the terminal in raw mode on the alternate screen.
+ * Only async-signal-safe calls here; then the previous handler (the default,
+ * or a sanitizer's) runs as if we had not been there. */
+static struct termios saved_termios;
+static bool have_saved_termios;
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+static struct sigaction previous_fatal[sizeof fatal_signals / sizeof fatal_signals[0]];
+
+static void on_fatal(int sig)
+{
+    static const char reset[] = "\033[?2004l\033[0m\033[?25h\033[?1049l\r\n";
+    if (have_saved_termios)
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+    if (write(STDOUT_FILENO, reset, sizeof reset - 1) < 0) {
+        /* Nothing more can be done for the terminal. */
+    }
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        if (fatal_signals[i] == sig)
+            sigaction(sig, &previous_fatal[i], NULL);
+    raise(sig);
+}
+
+static void install_fatal_handlers(void)
+{
+    have_saved_termios = tcgetattr(STDIN_FILENO, &saved_termios) == 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_NODEFER;
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaction(fatal_signals[i], &sa, &previous_fatal[i]);
+}
+
 static void restore_terminal(void)
 {
     if (curses_up) {
@@ -1072,6 +1108,7 @@ int ui_run(const ui_opts *o)
     memset(&a, 0, sizeof a);
     a.cfg = o->cfg;
     a.load_args = o->load_args;
+    a.code_wrap = cfg_bool(a.cfg, OPT_CODE_WRAP);
     a.cx.lang = o->lang;
     refresh_context(&a);
     a.exit_code = 0;
@@ -1098,6 +1135,7 @@ int ui_run(const ui_opts *o)
     session_init(&a.s, &tr, &obs);
     session_configure(&a.s, a.cfg);
 
+    install_fatal_handlers();
     capture_stderr();
     ESCDELAY = 25;
     if (!initscr()) {

@@ -40,7 +40,8 @@ static view_cache *cache_for(app *a, size_t i)
     view_cache *c = &a->cache[i];
     const chat_msg *m = &a->s.msgs[i];
     int width = text_width(a);
-    if (c->id == m->id && c->text_len == m->text.len && c->flags == m->flags && c->width == width)
+    if (c->id == m->id && c->text_len == m->text.len && c->flags == m->flags && c->width == width &&
+        c->code_wrap == a->code_wrap)
         return c;
     if (c->id != m->id || c->text_len != m->text.len) {
         if (m->role == API_ROLE_ASSISTANT) {
@@ -61,6 +62,7 @@ static view_cache *cache_for(app *a, size_t i)
     c->text_len = m->text.len;
     c->flags = m->flags;
     c->width = width;
+    c->code_wrap = a->code_wrap;
     return c;
 }
 

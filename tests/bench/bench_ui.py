@@ -140,6 +140,20 @@ def main():
         os.close(fd)
     print(f"floor (same libraries, initscr, one word): median {statistics.median(ts):.1f} ms")
 
+    def rss_of(argv, keys=b"\x04"):
+        pid, fd = spawn([peakrss] + argv, e)
+        read_until(fd, rb"F1")
+        os.write(fd, keys)
+        out = drain(fd, 1.0)
+        os.waitpid(pid, 0)
+        os.close(fd)
+        m = re.search(rb"peak_rss_kib=(\d+)", out)
+        return int(m.group(1)) / 1024 if m else float("nan")
+
+    print(f"peak RSS, interactive, empty conversation, no request: "
+          f"{rss_of([TCHAT, '--base-url', url, '-m', 'mock-ok']):.1f} MiB (budget 10 MiB)")
+    print(f"floor RSS (same libraries, initscr, one word): {rss_of([floor], b'q'):.1f} MiB")
+
     pid, fd = spawn([peakrss, TCHAT, "--base-url", url, "-m", "mock-429-30s-then-ok"], e)
     read_until(fd, rb"F1")
     tchat = child_of(pid)
@@ -164,8 +178,8 @@ def main():
     os.waitpid(pid, 0)
     m = re.search(rb"peak_rss_kib=(\d+)", out)
     if m:
-        print(f"peak RSS, interactive, empty conversation (one request): "
-              f"{int(m.group(1)) / 1024:.1f} MiB (budget 10 MiB)")
+        print(f"peak RSS, interactive, after one request and a countdown: "
+              f"{int(m.group(1)) / 1024:.1f} MiB")
     mock.terminate()
     mock.wait()
 

@@ -105,4 +105,12 @@ keys C-c
 check "Ctrl-C cancels when busy" wait_screen 'Cancelled|cancelled|Interrupted'
 check "still running after Ctrl-C" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
 
+# A crash (SIGSEGV) still gives the terminal back.
+start_ui --base-url "$MOCK_URL" -m mock-ok
+pid=$(pgrep -f "^$TCHAT_BIN --base-url $MOCK_URL -m mock-ok" | head -n1)
+kill -SEGV "$pid"
+check "crash ends tchat" wait_screen 'EXIT=[0-9]+' 10
+check "terminal sane after a crash" grep -Eq '(^| )icanon( |$)' "$T_DIR/stty"
+check "echo restored after a crash" grep -Eq '(^| )echo( |$)' "$T_DIR/stty"
+
 finish
