@@ -44,7 +44,8 @@ static void usage(FILE *f)
           "      --no-stream          ask for the whole reply at once\n"
           "      --json-errors        report failures on stderr as one JSON object per line\n"
           "      --theme NAME         colour theme (default, light, high-contrast, mono, or yours)\n"
-          "  -o, --set KEY=VALUE      set any config option (see docs/config.md)\n"
+          "  -o, --set KEY=VALUE      set any config option (see docs/config.md); every option\n"
+          "                           is also a flag: --temperature 0.2, --status-url URL, ...\n"
           "  -c, --continue           reopen the latest conversation\n"
           "      --resume ID          reopen a conversation (an id, a unique prefix, or a file)\n"
           "      --list               list the saved conversations\n"
@@ -103,6 +104,13 @@ static char *read_piped_stdin(void)
 }
 
 enum { MAX_OVERRIDES = 64 };
+
+static void no_key_on_command_line(void)
+{
+    fprintf(stderr, "tchat: the API key is not taken from the command line, where other users "
+                    "could read it; use OPENAI_API_KEY, the config file, api_key_cmd or Settings "
+                    "(F2)\n");
+}
 
 /* tchat --list: one line per saved conversation, newest first; damaged files on stderr. */
 static int list_conversations(void)
@@ -174,30 +182,44 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     signal(SIGPIPE, SIG_IGN);
 
-    static const struct option longopts[] = {
+    /* Every option of the registry is also a flag (--max-retries, --base-url, ...),
+     * but the key: a command line is visible to other users. */
+    enum { OPT_FLAG_BASE = 1000 };
+    static const struct option fixed[] = {
         {"prompt", required_argument, NULL, 'p'},
-        {"model", required_argument, NULL, 'm'},
-        {"base-url", required_argument, NULL, 'B'},
         {"profile", required_argument, NULL, 'P'},
-        {"system", required_argument, NULL, 'S'},
-        {"max-retries", required_argument, NULL, 'R'},
-        {"connect-timeout", required_argument, NULL, 'C'},
-        {"idle-timeout", required_argument, NULL, 'I'},
-        {"lang", required_argument, NULL, 'L'},
         {"config", required_argument, NULL, 'F'},
         {"no-stream", no_argument, NULL, 'N'},
         {"json-errors", no_argument, NULL, 'J'},
-        {"theme", required_argument, NULL, 'T'},
         {"continue", no_argument, NULL, 'c'},
         {"resume", required_argument, NULL, 'r'},
         {"list", no_argument, NULL, 'l'},
         {"demo", no_argument, NULL, 'D'},
         {"key-status", no_argument, NULL, 'K'},
         {"set", required_argument, NULL, 'o'},
+        /* Named so that it is refused, not taken as an abbreviation of --api-key-cmd. */
+        {"api-key", required_argument, NULL, 'A'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
     };
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    static char flag_names[OPT__COUNT][40];
+    struct option longopts[NFIXED + OPT__COUNT + 1];
+    size_t nlong = 0;
+    for (size_t i = 0; i < NFIXED; i++)
+        longopts[nlong++] = fixed[i];
+    for (int id = 0; id < OPT__COUNT; id++) {
+        const opt_def *d = opt_get_def((opt_id)id);
+        if (d->type == OPT_SECRET)
+            continue;
+        snprintf(flag_names[id], sizeof flag_names[id], "%s", d->key);
+        for (char *q = flag_names[id]; *q; q++)
+            if (*q == '_')
+                *q = '-';
+        longopts[nlong++] = (struct option){flag_names[id], required_argument, NULL,
+                                            OPT_FLAG_BASE + id};
+    }
+    longopts[nlong] = (struct option){0, 0, 0, 0};
     config_override ov[MAX_OVERRIDES];
     size_t nov = 0;
     const char *prompt = NULL, *config_path = NULL, *profile_name = NULL;
@@ -219,17 +241,10 @@ int main(int argc, char **argv)
         switch (ch) {
         case 'p': prompt = optarg; break;
         case 'm': OVERRIDE(OPT_MODEL, optarg); break;
-        case 'B': OVERRIDE(OPT_BASE_URL, optarg); break;
         case 'P': profile_name = optarg; break;
-        case 'S': OVERRIDE(OPT_SYSTEM, optarg); break;
-        case 'R': OVERRIDE(OPT_MAX_RETRIES, optarg); break;
-        case 'C': OVERRIDE(OPT_CONNECT_TIMEOUT, optarg); break;
-        case 'I': OVERRIDE(OPT_IDLE_TIMEOUT, optarg); break;
-        case 'L': OVERRIDE(OPT_LANG, optarg); break;
         case 'F': config_path = optarg; break;
         case 'N': OVERRIDE(OPT_STREAM, "false"); break;
         case 'J': json_errors = true; break;
-        case 'T': OVERRIDE(OPT_THEME, optarg); break;
         case 'c': want_continue = true; break;
         case 'r': resume_id = optarg; break;
         case 'l': want_list = true; break;
@@ -247,14 +262,15 @@ int main(int argc, char **argv)
             }
             free(key);
             if (opt_get_def((opt_id)id)->type == OPT_SECRET) {
-                fprintf(stderr, "tchat: the API key is not taken from the command line, where "
-                                "other users could read it; use OPENAI_API_KEY, the config file "
-                                "or api_key_cmd\n");
+                no_key_on_command_line();
                 return EXIT_USAGE;
             }
             OVERRIDE((opt_id)id, eq + 1);
             break;
         }
+        case 'A':
+            no_key_on_command_line();
+            return EXIT_USAGE;
         case 'V':
             version();
             return 0;
@@ -262,6 +278,10 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
+            if (ch >= OPT_FLAG_BASE && ch < OPT_FLAG_BASE + OPT__COUNT) {
+                OVERRIDE((opt_id)(ch - OPT_FLAG_BASE), optarg);
+                break;
+            }
             fprintf(stderr, "Try 'tchat --help'.\n");
             return EXIT_USAGE;
         }

@@ -783,7 +783,7 @@ static void handle_key(app *a, int ch)
         return;
     case KEY_DC: feed_seq("\033[3~"); return;
     case KEY_BACKSPACE: rl_bridge_feed(127); return;
-    case KEY_ENTER: rl_bridge_feed('\r'); return;
+    case KEY_ENTER: ch = '\r'; break; /* the keypad's Enter sends, as Enter does */
     case 3: /* Ctrl-C */
         if (session_busy(&a->s))
             session_cancel(&a->s, now);

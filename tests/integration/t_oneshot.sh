@@ -171,6 +171,13 @@ else fail "malformed config names file and line" "expected exit 2 and bad.json:3
 run_tchat -o api_key=sk-secret -p hi
 if [[ $CODE == 2 ]] && ! grep -q 'sk-secret' <<<"$ERR"; then pass "no key on the command line"
 else fail "no key on the command line" "expected exit 2"; fi
+run_tchat --api-key sk-secret -p hi
+if [[ $CODE == 2 ]] && ! grep -q 'sk-secret' <<<"$ERR" && grep -q 'not taken from the command line' <<<"$ERR"; then
+    pass "--api-key refused, not taken for --api-key-cmd"
+else fail "--api-key refused" "expected exit 2"; fi
+run_tchat --temperature 5 -p hi
+if [[ $CODE == 2 ]] && grep -q -- '--temperature: must be a number' <<<"$ERR"; then pass "every option is a flag, validated"
+else fail "every option is a flag, validated" "expected exit 2"; fi
 
 # The key is sent, but never shown.
 reset_log
