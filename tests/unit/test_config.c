@@ -1031,7 +1031,7 @@ static void test_mask_key(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"sk-proj-abcdefghijklmnopqrstuvwxyz1234", "sk-…1234"},
+        {"sk-proj-abcdefghijklm.nopqrstuvwxyz1234", "sk-…1234"},
         {"", ""},
         {"short", "…"},
         {"12345678901", "…"},
