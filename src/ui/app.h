@@ -134,7 +134,6 @@ void rl_bridge_insert(const char *text);
 void rl_bridge_set_line(const char *text);
 void rl_bridge_draw(app *a);
 int rl_bridge_lines(const app *a, int width);
-bool rl_bridge_empty(void);
 
 /* ui.c: things the parts call back */
 /* The configuration changed (settings, profile): apply it to the session, theme, language. */

@@ -105,11 +105,6 @@ void rl_bridge_set_line(const char *text)
     bridge_redisplay();
 }
 
-bool rl_bridge_empty(void)
-{
-    return !rl_line_buffer || rl_end == 0;
-}
-
 /* Walks the prompt and the line as display cells, wrapping at width and at
  * newlines, and reports the cursor's cell. */
 typedef struct layout {

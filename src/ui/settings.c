@@ -673,9 +673,3 @@ void settings_draw(app *a)
     }
     wnoutrefresh(w);
 }
-
-bool settings_cursor_wanted(const app *a)
-{
-    const settings *st = a->settings;
-    return st && (st->mode == MODE_EDIT || st->mode == MODE_NEW_NAME || st->mode == MODE_RENAME);
-}

@@ -12,7 +12,6 @@ void settings_free(app *a);
 /* Handles a key while the screen is open; returns false when it is not open. */
 bool settings_key(app *a, int ch);
 void settings_draw(app *a);
-bool settings_cursor_wanted(const app *a);
 /* Ctrl-T's GET /models is a job of the screen's own. */
 bool settings_owns_job(const app *a, uint64_t job);
 void settings_on_event(app *a, const worker_event *ev);
