@@ -489,6 +489,24 @@ static int key_index(const char *name, const char *const *keys, int n)
     return -1;
 }
 
+/* Files each member of obj under its key's index in seen (others set *extra).
+ * Returns the index of a key that appears twice, or -1. */
+static int index_members(const cJSON *obj, const char *const *keys, int n, const cJSON **seen,
+                         bool *extra)
+{
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        int k = key_index(it->string, keys, n);
+        if (k < 0) {
+            *extra = true;
+            continue;
+        }
+        if (seen[k])
+            return k;
+        seen[k] = it;
+    }
+    return -1;
+}
+
 typedef enum { ST_OK, ST_FAILED, ST_INTERRUPTED, ST_PENDING, ST__COUNT } msg_status;
 static const char *const status_names[ST__COUNT] = {"ok", "failed", "interrupted", "pending"};
 
@@ -566,17 +584,10 @@ static int parse_message(lmsg *m, cJSON *obj, size_t i, const char *path, char *
     memset(m, 0, sizeof *m);
     m->obj = obj;
     m->error = GUIDE__COUNT;
-    for (cJSON *it = obj->child; it; it = it->next) {
-        int k = key_index(it->string, msg_keys, K__COUNT);
-        if (k < 0) {
-            m->has_extra = true;
-            continue;
-        }
-        if (seen[k]) {
-            fail(err, errlen, path, "messages[%zu]: \"%s\" appears twice", i, msg_keys[k]);
-            return -1;
-        }
-        seen[k] = it;
+    int twice = index_members(obj, msg_keys, K__COUNT, seen, &m->has_extra);
+    if (twice >= 0) {
+        fail(err, errlen, path, "messages[%zu]: \"%s\" appears twice", i, msg_keys[twice]);
+        return -1;
     }
     const cJSON *v = seen[K_ROLE];
     if (!v) {
@@ -890,17 +901,10 @@ static int ldoc_parse(ldoc *d, const char *path, const char *text, size_t len, c
         goto bad;
     }
     const cJSON *seen[T__COUNT] = {0};
-    for (cJSON *it = root->child; it; it = it->next) {
-        int k = key_index(it->string, top_keys, T__COUNT);
-        if (k < 0) {
-            d->has_extra = true;
-            continue;
-        }
-        if (seen[k]) {
-            fail(err, errlen, path, "\"%s\" appears twice", top_keys[k]);
-            goto bad;
-        }
-        seen[k] = it;
+    int twice = index_members(root, top_keys, T__COUNT, seen, &d->has_extra);
+    if (twice >= 0) {
+        fail(err, errlen, path, "\"%s\" appears twice", top_keys[twice]);
+        goto bad;
     }
     const cJSON *v = seen[T_VERSION];
     if (!v) {
