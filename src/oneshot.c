@@ -75,17 +75,8 @@ static void print_countdown(runner *r, int64_t now)
     const session *s = &r->s;
     buf line;
     buf_init(&line);
-    buf amount;
-    buf_init(&amount);
-    explain_duration(&amount, session_next_timeout(s, now));
-    buf_fill(&line, guide_str(r->cx.lang, "retrying_in"), 1, buf_str(&amount));
-    buf_puts(&line, " · ");
-    char next[16], most[16];
-    snprintf(next, sizeof next, "%d", session_attempt_number(s) + 1);
-    snprintf(most, sizeof most, "%d", session_attempts_max(s));
-    buf_fill(&line, guide_str(r->cx.lang, "attempt_of"), 2, next, most);
-    buf_puts(&line, " · ");
-    explain_delay_source(&line, &r->cx, &s->last_decision);
+    explain_retrying(&line, &r->cx, session_next_timeout(s, now), NULL,
+                     session_attempt_number(s) + 1, session_attempts_max(s), &s->last_decision);
     if (r->err_tty) {
         fprintf(stderr, "\r\033[K  %s", buf_str(&line));
         r->countdown_shown = true;
@@ -93,7 +84,6 @@ static void print_countdown(runner *r, int64_t now)
         fprintf(stderr, "tchat: %s\n", buf_str(&line));
     }
     fflush(stderr);
-    buf_free(&amount);
     buf_free(&line);
 }
 
@@ -181,13 +171,8 @@ int oneshot_run(const oneshot_opts *o, const config *c)
     r.o = o;
     r.exit_code = 0;
     r.err_tty = isatty(STDERR_FILENO) && !o->json_errors;
-    r.cx = (explain_ctx){
-        .lang = o->lang,
-        .base_url = cfg_str(c, OPT_BASE_URL),
-        .model = cfg_str(c, OPT_MODEL),
-        .status_url = cfg_str(c, OPT_STATUS_URL),
-        .help_url = cfg_str(c, OPT_HELP_URL),
-    };
+    r.cx.lang = o->lang;
+    explain_ctx_from_config(&r.cx, c);
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     int sigfd = sigpipe_install(sigs, sizeof sigs / sizeof sigs[0]);
     if (sigfd < 0) {

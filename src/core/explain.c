@@ -1,10 +1,43 @@
 #include "explain.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "config.h"
 
 static const char OPENAI_STATUS[] = "https://status.openai.com/";
 static const char OPENAI_HELP[] = "https://help.openai.com/en/";
+
+void explain_ctx_from_config(explain_ctx *cx, const config *c)
+{
+    cx->base_url = cfg_str(c, OPT_BASE_URL);
+    cx->model = cfg_str(c, OPT_MODEL);
+    cx->status_url = cfg_str(c, OPT_STATUS_URL);
+    cx->help_url = cfg_str(c, OPT_HELP_URL);
+}
+
+void explain_attempt(buf *out, const explain_ctx *cx, int attempt, int attempts_max)
+{
+    char n[16], m[16];
+    snprintf(n, sizeof n, "%d", attempt);
+    snprintf(m, sizeof m, "%d", attempts_max);
+    buf_fill(out, guide_str(cx->lang, "attempt_of"), 2, n, m);
+}
+
+void explain_retrying(buf *out, const explain_ctx *cx, int64_t left_ms, const char *between,
+                      int next_attempt, int attempts_max, const retry_decision *d)
+{
+    buf amount;
+    buf_init(&amount);
+    explain_duration(&amount, left_ms);
+    buf_fill(out, guide_str(cx->lang, "retrying_in"), 1, buf_str(&amount));
+    buf_free(&amount);
+    buf_puts(out, between ? between : " · ");
+    explain_attempt(out, cx, next_attempt, attempts_max);
+    buf_puts(out, " · ");
+    explain_delay_source(out, cx, d);
+}
 
 void explain_title(buf *out, const explain_ctx *cx, const failure *f)
 {

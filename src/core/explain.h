@@ -11,6 +11,8 @@
 #include "retry.h"
 #include "util.h"
 
+struct config;
+
 typedef struct explain_ctx {
     guide_lang lang;
     const char *base_url;   /* the endpoint used */
@@ -19,12 +21,21 @@ typedef struct explain_ctx {
     const char *help_url;   /* the profile's help page */
 } explain_ctx;
 
+/* Takes the endpoint, model, status and help pages from the current profile of c
+ * (the language is left as it is). The strings belong to c. */
+void explain_ctx_from_config(explain_ctx *cx, const struct config *c);
 /* "429 Rate limit reached · RateLimitError · requests" */
 void explain_title(buf *out, const explain_ctx *cx, const failure *f);
 /* "3.4 s", "45 s", "2 min 5 s", "1 h 2 min" (tenths below ten seconds). */
 void explain_duration(buf *out, int64_t ms);
 /* "server asked 4 s (retry-after)" or "backoff" */
 void explain_delay_source(buf *out, const explain_ctx *cx, const retry_decision *d);
+/* "attempt 2 of 5" */
+void explain_attempt(buf *out, const explain_ctx *cx, int attempt, int attempts_max);
+/* "Retrying in 3.4 s · attempt 2 of 5 · server asked 4.0 s (retry-after)"; between replaces
+ * the first " · " (the panel puts its progress bar there). */
+void explain_retrying(buf *out, const explain_ctx *cx, int64_t left_ms, const char *between,
+                      int next_attempt, int attempts_max, const retry_decision *d);
 /* The reason no automatic retry happens, in the catalog's language. */
 const char *explain_verdict(const explain_ctx *cx, retry_verdict v);
 /* The entry's links, with OpenAI's status and help pages replaced by the

@@ -78,14 +78,8 @@ static const char *str(const app *a, const char *key)
 static void countdown_line(const app *a, plines *p, int64_t now)
 {
     const session *s = &a->s;
-    buf b;
-    buf_init(&b);
-    buf amount;
-    buf_init(&amount);
     int64_t left = session_next_timeout(s, now);
-    explain_duration(&amount, left);
-    buf_fill(&b, str(a, "retrying_in"), 1, buf_str(&amount));
-    /* A progress bar of the wait so far. */
+    /* A progress bar of the wait so far, where the text has its first separator. */
     int64_t total = s->last_decision.delay_ms > 0 ? s->last_decision.delay_ms : 1;
     int cells = 16;
     int done = (int)((total - left) * cells / total);
@@ -93,18 +87,18 @@ static void countdown_line(const app *a, plines *p, int64_t now)
         done = 0;
     if (done > cells)
         done = cells;
-    buf_puts(&b, "  ");
+    buf bar;
+    buf_init(&bar);
+    buf_puts(&bar, "  ");
     for (int i = 0; i < cells; i++)
-        buf_puts(&b, i < done ? "█" : "░");
-    buf_puts(&b, "  ");
-    char next[16], most[16];
-    snprintf(next, sizeof next, "%d", session_attempt_number(s) + 1);
-    snprintf(most, sizeof most, "%d", session_attempts_max(s));
-    buf_fill(&b, str(a, "attempt_of"), 2, next, most);
-    buf_puts(&b, " · ");
-    explain_delay_source(&b, &a->cx, &s->last_decision);
+        buf_puts(&bar, i < done ? "█" : "░");
+    buf_puts(&bar, "  ");
+    buf b;
+    buf_init(&b);
+    explain_retrying(&b, &a->cx, left, buf_str(&bar), session_attempt_number(s) + 1,
+                     session_attempts_max(s), &s->last_decision);
     pl_add(p, ROLE_COUNTDOWN, 3, buf_str(&b));
-    buf_free(&amount);
+    buf_free(&bar);
     buf_free(&b);
 }
 
@@ -275,11 +269,8 @@ static void ready_line(app *a, plines *p, int64_t now)
         if (secs > 0)
             buf_printf(&b, " · %lld s", (long long)secs);
         if (session_attempt_number(s) > 1) {
-            char next[16], most[16];
-            snprintf(next, sizeof next, "%d", session_attempt_number(s));
-            snprintf(most, sizeof most, "%d", session_attempts_max(s));
             buf_puts(&b, " · ");
-            buf_fill(&b, str(a, "attempt_of"), 2, next, most);
+            explain_attempt(&b, &a->cx, session_attempt_number(s), session_attempts_max(s));
         }
         buf_puts(&b, " · Esc");
     } else if (s->state == SESSION_STREAMING) {
@@ -287,16 +278,12 @@ static void ready_line(app *a, plines *p, int64_t now)
     } else {
         buf_printf(&b, "%s · %s", str(a, "ui.ready"), s->p.model);
         if (s->usage_total >= 0) {
-            char u[64], c1[24], c2[24], c3[24];
+            char c1[24], c2[24], c3[24];
             snprintf(c1, sizeof c1, "%ld", s->usage_prompt);
             snprintf(c2, sizeof c2, "%ld", s->usage_completion);
             snprintf(c3, sizeof c3, "%ld", s->usage_total);
-            buf tmp;
-            buf_init(&tmp);
-            buf_fill(&tmp, str(a, "usage"), 3, c1, c2, c3);
-            snprintf(u, sizeof u, "%s", buf_str(&tmp));
-            buf_free(&tmp);
-            buf_printf(&b, " · %s", u);
+            buf_puts(&b, " · ");
+            buf_fill(&b, str(a, "usage"), 3, c1, c2, c3);
         }
         buf_puts(&b, " · F1 ");
         buf_puts(&b, str(a, "help"));

@@ -342,20 +342,12 @@ static void cmd_system(app *a, const char *arg)
     set_option(a, OPT_SYSTEM, arg ? arg : "", "/system TEXT");
 }
 
-static void refresh_context(app *a)
-{
-    a->cx.base_url = cfg_str(a->cfg, OPT_BASE_URL);
-    a->cx.model = cfg_str(a->cfg, OPT_MODEL);
-    a->cx.status_url = cfg_str(a->cfg, OPT_STATUS_URL);
-    a->cx.help_url = cfg_str(a->cfg, OPT_HELP_URL);
-}
-
 static void apply_theme(app *a);
 
 void app_config_changed(app *a)
 {
     session_configure(&a->s, a->cfg);
-    refresh_context(a);
+    explain_ctx_from_config(&a->cx, a->cfg);
     const char *lang = cfg_str(a->cfg, OPT_LANG);
     guide_lang l;
     if (lang && *lang && guide_lang_parse(lang, &l))
@@ -1110,7 +1102,7 @@ int ui_run(const ui_opts *o)
     a.load_args = o->load_args;
     a.code_wrap = cfg_bool(a.cfg, OPT_CODE_WRAP);
     a.cx.lang = o->lang;
-    refresh_context(&a);
+    explain_ctx_from_config(&a.cx, a.cfg);
     a.exit_code = 0;
     a.no_color = getenv("NO_COLOR") && *getenv("NO_COLOR");
 
