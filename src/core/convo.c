@@ -293,42 +293,14 @@ bool convo_parse_time(const char *s, int64_t *ms)
 
 /* ---------------------------------------------------------------- files */
 
-static int mkdir_p(const char *path, char *err, size_t errlen)
-{
-    char *p = xstrdup(path);
-    int rc = 0;
-    for (char *q = p + 1;; q++) {
-        if (*q && *q != '/')
-            continue;
-        char c = *q;
-        *q = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create %s: %s", p, strerror(errno));
-            rc = -1;
-            break;
-        }
-        *q = c;
-        if (!c)
-            break;
-    }
-    free(p);
-    return rc;
-}
-
 char *convo_dir(char *err, size_t errlen)
 {
-    const char *data = getenv("XDG_DATA_HOME");
-    const char *home = getenv("HOME");
-    char *d;
-    if (data && data[0] == '/') /* the XDG spec says to ignore relative paths */
-        d = xasprintf("%s/tchat/conversations", data);
-    else if (home && *home)
-        d = xasprintf("%s/.local/share/tchat/conversations", home);
-    else {
+    char *d = xdg_path("XDG_DATA_HOME", ".local/share", "tchat/conversations");
+    if (!d) {
         snprintf(err, errlen, "cannot find a place for conversations: neither XDG_DATA_HOME nor HOME is set");
         return NULL;
     }
-    if (mkdir_p(d, err, errlen) != 0) {
+    if (dir_create(d, err, errlen) != 0) {
         free(d);
         return NULL;
     }
@@ -1406,7 +1378,7 @@ static void *saver_main(void *arg)
         if (rc == ENOENT) {
             /* The directory went away (or was never made): make it, once more. */
             char *dir = dir_of(c->path);
-            if (mkdir_p(dir, err, sizeof err) == 0)
+            if (dir_create(dir, err, sizeof err) == 0)
                 rc = write_atomic(c->path, c->path, text, len, 0600, err, sizeof err);
             free(dir);
         }

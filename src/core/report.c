@@ -140,44 +140,15 @@ void report_build(buf *out, const session *s, const explain_ctx *cx, const char 
     report_redact(out, s->p.api_key);
 }
 
-static int mkdir_p(const char *path, char *err, size_t errlen)
-{
-    char *p = xstrdup(path);
-    for (char *q = p + 1; *q; q++) {
-        if (*q != '/')
-            continue;
-        *q = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create %s: %s", p, strerror(errno));
-            free(p);
-            return -1;
-        }
-        *q = '/';
-    }
-    if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", p, strerror(errno));
-        free(p);
-        return -1;
-    }
-    free(p);
-    return 0;
-}
-
 int report_write(const session *s, const explain_ctx *cx, const char *profile_name, const char *dir,
                  char **path, char *err, size_t errlen)
 {
-    char *d;
-    if (dir) {
-        d = xstrdup(dir);
-    } else {
-        const char *state = getenv("XDG_STATE_HOME");
-        const char *home = getenv("HOME");
-        if (state && *state == '/')
-            d = xasprintf("%s/tchat/reports", state);
-        else
-            d = xasprintf("%s/.local/state/tchat/reports", home ? home : ".");
+    char *d = dir ? xstrdup(dir) : xdg_path("XDG_STATE_HOME", ".local/state", "tchat/reports");
+    if (!d) {
+        snprintf(err, errlen, "cannot find a place for reports: neither XDG_STATE_HOME nor HOME is set");
+        return -1;
     }
-    if (mkdir_p(d, err, errlen) != 0) {
+    if (dir_create(d, err, errlen) != 0) {
         free(d);
         return -1;
     }

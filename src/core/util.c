@@ -1,9 +1,11 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void oom(size_t size)
@@ -248,6 +250,39 @@ char *str_trim(char *s)
     if (start)
         memmove(s, s + start, len - start + 1);
     return s;
+}
+
+int dir_create(const char *path, char *err, size_t errlen)
+{
+    char *p = xstrdup(path);
+    int rc = 0;
+    for (char *q = p + 1;; q++) {
+        if (*q && *q != '/')
+            continue;
+        char c = *q;
+        *q = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %s: %s", p, strerror(errno));
+            rc = -1;
+            break;
+        }
+        *q = c;
+        if (!c)
+            break;
+    }
+    free(p);
+    return rc;
+}
+
+char *xdg_path(const char *var, const char *home_rel, const char *tail)
+{
+    const char *base = getenv(var);
+    if (base && base[0] == '/')
+        return xasprintf("%s/%s", base, tail);
+    const char *home = getenv("HOME");
+    if (home && *home)
+        return xasprintf("%s/%s/%s", home, home_rel, tail);
+    return NULL;
 }
 
 extern char **environ;

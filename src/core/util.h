@@ -53,6 +53,13 @@ bool str_contains_nocase(const char *hay, const char *needle);
 /* Trims ASCII whitespace from both ends in place; returns s. */
 char *str_trim(char *s);
 
+/* Creates path and any missing parents, each 0700 (tchat's directories hold
+ * prompts and keys). Returns 0, or -1 with "cannot create DIR: reason" in err. */
+int dir_create(const char *path, char *err, size_t errlen);
+/* An XDG path: $var/tail when var is set to an absolute path (the spec ignores
+ * relative ones), else $HOME/home_rel/tail. NULL when neither is usable. Caller frees. */
+char *xdg_path(const char *var, const char *home_rel, const char *tail);
+
 /* The environment for a child process: this process's, without the variables
  * that hold a key (OPENAI_API_KEY). The array is malloc'd, the strings are
  * environ's own: free only the array. */

@@ -1033,22 +1033,12 @@ enum { HISTORY_MAX = 1000 };
 
 static char *history_file(void)
 {
-    const char *state = getenv("XDG_STATE_HOME");
-    const char *home = getenv("HOME");
-    char *dir = state && *state == '/' ? xasprintf("%s/tchat", state)
-                : home              ? xasprintf("%s/.local/state/tchat", home)
-                                    : NULL;
-    if (!dir)
+    char *dir = xdg_path("XDG_STATE_HOME", ".local/state", "tchat");
+    char err[256];
+    if (!dir || dir_create(dir, err, sizeof err) != 0) {
+        free(dir);
         return NULL;
-    /* Create the chain; the last directory is ours and private. */
-    for (char *p = dir + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(dir, 0700);
-            *p = '/';
-        }
     }
-    mkdir(dir, 0700);
     char *path = xasprintf("%s/history", dir);
     free(dir);
     return path;
