@@ -117,7 +117,8 @@ void view_scroll(app *a, int lines);
 int view_page(const app *a);
 
 /* panel.c */
-int panel_height(app *a);
+/* Builds the panel's lines for this frame; returns the height they need. */
+int panel_prepare(app *a, int64_t now);
 void panel_draw(app *a, int64_t now);
 void title_draw(app *a);
 void overlay_draw(app *a);

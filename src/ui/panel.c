@@ -323,17 +323,21 @@ int panel_explain_draw(app *a, WINDOW *w, int y, int maxlines, const failure *f)
     return n;
 }
 
-int panel_height(app *a)
+/* The panel's lines for the frame being drawn: built once by panel_prepare,
+ * whose count sizes the window, then drawn by panel_draw. */
+static plines prepared;
+static bool have_prepared;
+
+int panel_prepare(app *a, int64_t now)
 {
-    plines p;
-    build(a, &p, clock_mono_ms());
-    int n = p.n;
-    pl_free(&p);
+    pl_free(&prepared);
+    build(a, &prepared, now);
+    have_prepared = true;
     /* Never more than a third of the screen unless the user asked for details. */
     int max = a->panel_detail ? a->rows - 6 : a->rows / 3;
     if (max < 1)
         max = 1;
-    return (n < max ? n : max) + 1; /* + the rule above it */
+    return (prepared.n < max ? prepared.n : max) + 1; /* + the rule above it */
 }
 
 void panel_draw(app *a, int64_t now)
@@ -345,8 +349,9 @@ void panel_draw(app *a, int64_t now)
     wattrset(w, (attr_t)theme_attr(ROLE_BORDER));
     mvwhline(w, 0, 0, ACS_HLINE, width);
     wattrset(w, A_NORMAL);
-    plines p;
-    build(a, &p, now);
+    if (!have_prepared)
+        panel_prepare(a, now);
+    const plines p = prepared;
     for (int i = 0; i < p.n && i + 1 < h; i++) {
         const pline *l = &p.v[i];
         int avail = width - l->indent - (l->right_cols ? l->right_cols + 2 : 0);
@@ -357,7 +362,8 @@ void panel_draw(app *a, int64_t now)
                      theme_attr(ROLE_DIM));
         }
     }
-    pl_free(&p);
+    pl_free(&prepared);
+    have_prepared = false;
     wnoutrefresh(w);
 }
 

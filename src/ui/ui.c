@@ -813,13 +813,13 @@ static void handle_key(app *a, int ch)
             free(restore_line);
             restore_line = NULL;
         }
-        a->dirty |= DIRTY_INPUT | DIRTY_LAYOUT;
+        a->dirty |= DIRTY_INPUT;
     }
 }
 
 /* ---- layout and drawing ---- */
 
-static void layout(app *a)
+static void layout(app *a, int64_t now)
 {
     getmaxyx(stdscr, a->rows, a->cols);
     int input_h = rl_bridge_lines(a, a->cols);
@@ -828,7 +828,9 @@ static void layout(app *a)
         input_h = max_input;
     if (input_h < 1)
         input_h = 1;
-    int panel_h = panel_height(a);
+    /* The panel is built only when it changed: a keystroke resizes the input alone. */
+    int panel_h = a->panel_h && !(a->dirty & (DIRTY_PANEL | DIRTY_LAYOUT)) ? a->panel_h
+                                                                          : panel_prepare(a, now);
     int conv_h = a->rows - 1 - panel_h - input_h;
     if (conv_h < 1) {
         panel_h -= 1 - conv_h;
@@ -897,7 +899,7 @@ static void draw(app *a, int64_t now)
     }
     if (a->dirty & (DIRTY_LAYOUT | DIRTY_PANEL | DIRTY_INPUT)) {
         int old_panel = a->panel_h, old_input = a->input_h;
-        layout(a);
+        layout(a, now);
         if (a->panel_h != old_panel || a->input_h != old_input || (a->dirty & DIRTY_LAYOUT))
             a->dirty |= DIRTY_ALL;
     }
@@ -1165,7 +1167,7 @@ int ui_run(const ui_opts *o)
     if (a.s.p.key_required && !*cfg_str(a.cfg, OPT_API_KEY))
         settings_open(&a, true);
     a.dirty = DIRTY_ALL;
-    layout(&a);
+    layout(&a, clock_mono_ms());
 
     while (!a.quit) {
         int64_t now = clock_mono_ms();
