@@ -145,6 +145,5 @@ void app_submit_line(app *a, char *line);
 void app_notice(app *a, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Writes text at (y, x) in w, at most maxcols display columns, in attr. Returns columns used. */
 int put_text(WINDOW *w, int y, int x, const char *s, size_t len, int maxcols, unsigned long attr);
-int text_cols(const char *s, size_t len);
 
 #endif

@@ -147,7 +147,7 @@ static void explanation_lines(app *a, plines *p, const failure *f, bool detail)
     explain_title(&b, &a->cx, f);
     pl_add(p, f->entry == GUIDE_CANCELLED ? ROLE_WARN : ROLE_ERROR, 1, buf_str(&b));
     if (f->request_id && !detail)
-        p->v[p->n - 1].right_cols = text_cols(f->request_id, strlen(f->request_id));
+        p->v[p->n - 1].right_cols = render_width(f->request_id, strlen(f->request_id));
     buf_reset(&b);
     if (f->entry == GUIDE_CANCELLED) {
         buf_free(&b);
@@ -435,7 +435,7 @@ void title_draw(app *a)
         buf_printf(&right, " · resets %s", reset);
     if (right.len)
         buf_putc(&right, ' ');
-    int rcols = text_cols(buf_str(&right), right.len);
+    int rcols = render_width(buf_str(&right), right.len);
     put_text(w, 0, 0, buf_str(&left), left.len, width - rcols - 1, theme_attr(ROLE_TITLE));
     if (rcols < width)
         put_text(w, 0, width - rcols, buf_str(&right), right.len, rcols, theme_attr(ROLE_TITLE));

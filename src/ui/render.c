@@ -73,6 +73,13 @@ static uch utf8_char(const unsigned char *s, size_t n)
     return u;
 }
 
+size_t render_char(const char *s, size_t len, int *cols)
+{
+    uch u = utf8_char((const unsigned char *)s, len);
+    *cols = u.cols;
+    return u.len;
+}
+
 int render_width(const char *s, size_t len)
 {
     const unsigned char *t = (const unsigned char *)s;

@@ -61,6 +61,10 @@ void wrap_free(wrap_lines *w);
  * instead of wrapped. style may be NULL. Replaces what w held. */
 void wrap_text(wrap_lines *w, const char *text, size_t len, const uint8_t *style, int width,
                bool code_wrap);
+/* Decodes one character of s[0..len), len >= 1: returns the bytes it takes (at
+ * least 1: an invalid byte is one character) and its display width in *cols
+ * (wcwidth; invalid bytes and unprintable characters take one column). */
+size_t render_char(const char *s, size_t len, int *cols);
 /* The display width of a UTF-8 string (wcwidth; invalid bytes count one column). */
 int render_width(const char *s, size_t len);
 

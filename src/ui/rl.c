@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wchar.h>
 
 static app *g_app;
 static int pending_byte = -1;
@@ -124,21 +123,6 @@ static void place(layout *l, int cols, int *y, int *x)
     l->x += cols;
 }
 
-static int char_cols(const char *s, size_t n, size_t *used)
-{
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
-    wchar_t wc;
-    size_t r = mbrtowc(&wc, s, n, &st);
-    if (r == (size_t)-1 || r == (size_t)-2 || r == 0) {
-        *used = 1;
-        return 1;
-    }
-    *used = r;
-    int w = wcwidth(wc);
-    return w < 0 ? 1 : w;
-}
-
 /* Lays out the prompt and buffer; if w is non-NULL, draws them. */
 static layout run_layout(app *a, WINDOW *w, int width)
 {
@@ -148,8 +132,8 @@ static layout run_layout(app *a, WINDOW *w, int width)
     unsigned long iattr = theme_attr(ROLE_INPUT);
     (void)a;
     for (const char *p = prompt; *p;) {
-        size_t used;
-        int cols = char_cols(p, strlen(p), &used);
+        int cols;
+        size_t used = render_char(p, strlen(p), &cols);
         int y, x;
         place(&l, cols, &y, &x);
         if (w && y < getmaxy(w))
@@ -175,9 +159,9 @@ static layout run_layout(app *a, WINDOW *w, int width)
             l.x = 0;
             continue;
         }
-        size_t used = 1;
         bool tab = b[i] == '\t';
-        int cols = tab ? 1 : char_cols(b + i, n - i, &used);
+        int cols = 1;
+        size_t used = tab ? 1 : render_char(b + i, n - i, &cols);
         int y, x;
         place(&l, cols, &y, &x);
         if (w && y < getmaxy(w))

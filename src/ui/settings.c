@@ -590,7 +590,7 @@ void settings_draw(app *a)
                 cursor_x = label_w + 1 + (int)before;
             } else {
                 buf_append(&b, buf_str(&st->edit), st->edit.len);
-                cursor_x = label_w + 1 + text_cols(buf_str(&st->edit), st->cursor);
+                cursor_x = label_w + 1 + render_width(buf_str(&st->edit), st->cursor);
             }
             cursor_y = y;
             put_text(w, y, label_w + 1, buf_str(&b), b.len, W - label_w - 2, theme_attr(ROLE_INPUT));
@@ -635,7 +635,7 @@ void settings_draw(app *a)
     case MODE_RENAME:
         buf_printf(&b, "%s ", S(a, st->mode == MODE_NEW_NAME ? "settings.new_name" : "settings.rename"));
         cursor_y = y;
-        cursor_x = 1 + text_cols(buf_str(&b), b.len) + text_cols(buf_str(&st->edit), st->cursor);
+        cursor_x = 1 + render_width(buf_str(&b), b.len) + render_width(buf_str(&st->edit), st->cursor);
         buf_append(&b, buf_str(&st->edit), st->edit.len);
         line = buf_str(&b);
         role = ROLE_INPUT;

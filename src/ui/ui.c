@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
-#include <wchar.h>
 
 #include "api.h"
 #include "app.h"
@@ -37,32 +36,6 @@ enum {
 
 /* ---- text helpers ---- */
 
-static int next_char(const char *s, size_t len, int *cols)
-{
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
-    wchar_t wc;
-    size_t r = mbrtowc(&wc, s, len, &st);
-    if (r == (size_t)-1 || r == (size_t)-2 || r == 0) {
-        *cols = 1;
-        return 1;
-    }
-    int w = wcwidth(wc);
-    *cols = w < 0 ? 1 : w;
-    return (int)r;
-}
-
-int text_cols(const char *s, size_t len)
-{
-    int total = 0;
-    for (size_t i = 0; i < len;) {
-        int cols;
-        i += (size_t)next_char(s + i, len - i, &cols);
-        total += cols;
-    }
-    return total;
-}
-
 int put_text(WINDOW *w, int y, int x, const char *s, size_t len, int maxcols, unsigned long attr)
 {
     if (maxcols <= 0 || y < 0 || y >= getmaxy(w) || x >= getmaxx(w))
@@ -71,11 +44,11 @@ int put_text(WINDOW *w, int y, int x, const char *s, size_t len, int maxcols, un
     int cols = 0;
     while (n < len) {
         int c;
-        int used = next_char(s + n, len - n, &c);
+        size_t used = render_char(s + n, len - n, &c);
         if (cols + c > maxcols || s[n] == '\n')
             break;
         cols += c;
-        n += (size_t)used;
+        n += used;
     }
     wattrset(w, (attr_t)attr);
     mvwaddnstr(w, y, x, s, (int)n);

@@ -207,7 +207,7 @@ void view_draw(app *a)
     if (a->scroll > 0) {
         char more[96];
         snprintf(more, sizeof more, " ↓ %d · End ", a->scroll);
-        int cols = text_cols(more, strlen(more));
+        int cols = render_width(more, strlen(more));
         put_text(w, h - 1, getmaxx(w) - cols - 1, more, strlen(more), cols,
                  theme_attr(ROLE_STATUS));
     }
