@@ -1,5 +1,5 @@
 /* The classifier: (transport result, HTTP status, headers, body) -> guide entry
- * and library type, as SPEC §1 says. Pure: no I/O, no clock. */
+ * and library type, as docs/errors.md#entries describes. Pure: no I/O, no clock. */
 #ifndef TCHAT_CLASSIFY_H
 #define TCHAT_CLASSIFY_H
 

@@ -1,4 +1,4 @@
-/* The retry policy of SPEC §2 as a pure function of the failure, the headers,
+/* The retry policy (docs/errors.md#retry-policy) as a pure function of the failure, the headers,
  * the history and a random number. */
 #ifndef TCHAT_RETRY_H
 #define TCHAT_RETRY_H

@@ -1,7 +1,7 @@
 /* The session: one conversation and the state machine of its current request
- * (DESIGN "Threads and the flow of a message"). No curses, no I/O of its own:
- * it is driven by worker events and a clock, so the UI, the one-shot runner and
- * the tests (with a fake clock and scripted events) all use the same code.
+ * (docs/protocol.md#threads). No curses, no I/O of its own: it is driven by
+ * worker events and a clock, so the UI, the one-shot runner and the tests
+ * (with a fake clock and scripted events) all use the same code.
  *
  *   idle -> sending -> streaming -> idle (done)
  *             |            |

@@ -50,7 +50,8 @@ static sse_status sse_fail(sse_decoder *d)
 static sse_status sse_dispatch(sse_decoder *d, sse_callback cb, void *ud)
 {
     /* The data buffer holds "value\n" per data line: an event whose joined
-     * data is empty is skipped (SPEC §4), as is one without data lines. */
+     * data is empty is skipped, as is one without data lines
+     * (docs/protocol.md#server-sent-events). */
     bool send = d->has_data && d->data.len > 1;
     int rc = 0;
     if (send) {

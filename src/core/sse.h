@@ -1,5 +1,5 @@
-/* Incremental, byte-level Server-Sent Events decoder (SPEC §4). Feed it network
- * chunks of any size; it calls back once per dispatched event. */
+/* Incremental, byte-level Server-Sent Events decoder, as docs/protocol.md#server-sent-events
+ * describes. Feed it network chunks of any size; it calls back once per dispatched event. */
 #ifndef TCHAT_SSE_H
 #define TCHAT_SSE_H
 

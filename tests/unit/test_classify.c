@@ -1,4 +1,4 @@
-/* The classifier (SPEC §1): one row per entry and edge case, with the
+/* The classifier (docs/errors.md#entries): one row per entry and edge case, with the
  * messages real servers send. */
 #include <setjmp.h>
 #include <stdarg.h>

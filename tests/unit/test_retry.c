@@ -1,4 +1,4 @@
-/* The retry policy (SPEC §2) and its parsers, as tables. */
+/* The retry policy (docs/errors.md#retry-policy) and its parsers, as tables. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
