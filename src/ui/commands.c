@@ -420,9 +420,17 @@ void commands_markdown(buf *out)
             continue;
         buf_reset(&usage);
         command_usage(cmd, &usage);
-        buf_printf(out, "| %s | %s%s%s | %s |\n", cmd->key_names ? cmd->key_names : "",
-                   usage.len ? "`" : "", buf_str(&usage), usage.len ? "`" : "",
-                   guide_str(GUIDE_LANG_EN, cmd->help));
+        buf_printf(out, "| %s | ", cmd->key_names ? cmd->key_names : "");
+        if (usage.len) {
+            buf_putc(out, '`');
+            for (const char *p = buf_str(&usage); *p; p++) {
+                if (*p == '|')
+                    buf_putc(out, '\\'); /* a bare '|' would end the cell */
+                buf_putc(out, *p);
+            }
+            buf_putc(out, '`');
+        }
+        buf_printf(out, " | %s |\n", guide_str(GUIDE_LANG_EN, cmd->help));
     }
     buf_free(&usage);
 }

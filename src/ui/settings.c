@@ -50,6 +50,7 @@ typedef struct settings {
     bool message_error;
     bool first_run;
     uint64_t test_job;        /* Ctrl-T in flight */
+    explain_ctx test_cx;      /* the profile as it was tested (the form may change it since) */
     failure test_failure;
     bool has_test_failure;
     char **models;            /* from the last successful test */
@@ -126,6 +127,7 @@ static void test_connection(settings *st)
     };
     st->test_job = worker_submit(st->w, &job);
     free(url);
+    explain_ctx_from_config(&st->test_cx, cfg);
     buf b;
     buf_init(&b);
     buf_printf(&b, "%s GET %s/models …", S(st, "settings.testing"), cfg_str(cfg, OPT_BASE_URL));
@@ -506,18 +508,15 @@ static void label_text(const settings *st, opt_id id, buf *out)
     buf_puts(out, strcmp(l, key) == 0 ? opt_get_def(id)->key : l);
 }
 
-/* The Ctrl-T failure, explained for the profile as it is now (the form may have
- * changed the endpoint since). */
-static void draw_test_failure(const settings *st, WINDOW *w, int y)
+/* The Ctrl-T failure, explained for the endpoint that was tested. */
+static void draw_test_failure(settings *st, WINDOW *w, int y)
 {
-    explain_ctx cx = {.lang = *st->lang};
-    explain_ctx_from_config(&cx, st->cfg);
+    st->test_cx.lang = *st->lang;
     ui_lines l;
     lines_init(&l, getmaxx(w), true);
-    panel_explain(&l, &cx, NULL, &st->test_failure);
+    panel_explain(&l, &st->test_cx, NULL, &st->test_failure);
     draw_lines(w, y, &l, 0, getmaxy(w) - y);
     lines_free(&l);
-    explain_ctx_done(&cx);
 }
 
 static void settings_draw(screen *sc, WINDOW *w, int64_t now)
@@ -668,6 +667,7 @@ static void settings_close(screen *sc)
     buf_free(&st->edit);
     free(st->message);
     failure_free(&st->test_failure);
+    explain_ctx_done(&st->test_cx);
     api_free_strings(st->models, st->nmodels);
     free(st);
 }

@@ -116,6 +116,15 @@ static void on_fatal(int sig)
 }
 
 #ifdef TCHAT_SANITIZER
+/* The undefined-behaviour sanitizer has no death callback of its own (its runtime is
+ * apart from the address sanitizer's): it aborts instead, and the crash path replays
+ * its report. UBSAN_OPTIONS still overrides this. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+    return "abort_on_error=1:print_stacktrace=1";
+}
+
 /* A sanitizer's report ends the process without a signal; its text is in the capture. */
 static void on_sanitizer_death(void)
 {
