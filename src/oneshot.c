@@ -242,6 +242,7 @@ int oneshot_run(const oneshot_opts *o, const config *c)
     fflush(stdout);
     session_done(&r.s);
     worker_free(r.w);
+    explain_ctx_done(&r.cx);
     sigpipe_close();
     return code;
 }

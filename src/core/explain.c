@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -9,12 +10,28 @@
 static const char OPENAI_STATUS[] = "https://status.openai.com/";
 static const char OPENAI_HELP[] = "https://help.openai.com/en/";
 
+static void replace(char **slot, const char *value)
+{
+    char *copy = xstrdup(value);
+    free(*slot);
+    *slot = copy;
+}
+
 void explain_ctx_from_config(explain_ctx *cx, const config *c)
 {
-    cx->base_url = cfg_str(c, OPT_BASE_URL);
-    cx->model = cfg_str(c, OPT_MODEL);
-    cx->status_url = cfg_str(c, OPT_STATUS_URL);
-    cx->help_url = cfg_str(c, OPT_HELP_URL);
+    replace(&cx->base_url, cfg_str(c, OPT_BASE_URL));
+    replace(&cx->model, cfg_str(c, OPT_MODEL));
+    replace(&cx->status_url, cfg_str(c, OPT_STATUS_URL));
+    replace(&cx->help_url, cfg_str(c, OPT_HELP_URL));
+}
+
+void explain_ctx_done(explain_ctx *cx)
+{
+    free(cx->base_url);
+    free(cx->model);
+    free(cx->status_url);
+    free(cx->help_url);
+    cx->base_url = cx->model = cx->status_url = cx->help_url = NULL;
 }
 
 void explain_attempt(buf *out, const explain_ctx *cx, int attempt, int attempts_max)

@@ -13,17 +13,22 @@
 
 struct config;
 
+/* What an explanation needs to know of the profile. The context owns copies of its
+ * strings: a configuration that changes later (Settings, /model) cannot leave it
+ * pointing at freed text. A zeroed context is valid (no endpoint named). */
 typedef struct explain_ctx {
     guide_lang lang;
-    const char *base_url;   /* the endpoint used */
-    const char *model;
-    const char *status_url; /* the profile's status page ("" for none) */
-    const char *help_url;   /* the profile's help page */
+    char *base_url;   /* the endpoint used, or NULL */
+    char *model;
+    char *status_url; /* the profile's status page ("" for none) */
+    char *help_url;   /* the profile's help page */
 } explain_ctx;
 
-/* Takes the endpoint, model, status and help pages from the current profile of c
- * (the language is left as it is). The strings belong to c. */
+/* Copies the endpoint, model, status and help pages of the current profile of c into
+ * cx, replacing what it held (the language is left as it is). */
 void explain_ctx_from_config(explain_ctx *cx, const struct config *c);
+/* Frees the copies; cx stays usable as a zeroed context with its language. */
+void explain_ctx_done(explain_ctx *cx);
 /* "429 Rate limit reached · RateLimitError · requests" */
 void explain_title(buf *out, const explain_ctx *cx, const failure *f);
 /* "3.4 s", "45 s", "2 min 5 s", "1 h 2 min" (tenths below ten seconds). */

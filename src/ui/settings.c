@@ -1,15 +1,18 @@
-/* The settings screen: a form over the typed option registry. Each field shows
- * its effective value and where it comes from; edits go to the config file's
- * layer (config_set_file) and Ctrl-S writes the file. The API key is never
- * shown in full: masked, typed as bullets, revealed only while Ctrl-R is on. */
 #include "settings.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "classify.h"
 #include "config.h"
+#include "draw.h"
+#include "explain.h"
+#include "panel.h"
+#include "render.h"
+#include "sanitize.h"
+#include "term.h"
 
 /* The order of the form: the key first, as the first thing a new user needs. */
 static const opt_id fields[] = {
@@ -31,7 +34,12 @@ typedef enum {
     MODE_CONFIRM_CLOSE, /* unsaved changes */
 } settings_mode;
 
-struct settings {
+typedef struct settings {
+    screen base;
+    config *cfg;
+    worker *w;
+    const guide_lang *lang;
+    unsigned pending;         /* UI_* flags for the loop (the configuration changed) */
     int focus;
     int top;                  /* first field row shown */
     settings_mode mode;
@@ -42,25 +50,24 @@ struct settings {
     bool message_error;
     bool first_run;
     uint64_t test_job;        /* Ctrl-T in flight */
+    explain_ctx test_cx;      /* the profile as it was tested (the form may change it since) */
     failure test_failure;
     bool has_test_failure;
     char **models;            /* from the last successful test */
     size_t nmodels;
     size_t model_pick;
-};
+} settings;
 
-static const char *S(const app *a, const char *key)
+static const char *S(const settings *st, const char *key)
 {
-    return guide_str(a->cx.lang, key);
+    return guide_str(*st->lang, key);
 }
 
-static void set_message(app *a, bool error, const char *text)
+static void set_message(settings *st, bool error, const char *text)
 {
-    settings *st = a->settings;
     free(st->message);
     st->message = xstrdup(text);
     st->message_error = error;
-    a->dirty |= DIRTY_ALL;
 }
 
 static void clear_test(settings *st)
@@ -72,113 +79,81 @@ static void clear_test(settings *st)
     }
 }
 
-void settings_open(app *a, bool first_run)
-{
-    if (!a->settings) {
-        a->settings = xcalloc(1, sizeof *a->settings);
-        buf_init(&a->settings->edit);
-        failure_init(&a->settings->test_failure);
-    }
-    settings *st = a->settings;
-    st->focus = 0;
-    st->top = 0;
-    st->mode = MODE_NAV;
-    st->reveal = false;
-    st->first_run = first_run;
-    free(st->message);
-    st->message = NULL;
-    if (first_run)
-        set_message(a, false, S(a, "settings.first_run"));
-    a->settings_open = true;
-    a->dirty |= DIRTY_ALL;
-}
-
-void settings_free(app *a)
-{
-    settings *st = a->settings;
-    if (!st)
-        return;
-    buf_free(&st->edit);
-    free(st->message);
-    failure_free(&st->test_failure);
-    api_free_strings(st->models, st->nmodels);
-    free(st);
-    a->settings = NULL;
-}
-
 /* Applies what the form changed to the running chat. */
-static void apply(app *a)
+static void apply(settings *st)
 {
-    app_config_changed(a);
+    st->pending |= UI_CONFIG_CHANGED;
 }
 
-static void do_close(app *a)
+/* Leaving the form: the chat follows what it says now. */
+static unsigned close_flags(void)
 {
-    a->settings_open = false;
-    a->settings->mode = MODE_NAV;
-    apply(a);
-    a->dirty |= DIRTY_ALL;
+    return UI_CLOSE | UI_CONFIG_CHANGED | UI_REDRAW_ALL;
 }
 
-static void save(app *a)
+static void save(settings *st)
 {
     char err[512];
-    if (config_save(a->cfg, err, sizeof err) != 0) {
-        set_message(a, true, err);
+    if (config_save(st->cfg, err, sizeof err) != 0) {
+        set_message(st, true, err);
         return;
     }
     buf b;
     buf_init(&b);
-    buf_printf(&b, "%s %s", S(a, "settings.saved"), a->cfg->path);
-    set_message(a, false, buf_str(&b));
+    buf_printf(&b, "%s %s", S(st, "settings.saved"), st->cfg->path);
+    set_message(st, false, buf_str(&b));
     buf_free(&b);
-    free(a->cfg->warning);
-    a->cfg->warning = NULL;
-    apply(a);
+    free(st->cfg->warning);
+    st->cfg->warning = NULL;
+    apply(st);
 }
 
-static void test_connection(app *a)
+static void test_connection(settings *st)
 {
-    settings *st = a->settings;
+    config *cfg = st->cfg;
     if (st->test_job)
-        worker_cancel(a->w, st->test_job);
+        worker_cancel(st->w, st->test_job);
     clear_test(st);
-    char *url = xasprintf("%s/models", cfg_str(a->cfg, OPT_BASE_URL));
+    char *url = xasprintf("%s/models", cfg_str(cfg, OPT_BASE_URL));
     worker_job job = {
         .kind = JOB_MODELS,
         .url = url,
-        .api_key = cfg_bool(a->cfg, OPT_NEEDS_KEY) ? cfg_str(a->cfg, OPT_API_KEY) : NULL,
-        .organization = cfg_str(a->cfg, OPT_ORGANIZATION),
-        .project = cfg_str(a->cfg, OPT_PROJECT),
-        .ca_bundle = cfg_str(a->cfg, OPT_CA_BUNDLE),
-        .connect_timeout_s = cfg_double(a->cfg, OPT_CONNECT_TIMEOUT),
-        .idle_timeout_s = cfg_double(a->cfg, OPT_IDLE_TIMEOUT),
+        .api_key = cfg_bool(cfg, OPT_NEEDS_KEY) ? cfg_str(cfg, OPT_API_KEY) : NULL,
+        .organization = cfg_str(cfg, OPT_ORGANIZATION),
+        .project = cfg_str(cfg, OPT_PROJECT),
+        .ca_bundle = cfg_str(cfg, OPT_CA_BUNDLE),
+        .connect_timeout_s = cfg_double(cfg, OPT_CONNECT_TIMEOUT),
+        .idle_timeout_s = cfg_double(cfg, OPT_IDLE_TIMEOUT),
     };
-    st->test_job = worker_submit(a->w, &job);
+    st->test_job = worker_submit(st->w, &job);
     free(url);
+    explain_ctx_from_config(&st->test_cx, cfg);
     buf b;
     buf_init(&b);
-    buf_printf(&b, "%s GET %s/models …", S(a, "settings.testing"), cfg_str(a->cfg, OPT_BASE_URL));
-    set_message(a, false, buf_str(&b));
+    buf_printf(&b, "%s GET %s/models …", S(st, "settings.testing"), cfg_str(cfg, OPT_BASE_URL));
+    set_message(st, false, buf_str(&b));
     buf_free(&b);
 }
 
-bool settings_owns_job(const app *a, uint64_t job)
+static unsigned settings_event(screen *sc, const worker_event *ev)
 {
-    return a->settings && a->settings->test_job && a->settings->test_job == job;
-}
-
-void settings_on_event(app *a, const worker_event *ev)
-{
-    settings *st = a->settings;
+    settings *st = (settings *)sc;
+    if (!st->test_job || ev->job != st->test_job)
+        return UI_PASS;
     if (ev->kind != WEV_DONE && ev->kind != WEV_FAILED)
-        return;
+        return 0;
     st->test_job = 0;
     clear_test(st);
     if (ev->kind == WEV_DONE) {
         char **ids = NULL;
         long n = api_parse_models(buf_str(&ev->body), ev->body.len, &ids);
         if (n >= 0) {
+            /* Model names come from the network: no control or bidi characters. */
+            for (long i = 0; i < n; i++) {
+                char *clean = sanitize_string(ids[i], strlen(ids[i]));
+                free(ids[i]);
+                ids[i] = clean;
+            }
             api_free_strings(st->models, st->nmodels);
             st->models = ids;
             st->nmodels = (size_t)n;
@@ -187,11 +162,11 @@ void settings_on_event(app *a, const worker_event *ev)
             buf_init(&b);
             char count[24];
             snprintf(count, sizeof count, "%ld", n);
-            buf_fill(&b, S(a, "settings.test_ok"), 1, count);
-            buf_printf(&b, " · %s", cfg_str(a->cfg, OPT_BASE_URL));
-            set_message(a, false, buf_str(&b));
+            buf_fill(&b, S(st, "settings.test_ok"), 1, count);
+            buf_printf(&b, " · %s", cfg_str(st->cfg, OPT_BASE_URL));
+            set_message(st, false, buf_str(&b));
             buf_free(&b);
-            return;
+            return UI_REDRAW_ALL;
         }
     }
     /* A failure (or a 200 that is not a model list): the guide's explanation. */
@@ -207,14 +182,13 @@ void settings_on_event(app *a, const worker_event *ev)
     st->has_test_failure = true;
     free(st->message);
     st->message = NULL;
-    a->dirty |= DIRTY_ALL;
+    return UI_REDRAW_ALL;
 }
 
 /* ---- the edit line ---- */
 
-static void edit_start(app *a, const char *initial)
+static void edit_start(settings *st, const char *initial)
 {
-    settings *st = a->settings;
     buf_reset(&st->edit);
     if (initial)
         buf_puts(&st->edit, initial);
@@ -283,97 +257,104 @@ static bool edit_key(settings *st, int ch)
     }
 }
 
-static void commit_edit(app *a)
+static void commit_edit(settings *st)
 {
-    settings *st = a->settings;
     opt_id id = fields[st->focus];
     char err[512];
-    if (config_set_file(a->cfg, id, buf_str(&st->edit), err, sizeof err) != 0) {
-        set_message(a, true, err); /* the edit stays open with what was typed */
+    if (config_set_file(st->cfg, id, buf_str(&st->edit), err, sizeof err) != 0) {
+        set_message(st, true, err); /* the edit stays open with what was typed */
         return;
     }
     st->mode = MODE_NAV;
     st->reveal = false;
     const char *by = NULL;
-    if (config_shadowed(a->cfg, id, &by)) {
+    if (config_shadowed(st->cfg, id, &by)) {
         buf b;
         buf_init(&b);
-        buf_fill(&b, S(a, "settings.shadowed"), 1, by ? by : "");
-        set_message(a, false, buf_str(&b));
+        buf_fill(&b, S(st, "settings.shadowed"), 1, by ? by : "");
+        set_message(st, false, buf_str(&b));
         buf_free(&b);
     } else {
         free(st->message);
         st->message = NULL;
     }
     if (id == OPT_THEME || id == OPT_LANG)
-        apply(a);
-    a->dirty |= DIRTY_ALL;
+        apply(st);
 }
 
-static void begin_edit(app *a)
+static void begin_edit(settings *st)
 {
-    settings *st = a->settings;
     opt_id id = fields[st->focus];
     const opt_def *d = opt_get_def(id);
     if (d->type == OPT_BOOL) {
         /* A switch flips at once. */
         char err[256];
-        if (config_set_file(a->cfg, id, cfg_bool(a->cfg, id) ? "false" : "true", err, sizeof err) != 0)
-            set_message(a, true, err);
-        a->dirty |= DIRTY_ALL;
+        if (config_set_file(st->cfg, id, cfg_bool(st->cfg, id) ? "false" : "true", err,
+                            sizeof err) != 0)
+            set_message(st, true, err);
         return;
     }
     st->mode = MODE_EDIT;
     /* A key is typed afresh (it is never put on screen to edit); other values start as they are. */
-    edit_start(a, d->type == OPT_SECRET ? "" : cfg_str(a->cfg, id));
+    edit_start(st, d->type == OPT_SECRET ? "" : cfg_str(st->cfg, id));
     free(st->message);
     st->message = NULL;
-    a->dirty |= DIRTY_ALL;
 }
 
-static void profile_name_done(app *a)
+static void profile_name_done(settings *st)
 {
-    settings *st = a->settings;
+    config *cfg = st->cfg;
     char err[512];
     int rc = st->mode == MODE_NEW_NAME
-                 ? config_profile_add(a->cfg, buf_str(&st->edit), err, sizeof err)
-                 : config_profile_rename(a->cfg, a->cfg->current, buf_str(&st->edit), err,
-                                         sizeof err);
+                 ? config_profile_add(cfg, buf_str(&st->edit), err, sizeof err)
+                 : config_profile_rename(cfg, cfg->current, buf_str(&st->edit), err, sizeof err);
     if (rc != 0) {
-        set_message(a, true, err);
+        set_message(st, true, err);
         return;
     }
     if (st->mode == MODE_NEW_NAME) {
-        config_profile_select(a->cfg, a->cfg->nprofiles - 1, err, sizeof err);
+        config_profile_select(cfg, cfg->nprofiles - 1, err, sizeof err);
         st->focus = 1; /* a new endpoint starts with its URL */
     }
     st->mode = MODE_NAV;
-    apply(a);
-    a->dirty |= DIRTY_ALL;
+    apply(st);
 }
 
-static void switch_profile(app *a, int step)
+static void switch_profile(settings *st, int step)
 {
-    size_t n = a->cfg->nprofiles;
+    size_t n = st->cfg->nprofiles;
     if (n < 2)
         return;
-    size_t next = (a->cfg->current + n + (size_t)(step > 0 ? 1 : n - 1)) % n;
+    size_t next = (st->cfg->current + n + (size_t)(step > 0 ? 1 : n - 1)) % n;
     char err[512];
-    if (config_profile_select(a->cfg, next, err, sizeof err) != 0) {
-        set_message(a, true, err);
+    if (config_profile_select(st->cfg, next, err, sizeof err) != 0) {
+        set_message(st, true, err);
         return;
     }
-    clear_test(a->settings);
-    apply(a);
-    a->dirty |= DIRTY_ALL;
+    clear_test(st);
+    apply(st);
 }
 
-bool settings_key(app *a, int ch)
+/* Leaving: asks first when there are unsaved changes. */
+static unsigned leave(settings *st)
 {
-    settings *st = a->settings;
-    if (!a->settings_open)
-        return false;
-    a->dirty |= DIRTY_ALL;
+    if (config_dirty(st->cfg)) {
+        st->mode = MODE_CONFIRM_CLOSE;
+        return 0;
+    }
+    return close_flags();
+}
+
+/* A paste goes into the line being edited, as one line. */
+static void edit_paste(settings *st, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        edit_key(st, *p == '\n' || *p == '\t' ? ' ' : *p);
+}
+
+static unsigned handle_key(settings *st, int ch)
+{
+    config *cfg = st->cfg;
     switch (st->mode) {
     case MODE_EDIT:
     case MODE_NEW_NAME:
@@ -385,43 +366,43 @@ bool settings_key(app *a, int ch)
             st->message = NULL;
         } else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER || ch == '\t') {
             if (st->mode == MODE_EDIT)
-                commit_edit(a);
+                commit_edit(st);
             else
-                profile_name_done(a);
+                profile_name_done(st);
         } else if (ch == 18 && st->mode == MODE_EDIT) { /* Ctrl-R */
             st->reveal = !st->reveal;
         } else if ((ch == KEY_UP || ch == KEY_DOWN) && st->mode == MODE_EDIT &&
                    fields[st->focus] == OPT_MODEL && st->nmodels) {
             /* The model can be picked from the list Ctrl-T brought. */
             st->model_pick = (st->model_pick + (ch == KEY_DOWN ? 1 : st->nmodels - 1)) % st->nmodels;
-            edit_start(a, st->models[st->model_pick]);
+            edit_start(st, st->models[st->model_pick]);
+        } else if (ch == TERM_KEY_PASTE) {
+            edit_paste(st, term_paste_text());
         } else {
             edit_key(st, ch);
         }
-        return true;
+        return UI_REDRAW_ALL;
     case MODE_CONFIRM_DELETE:
         if (ch == 'y' || ch == 'Y') {
             char err[512];
-            if (config_profile_delete(a->cfg, a->cfg->current, err, sizeof err) != 0)
-                set_message(a, true, err);
-            apply(a);
+            if (config_profile_delete(cfg, cfg->current, err, sizeof err) != 0)
+                set_message(st, true, err);
+            apply(st);
         }
         st->mode = MODE_NAV;
-        return true;
+        return UI_REDRAW_ALL;
     case MODE_CONFIRM_CLOSE:
         if (ch == 's' || ch == 'S') {
-            save(a);
-            if (!config_dirty(a->cfg))
-                do_close(a);
-            else
-                st->mode = MODE_NAV;
+            save(st);
+            st->mode = MODE_NAV;
+            if (!config_dirty(cfg))
+                return close_flags();
         } else if (ch == 'd' || ch == 'D') {
-            app_reload_config(a);
-            do_close(a);
+            return close_flags() | UI_RELOAD_CONFIG;
         } else {
             st->mode = MODE_NAV;
         }
-        return true;
+        return UI_REDRAW_ALL;
     case MODE_NAV:
         break;
     }
@@ -438,68 +419,67 @@ bool settings_key(app *a, int ch)
     case KEY_PPAGE: st->focus = 0; break;
     case KEY_NPAGE: st->focus = NFIELDS - 1; break;
     case '\r': case '\n': case KEY_ENTER:
-        begin_edit(a);
+        begin_edit(st);
         break;
     case 19: /* Ctrl-S */
-        save(a);
+        save(st);
         break;
     case 20: /* Ctrl-T */
-        test_connection(a);
+        test_connection(st);
         break;
-    case KEY_LEFT: switch_profile(a, -1); break;
-    case KEY_RIGHT: switch_profile(a, 1); break;
+    case KEY_LEFT: switch_profile(st, -1); break;
+    case KEY_RIGHT: switch_profile(st, 1); break;
     case 'a':
         st->mode = MODE_NEW_NAME;
-        edit_start(a, "");
+        edit_start(st, "");
         break;
     case 'r':
         st->mode = MODE_RENAME;
-        edit_start(a, cfg_profile_name(a->cfg));
+        edit_start(st, cfg_profile_name(cfg));
         break;
     case 'd':
-        if (a->cfg->nprofiles < 2)
-            set_message(a, true, S(a, "settings.last_profile"));
+        if (cfg->nprofiles < 2)
+            set_message(st, true, S(st, "settings.last_profile"));
         else
             st->mode = MODE_CONFIRM_DELETE;
         break;
     case KEY_BACKSPACE: case 127: case KEY_DC: {
         /* Back to the default: the field leaves the config file. */
         char err[256];
-        if (config_set_file(a->cfg, fields[st->focus], NULL, err, sizeof err) != 0)
-            set_message(a, true, err);
+        if (config_set_file(cfg, fields[st->focus], NULL, err, sizeof err) != 0)
+            set_message(st, true, err);
         break;
     }
     case 27: case KEY_F(2):
-        if (config_dirty(a->cfg))
-            st->mode = MODE_CONFIRM_CLOSE;
-        else
-            do_close(a);
-        break;
     case 3: /* Ctrl-C leaves as Esc does */
-        if (config_dirty(a->cfg))
-            st->mode = MODE_CONFIRM_CLOSE;
-        else
-            do_close(a);
-        break;
+        return leave(st);
     default:
         break;
     }
-    return true;
+    return UI_REDRAW_ALL;
+}
+
+static unsigned settings_key(screen *sc, int key)
+{
+    settings *st = (settings *)sc;
+    unsigned f = handle_key(st, key) | st->pending | UI_REDRAW_ALL;
+    st->pending = 0;
+    return f;
 }
 
 /* ---- drawing ---- */
 
-static void value_text(app *a, opt_id id, buf *out)
+static void value_text(const settings *st, opt_id id, buf *out)
 {
-    const char *v = cfg_str(a->cfg, id);
+    const char *v = cfg_str(st->cfg, id);
     if (opt_get_def(id)->type == OPT_SECRET) {
         char *m = config_mask_key(v);
-        buf_puts(out, *m ? m : S(a, "settings.not_set"));
+        buf_puts(out, *m ? m : S(st, "settings.not_set"));
         free(m);
         return;
     }
     if (!*v) {
-        buf_puts(out, S(a, "settings.empty"));
+        buf_puts(out, S(st, "settings.empty"));
         return;
     }
     /* One line: a multi-line system prompt shows its first line. */
@@ -509,48 +489,56 @@ static void value_text(app *a, opt_id id, buf *out)
         buf_puts(out, " …");
 }
 
-static void source_text(app *a, opt_id id, buf *out)
+static void source_text(const settings *st, opt_id id, buf *out)
 {
-    const opt_value *v = cfg_value(a->cfg, id);
+    const opt_value *v = cfg_value(st->cfg, id);
     buf_puts(out, opt_source_name(v->src));
     if ((v->src == SRC_ENV || v->src == SRC_FLAG) && v->src_detail)
         buf_printf(out, " (%s)", v->src_detail);
     const char *by = NULL;
-    if (config_shadowed(a->cfg, id, &by))
+    if (config_shadowed(st->cfg, id, &by))
         buf_puts(out, " ⚠");
 }
 
-static void label_text(app *a, opt_id id, buf *out)
+static void label_text(const settings *st, opt_id id, buf *out)
 {
     char key[64];
     snprintf(key, sizeof key, "settings.%s", opt_get_def(id)->key);
-    const char *l = S(a, key);
+    const char *l = S(st, key);
     buf_puts(out, strcmp(l, key) == 0 ? opt_get_def(id)->key : l);
 }
 
-void settings_draw(app *a)
+/* The Ctrl-T failure, explained for the endpoint that was tested. */
+static void draw_test_failure(settings *st, WINDOW *w, int y)
 {
-    settings *st = a->settings;
-    WINDOW *w = a->form;
+    st->test_cx.lang = *st->lang;
+    ui_lines l;
+    lines_init(&l, getmaxx(w), true);
+    panel_explain(&l, &st->test_cx, NULL, &st->test_failure);
+    draw_lines(w, y, &l, 0, getmaxy(w) - y);
+    lines_free(&l);
+}
+
+static void settings_draw(screen *sc, WINDOW *w, int64_t now)
+{
+    (void)now;
+    settings *st = (settings *)sc;
+    config *cfg = st->cfg;
     int H = getmaxy(w), W = getmaxx(w);
-    werase(w);
-    wbkgdset(w, ' ' | (chtype)theme_attr(ROLE_NORMAL));
+    draw_clear(w, ROLE_NORMAL);
     int y = 0;
     buf b;
     buf_init(&b);
 
     /* Profiles: ◂ openai ▸ */
-    buf_printf(&b, " %s: ", S(a, "settings.profile"));
-    for (size_t i = 0; i < a->cfg->nprofiles; i++)
-        buf_printf(&b, i == a->cfg->current ? "[%s] " : "%s ", a->cfg->profiles[i].name);
-    put_text(w, y, 0, buf_str(&b), b.len, W, theme_attr(ROLE_HEADING));
+    buf_printf(&b, " %s: ", S(st, "settings.profile"));
+    for (size_t i = 0; i < cfg->nprofiles; i++)
+        buf_printf(&b, i == cfg->current ? "[%s] " : "%s ", cfg->profiles[i].name);
+    draw_text(w, y, 0, buf_str(&b), b.len, W, theme_attr(ROLE_HEADING));
     buf_reset(&b);
     y++;
-    const char *hint = S(a, "settings.profile_keys");
-    put_text(w, y++, 1, hint, strlen(hint), W - 2, theme_attr(ROLE_DIM));
-    wattrset(w, (attr_t)theme_attr(ROLE_BORDER));
-    mvwhline(w, y++, 0, ACS_HLINE, W);
-    wattrset(w, A_NORMAL);
+    draw_str(w, y++, 1, S(st, "settings.profile_keys"), W - 2, ROLE_DIM);
+    draw_rule(w, y++, ROLE_BORDER);
 
     /* Rows: below them the help of the focused field, a message, a test result. */
     int bottom = st->has_test_failure ? 9 : 3;
@@ -570,14 +558,11 @@ void settings_draw(app *a)
         opt_id id = fields[i];
         bool focused = i == st->focus;
         unsigned long attr = theme_attr(focused ? ROLE_FOCUS : ROLE_NORMAL);
-        if (focused) {
-            wattrset(w, (attr_t)attr);
-            mvwhline(w, y, 0, ' ', W);
-            wattrset(w, A_NORMAL);
-        }
-        put_text(w, y, 0, focused ? "▸" : " ", 3, 1, attr);
-        label_text(a, id, &b);
-        put_text(w, y, 2, buf_str(&b), b.len, label_w - 1, attr);
+        if (focused)
+            draw_fill_row(w, y, ROLE_FOCUS);
+        draw_text(w, y, 0, focused ? "▸" : " ", 3, 1, attr);
+        label_text(st, id, &b);
+        draw_text(w, y, 2, buf_str(&b), b.len, label_w - 1, attr);
         buf_reset(&b);
         if (focused && st->mode == MODE_EDIT) {
             if (opt_get_def(id)->type == OPT_SECRET && !st->reveal) {
@@ -593,39 +578,38 @@ void settings_draw(app *a)
                 cursor_x = label_w + 1 + render_width(buf_str(&st->edit), st->cursor);
             }
             cursor_y = y;
-            put_text(w, y, label_w + 1, buf_str(&b), b.len, W - label_w - 2, theme_attr(ROLE_INPUT));
+            draw_text(w, y, label_w + 1, buf_str(&b), b.len, W - label_w - 2,
+                      theme_attr(ROLE_INPUT));
         } else {
-            value_text(a, id, &b);
-            put_text(w, y, label_w + 1, buf_str(&b), b.len, value_w, attr);
+            value_text(st, id, &b);
+            draw_text(w, y, label_w + 1, buf_str(&b), b.len, value_w, attr);
             buf_reset(&b);
-            source_text(a, id, &b);
-            put_text(w, y, W - source_w, buf_str(&b), b.len, source_w - 1,
-                     focused ? attr : theme_attr(ROLE_DIM));
+            source_text(st, id, &b);
+            draw_text(w, y, W - source_w, buf_str(&b), b.len, source_w - 1,
+                      focused ? attr : theme_attr(ROLE_DIM));
         }
         buf_reset(&b);
     }
 
     /* Bottom: the focused field's help, then the message or the prompt of a mode. */
     y = H - bottom;
-    wattrset(w, (attr_t)theme_attr(ROLE_BORDER));
-    mvwhline(w, y++, 0, ACS_HLINE, W);
-    wattrset(w, A_NORMAL);
+    draw_rule(w, y++, ROLE_BORDER);
     const opt_def *d = opt_get_def(fields[st->focus]);
     /* A shadowed value is said first: it explains why an edit seems to change nothing. */
     const char *by = NULL;
-    if (config_shadowed(a->cfg, fields[st->focus], &by)) {
+    if (config_shadowed(cfg, fields[st->focus], &by)) {
         buf_puts(&b, "⚠ ");
-        buf_fill(&b, S(a, "settings.saved_shadowed"), 1, by ? by : "");
+        buf_fill(&b, S(st, "settings.saved_shadowed"), 1, by ? by : "");
         buf_puts(&b, " · ");
     }
     buf_printf(&b, "%s", d->help);
     if (d->env)
         buf_printf(&b, " · env %s", d->env);
     if (st->mode == MODE_EDIT && d->type == OPT_SECRET)
-        buf_printf(&b, " · %s", S(a, st->reveal ? "settings.reveal_on" : "settings.reveal_off"));
+        buf_printf(&b, " · %s", S(st, st->reveal ? "settings.reveal_on" : "settings.reveal_off"));
     if (st->mode == MODE_EDIT && fields[st->focus] == OPT_MODEL && st->nmodels)
-        buf_printf(&b, " · %s", S(a, "settings.pick_model"));
-    put_text(w, y++, 1, buf_str(&b), b.len, W - 2, theme_attr(ROLE_DIM));
+        buf_printf(&b, " · %s", S(st, "settings.pick_model"));
+    draw_text(w, y++, 1, buf_str(&b), b.len, W - 2, theme_attr(ROLE_DIM));
     buf_reset(&b);
 
     const char *line = NULL;
@@ -633,7 +617,8 @@ void settings_draw(app *a)
     switch (st->mode) {
     case MODE_NEW_NAME:
     case MODE_RENAME:
-        buf_printf(&b, "%s ", S(a, st->mode == MODE_NEW_NAME ? "settings.new_name" : "settings.rename"));
+        buf_printf(&b, "%s ",
+                   S(st, st->mode == MODE_NEW_NAME ? "settings.new_name" : "settings.rename"));
         cursor_y = y;
         cursor_x = 1 + render_width(buf_str(&b), b.len) + render_width(buf_str(&st->edit), st->cursor);
         buf_append(&b, buf_str(&st->edit), st->edit.len);
@@ -641,12 +626,12 @@ void settings_draw(app *a)
         role = ROLE_INPUT;
         break;
     case MODE_CONFIRM_DELETE:
-        buf_fill(&b, S(a, "settings.confirm_delete"), 1, cfg_profile_name(a->cfg));
+        buf_fill(&b, S(st, "settings.confirm_delete"), 1, cfg_profile_name(cfg));
         line = buf_str(&b);
         role = ROLE_WARN;
         break;
     case MODE_CONFIRM_CLOSE:
-        line = S(a, "settings.confirm_close");
+        line = S(st, "settings.confirm_close");
         role = ROLE_WARN;
         break;
     default:
@@ -654,16 +639,16 @@ void settings_draw(app *a)
             line = st->message;
             role = st->message_error ? ROLE_ERROR : ROLE_OK;
         } else if (!st->has_test_failure) {
-            line = S(a, "settings.keys");
+            line = S(st, "settings.keys");
             role = ROLE_DIM;
         }
         break;
     }
     if (line)
-        put_text(w, y, 1, line, strlen(line), W - 2, theme_attr(role));
+        draw_str(w, y, 1, line, W - 2, role);
     y++;
     if (st->has_test_failure)
-        panel_explain_draw(a, w, y, H - y, &st->test_failure);
+        draw_test_failure(st, w, y);
     buf_free(&b);
     if (cursor_y >= 0) {
         curs_set(1);
@@ -672,4 +657,42 @@ void settings_draw(app *a)
         curs_set(0);
     }
     wnoutrefresh(w);
+}
+
+static void settings_close(screen *sc)
+{
+    settings *st = (settings *)sc;
+    if (st->test_job)
+        worker_cancel(st->w, st->test_job);
+    buf_free(&st->edit);
+    free(st->message);
+    failure_free(&st->test_failure);
+    explain_ctx_done(&st->test_cx);
+    api_free_strings(st->models, st->nmodels);
+    free(st);
+}
+
+static const screen_ops settings_ops = {
+    .name = "settings",
+    .over_conversation = false,
+    .draw = settings_draw,
+    .key = settings_key,
+    .event = settings_event,
+    .close = settings_close,
+};
+
+screen *settings_new(config *cfg, worker *w, const guide_lang *lang, bool first_run)
+{
+    settings *st = xcalloc(1, sizeof *st);
+    st->base.ops = &settings_ops;
+    st->cfg = cfg;
+    st->w = w;
+    st->lang = lang;
+    st->mode = MODE_NAV;
+    st->first_run = first_run;
+    buf_init(&st->edit);
+    failure_init(&st->test_failure);
+    if (first_run)
+        set_message(st, false, S(st, "settings.first_run"));
+    return &st->base;
 }

@@ -1,19 +1,22 @@
-/* The settings screen (F2, /settings): keys, endpoints and profiles. */
+/* The settings screen (F2, /settings): keys, endpoints and profiles, as a form
+ * over the option registry. Each field shows its effective value and where it
+ * comes from; edits go to the config file's layer (config_set_file) and Ctrl-S
+ * writes the file. The API key is never shown in full: masked, typed as
+ * bullets, revealed only while Ctrl-R is on. Ctrl-T tests the connection with
+ * GET /models, a job of the screen's own. */
 #ifndef TCHAT_SETTINGS_H
 #define TCHAT_SETTINGS_H
 
 #include <stdbool.h>
-#include <stdint.h>
 
-#include "app.h"
+#include "guide.h"
+#include "screen.h"
+#include "worker.h"
 
-void settings_open(app *a, bool first_run);
-void settings_free(app *a);
-/* Handles a key while the screen is open; returns false when it is not open. */
-bool settings_key(app *a, int ch);
-void settings_draw(app *a);
-/* Ctrl-T's GET /models is a job of the screen's own. */
-bool settings_owns_job(const app *a, uint64_t job);
-void settings_on_event(app *a, const worker_event *ev);
+struct config;
+
+/* lang points at the UI's language, which follows the configuration. first_run: no key
+ * is set, and the form says what to do. */
+screen *settings_new(struct config *cfg, worker *w, const guide_lang *lang, bool first_run);
 
 #endif

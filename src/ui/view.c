@@ -1,10 +1,11 @@
-/* The conversation pane. Messages are rendered (Markdown) and wrapped once per
- * change and width, cached by message id; drawing walks back from the bottom,
- * so its cost is what is visible, not the conversation's length. */
-#include "app.h"
+#include "view.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "draw.h"
+#include "screen.h"
 
 enum { GUTTER = 6 }; /* " you  " */
 
@@ -19,29 +20,38 @@ static theme_role md_role(uint8_t st)
     return st < MD__COUNT ? roles[st] : ROLE_NORMAL;
 }
 
-static int text_width(const app *a)
+/* What one draw works with. */
+typedef struct pane {
+    view *v;
+    WINDOW *w;
+    const session *s;
+    guide_lang lang;
+} pane;
+
+static int text_width(const pane *p)
 {
-    int w = getmaxx(a->conv) - GUTTER - 1;
+    int w = getmaxx(p->w) - GUTTER - 1;
     return w > 8 ? w : 8;
 }
 
-static view_cache *cache_for(app *a, size_t i)
+static view_cache *cache_for(const pane *p, size_t i)
 {
-    if (i >= a->ncache) {
-        size_t n = a->s.nmsgs > i + 1 ? a->s.nmsgs : i + 1;
-        a->cache = xrealloc_array(a->cache, n, sizeof *a->cache);
-        for (size_t k = a->ncache; k < n; k++) {
-            memset(&a->cache[k], 0, sizeof a->cache[k]);
-            md_init(&a->cache[k].md);
-            wrap_init(&a->cache[k].lines);
+    view *v = p->v;
+    if (i >= v->ncache) {
+        size_t n = p->s->nmsgs > i + 1 ? p->s->nmsgs : i + 1;
+        v->cache = xrealloc_array(v->cache, n, sizeof *v->cache);
+        for (size_t k = v->ncache; k < n; k++) {
+            memset(&v->cache[k], 0, sizeof v->cache[k]);
+            md_init(&v->cache[k].md);
+            wrap_init(&v->cache[k].lines);
         }
-        a->ncache = n;
+        v->ncache = n;
     }
-    view_cache *c = &a->cache[i];
-    const chat_msg *m = &a->s.msgs[i];
-    int width = text_width(a);
+    view_cache *c = &v->cache[i];
+    const chat_msg *m = &p->s->msgs[i];
+    int width = text_width(p);
     if (c->id == m->id && c->text_len == m->text.len && c->flags == m->flags && c->width == width &&
-        c->code_wrap == a->code_wrap)
+        c->code_wrap == v->code_wrap)
         return c;
     if (c->id != m->id || c->text_len != m->text.len) {
         if (m->role == API_ROLE_ASSISTANT) {
@@ -57,17 +67,17 @@ static view_cache *cache_for(app *a, size_t i)
             memset(c->md.style, MD_PLAIN, m->text.len + 1);
         }
     }
-    wrap_text(&c->lines, buf_str(&c->md.text), c->md.text.len, c->md.style, width, a->code_wrap);
+    wrap_text(&c->lines, buf_str(&c->md.text), c->md.text.len, c->md.style, width, v->code_wrap);
     c->id = m->id;
     c->text_len = m->text.len;
     c->flags = m->flags;
     c->width = width;
-    c->code_wrap = a->code_wrap;
+    c->code_wrap = v->code_wrap;
     return c;
 }
 
 /* A line under a message that says what happened to it, or NULL. */
-static const char *msg_marker(const app *a, const chat_msg *m, theme_role *role)
+static const char *msg_marker(guide_lang lang, const chat_msg *m, theme_role *role)
 {
     static char text[256];
     if (m->flags & MSG_PENDING)
@@ -75,41 +85,42 @@ static const char *msg_marker(const app *a, const chat_msg *m, theme_role *role)
     if (m->flags & (MSG_FAILED | MSG_INTERRUPTED)) {
         *role = ROLE_MARKER;
         const char *what = m->error < GUIDE__COUNT
-                               ? guide_entry_text(m->error, a->cx.lang)->title
-                               : guide_str(a->cx.lang, "interrupted");
+                               ? guide_entry_text(m->error, lang)->title
+                               : guide_str(lang, "interrupted");
         if (m->flags & MSG_FAILED)
-            snprintf(text, sizeof text, "✖ %s · F5 %s", what, guide_str(a->cx.lang, "ui.resend"));
+            snprintf(text, sizeof text, "✖ %s · F5 %s", what, guide_str(lang, "ui.resend"));
         else
-            snprintf(text, sizeof text, "⚠ %s: %s · F5 %s", guide_str(a->cx.lang, "interrupted"),
-                     what, guide_str(a->cx.lang, "ui.regenerate"));
+            snprintf(text, sizeof text, "⚠ %s: %s · F5 %s", guide_str(lang, "interrupted"),
+                     what, guide_str(lang, "ui.regenerate"));
         return text;
     }
     if (m->role == API_ROLE_ASSISTANT && m->finish_reason) {
         *role = ROLE_WARN;
         if (strcmp(m->finish_reason, "length") == 0)
-            return guide_str(a->cx.lang, "cut_by_length");
+            return guide_str(lang, "cut_by_length");
         if (strcmp(m->finish_reason, "content_filter") == 0)
-            return guide_str(a->cx.lang, "content_filter");
+            return guide_str(lang, "content_filter");
     }
     if (m->flags & MSG_REFUSAL) {
         *role = ROLE_WARN;
-        return guide_str(a->cx.lang, "refusal");
+        return guide_str(lang, "refusal");
     }
     return NULL;
 }
 
 /* Lines a message takes: its text (at least one line), a marker, a blank line. */
-static int msg_height(app *a, size_t i)
+static int msg_height(const pane *p, size_t i)
 {
-    view_cache *c = cache_for(a, i);
+    view_cache *c = cache_for(p, i);
     theme_role r;
     int n = c->lines.n ? (int)c->lines.n : 1;
-    if (msg_marker(a, &a->s.msgs[i], &r))
+    if (msg_marker(p->lang, &p->s->msgs[i], &r))
         n++;
     return n + 1;
 }
 
-static void draw_text_line(app *a, int y, const view_cache *c, const wrap_line *l, theme_role base)
+static void draw_text_line(const pane *p, int y, const view_cache *c, const wrap_line *l,
+                           theme_role base)
 {
     int x = GUTTER + l->indent;
     const char *text = buf_str(&c->md.text);
@@ -120,19 +131,18 @@ static void draw_text_line(app *a, int y, const view_cache *c, const wrap_line *
         while (run < end && c->md.style[run] == st)
             run++;
         theme_role role = st == MD_PLAIN ? base : md_role(st);
-        x += put_text(a->conv, y, x, text + pos, run - pos, getmaxx(a->conv) - x,
-                      theme_attr(role));
+        x += draw_text(p->w, y, x, text + pos, run - pos, getmaxx(p->w) - x, theme_attr(role));
         pos = run;
     }
-    if (l->cut && x < getmaxx(a->conv))
-        put_text(a->conv, y, getmaxx(a->conv) - 1, "›", 3, 1, theme_attr(ROLE_DIM));
+    if (l->cut && x < getmaxx(p->w))
+        draw_text(p->w, y, getmaxx(p->w) - 1, "›", 3, 1, theme_attr(ROLE_DIM));
 }
 
 /* Draws message i's line `line` (0-based within its height) at row y. */
-static void draw_msg_line(app *a, size_t i, int line, int y)
+static void draw_msg_line(const pane *p, size_t i, int line, int y)
 {
-    const chat_msg *m = &a->s.msgs[i];
-    view_cache *c = cache_for(a, i);
+    const chat_msg *m = &p->s->msgs[i];
+    view_cache *c = cache_for(p, i);
     int ntext = c->lines.n ? (int)c->lines.n : 1;
     theme_role base = m->role == API_ROLE_SYSTEM ? ROLE_DIM : ROLE_NORMAL;
     if (line == 0) {
@@ -141,100 +151,112 @@ static void draw_msg_line(app *a, size_t i, int line, int y)
         theme_role lr = m->role == API_ROLE_USER        ? ROLE_USER
                         : m->role == API_ROLE_ASSISTANT ? ROLE_ASSISTANT
                                                         : ROLE_SYSTEM;
-        put_text(a->conv, y, 1, labels[m->role], strlen(labels[m->role]), GUTTER - 2,
-                 theme_attr(lr));
+        draw_text(p->w, y, 1, labels[m->role], strlen(labels[m->role]), GUTTER - 2,
+                  theme_attr(lr));
     }
     if (line < ntext) {
         if (c->lines.n)
-            draw_text_line(a, y, c, &c->lines.v[line], base);
+            draw_text_line(p, y, c, &c->lines.v[line], base);
         else if (m->flags & MSG_PENDING)
-            put_text(a->conv, y, GUTTER, "…", 3, 1, theme_attr(ROLE_DIM));
+            draw_text(p->w, y, GUTTER, "…", 3, 1, theme_attr(ROLE_DIM));
         return;
     }
     theme_role r = ROLE_MARKER;
-    const char *marker = msg_marker(a, m, &r);
+    const char *marker = msg_marker(p->lang, m, &r);
     if (marker && line == ntext)
-        put_text(a->conv, y, GUTTER, marker, strlen(marker), getmaxx(a->conv) - GUTTER,
-                 theme_attr(r));
+        draw_text(p->w, y, GUTTER, marker, strlen(marker), getmaxx(p->w) - GUTTER, theme_attr(r));
 }
 
-void view_draw(app *a)
+void view_draw(view *v, WINDOW *w, const session *s, guide_lang lang)
 {
-    WINDOW *w = a->conv;
-    werase(w);
-    wbkgdset(w, ' ' | (chtype)theme_attr(ROLE_NORMAL));
+    pane p = {v, w, s, lang};
+    draw_clear(w, ROLE_NORMAL);
     int h = getmaxy(w);
+    v->page = h;
     if (h <= 0)
         return;
-    if (a->s.nmsgs == 0) {
-        const char *hint = guide_str(a->cx.lang, "ui.empty");
-        put_text(w, h / 2, 2, hint, strlen(hint), getmaxx(w) - 4, theme_attr(ROLE_DIM));
+    if (s->nmsgs == 0) {
+        const char *hint = guide_str(lang, "ui.empty");
+        draw_str(w, h / 2, 2, hint, getmaxx(w) - 4, ROLE_DIM);
         wnoutrefresh(w);
         return;
     }
     /* Walk back from the bottom: skip `scroll` lines, then fill the window. */
-    int skip = a->scroll;
-    int row = h - 1;
-    size_t i = a->s.nmsgs;
-    bool reached_top = false;
-    while (row >= 0) {
-        if (i == 0) {
-            reached_top = true;
-            break;
-        }
-        i--;
-        int mh = msg_height(a, i);
-        /* The blank separator is the message's last line; the newest message has none. */
-        int last = i + 1 == a->s.nmsgs ? mh - 2 : mh - 1;
-        for (int line = last; line >= 0 && row >= 0; line--) {
-            if (skip > 0) {
-                skip--;
-                continue;
+    for (;;) {
+        int skip = v->scroll;
+        int row = h - 1;
+        size_t i = s->nmsgs;
+        bool reached_top = false;
+        while (row >= 0) {
+            if (i == 0) {
+                reached_top = true;
+                break;
             }
-            if (line < mh - 1)
-                draw_msg_line(a, i, line, row);
-            row--;
+            i--;
+            int mh = msg_height(&p, i);
+            /* The blank separator is the message's last line; the newest message has none. */
+            int last = i + 1 == s->nmsgs ? mh - 2 : mh - 1;
+            for (int line = last; line >= 0 && row >= 0; line--) {
+                if (skip > 0) {
+                    skip--;
+                    continue;
+                }
+                if (line < mh - 1)
+                    draw_msg_line(&p, i, line, row);
+                row--;
+            }
         }
-    }
-    if (reached_top && skip > 0) {
+        if (!(reached_top && skip > 0))
+            break;
         /* Scrolled past the top: clamp and draw again from there. */
-        a->scroll -= skip;
-        if (a->scroll < 0)
-            a->scroll = 0;
-        view_draw(a);
-        return;
+        v->scroll -= skip;
+        if (v->scroll < 0)
+            v->scroll = 0;
+        werase(w);
     }
-    if (a->scroll > 0) {
+    if (v->scroll > 0) {
         char more[96];
-        snprintf(more, sizeof more, " ↓ %d · End ", a->scroll);
+        snprintf(more, sizeof more, " ↓ %d · End ", v->scroll);
         int cols = render_width(more, strlen(more));
-        put_text(w, h - 1, getmaxx(w) - cols - 1, more, strlen(more), cols,
-                 theme_attr(ROLE_STATUS));
+        draw_str(w, h - 1, getmaxx(w) - cols - 1, more, cols, ROLE_STATUS);
     }
     wnoutrefresh(w);
 }
 
-void view_scroll(app *a, int lines)
+void view_init(view *v)
 {
-    a->scroll += lines;
-    if (a->scroll < 0)
-        a->scroll = 0;
-    a->dirty |= DIRTY_CONV;
+    memset(v, 0, sizeof *v);
 }
 
-int view_page(const app *a)
+unsigned view_scroll(view *v, int lines)
 {
-    int h = getmaxy(a->conv) - 2;
+    v->scroll += lines;
+    if (v->scroll < 0)
+        v->scroll = 0;
+    return UI_REDRAW_CONV;
+}
+
+unsigned view_follow(view *v)
+{
+    if (!v->scroll)
+        return 0;
+    v->scroll = 0;
+    return UI_REDRAW_CONV;
+}
+
+int view_page(const view *v)
+{
+    int h = v->page - 2;
     return h > 1 ? h : 1;
 }
 
-void view_free(app *a)
+void view_free(view *v)
 {
-    for (size_t i = 0; i < a->ncache; i++) {
-        md_free(&a->cache[i].md);
-        wrap_free(&a->cache[i].lines);
+    for (size_t i = 0; i < v->ncache; i++) {
+        md_free(&v->cache[i].md);
+        wrap_free(&v->cache[i].lines);
     }
-    free(a->cache);
-    a->cache = NULL;
-    a->ncache = 0;
+    free(v->cache);
+    v->cache = NULL;
+    v->ncache = 0;
 }

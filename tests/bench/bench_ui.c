@@ -1,6 +1,6 @@
 /* bench_ui: what drawing costs with a 10,000-message conversation loaded.
  *
- * The UI's own code (view, panel, readline bridge) draws into curses windows on
+ * The chat screen (conversation, panel, input line) draws into curses windows on
  * a terminal whose output goes to /dev/null, so the figures are the CPU cost of
  * tchat's work per event, without the terminal's. Figures are CPU time
  * (CLOCK_PROCESS_CPUTIME_ID), medians over many repetitions; the same runs with
@@ -13,8 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "app.h"
+#include "chat.h"
+#include "commands.h"
 #include "config.h"
+#include "input.h"
 #include "theme.h"
 
 static uint64_t next_job;
@@ -57,19 +59,19 @@ static double median(double *v, int n)
     return v[n / 2];
 }
 
-static void event(app *a, worker_event_kind kind, const char *text)
+static void event(chat *c, worker_event_kind kind, const char *text)
 {
     worker_event ev;
     memset(&ev, 0, sizeof ev);
     ev.kind = kind;
-    ev.job = a->s.job;
+    ev.job = c->s.job;
     ev.job_kind = JOB_CHAT;
     buf_init(&ev.text);
     buf_init(&ev.body);
     hdrs_init(&ev.headers);
     if (text)
         buf_puts(&ev.text, text);
-    session_handle(&a->s, &ev, 0);
+    c->base.ops->event(&c->base, &ev);
     buf_free(&ev.text);
 }
 
@@ -84,39 +86,26 @@ static const char *const replies[] = {
     "terminal of eighty columns or so.\n\n1. one\n2. two",
 };
 
-static void load_conversation(app *a, int messages)
+static void load_conversation(chat *c, int messages)
 {
     char prompt[128];
     for (int i = 0; i < messages / 2; i++) {
         int n = snprintf(prompt, sizeof prompt, "Question number %d: how should a client back off?", i);
-        session_append(&a->s, API_ROLE_USER, prompt, (size_t)n);
-        session_append(&a->s, API_ROLE_ASSISTANT, replies[i % 4], strlen(replies[i % 4]));
+        session_append(&c->s, API_ROLE_USER, prompt, (size_t)n);
+        session_append(&c->s, API_ROLE_ASSISTANT, replies[i % 4], strlen(replies[i % 4]));
     }
 }
 
-static void layout(app *a)
-{
-    getmaxyx(stdscr, a->rows, a->cols);
-    a->title = newwin(1, a->cols, 0, 0);
-    a->conv = newwin(a->rows - 4, a->cols, 1, 0);
-    a->panel = newwin(2, a->cols, a->rows - 3, 0);
-    a->input = newwin(1, a->cols, a->rows - 1, 0);
-}
-
-static void full_redraw(app *a)
+static void full_redraw(chat *c)
 {
     clearok(curscr, TRUE);
-    title_draw(a);
-    view_draw(a);
-    panel_draw(a, 0);
-    rl_bridge_draw(a);
+    chat_touch(c);
+    chat_draw(c, UI_REDRAW_ALL, false, 0);
     doupdate();
 }
 
 static void run(int messages)
 {
-    app a;
-    memset(&a, 0, sizeof a);
     config cfg;
     char err[256];
     config_load_args args = {.getenv_fn = no_env, .path = "/nonexistent/tchat.json"};
@@ -124,50 +113,51 @@ static void run(int messages)
         fprintf(stderr, "%s\n", err);
         exit(1);
     }
-    a.cfg = &cfg;
-    a.cx.lang = GUIDE_LANG_EN;
-    session_transport tr = {fake_submit, fake_cancel, NULL};
-    session_init(&a.s, &tr, NULL);
-    session_configure(&a.s, &cfg);
-    a.s.p.key_required = false;
-    layout(&a);
-    rl_bridge_init(&a);
+    screens stack = {0};
+    size_t ncmds;
+    const ui_command *cmds = commands_table(&ncmds);
+    chat_opts o = {.cfg = &cfg, .stack = &stack, .cmds = cmds, .ncmds = ncmds,
+                   .lang = GUIDE_LANG_EN};
+    chat *c = chat_new(&o);
+    screens_push(&stack, &c->base);
+    /* No network: requests go to a transport that only counts them. */
+    c->s.tr = (session_transport){fake_submit, fake_cancel, NULL};
+    c->s.p.key_required = false;
 
     double t0 = cpu_ms();
-    load_conversation(&a, messages);
+    load_conversation(c, messages);
     double load = cpu_ms() - t0;
 
     t0 = cpu_ms();
-    full_redraw(&a); /* cold: every visible message rendered and wrapped */
+    full_redraw(c); /* cold: every visible message rendered and wrapped */
     double cold = cpu_ms() - t0;
 
     enum { N = 200 };
     double v[N];
     for (int i = 0; i < N; i++) {
         t0 = cpu_ms();
-        full_redraw(&a);
+        full_redraw(c);
         v[i] = cpu_ms() - t0;
     }
     double redraw = median(v, N);
 
     /* A streamed reply: one delta, then what the loop draws for it. */
-    session_submit(&a.s, "stream now", 0);
+    session_submit(&c->s, "stream now", 0);
     for (int i = 0; i < N; i++) {
         t0 = cpu_ms();
-        event(&a, WEV_CONTENT, "word after word, ");
-        view_draw(&a);
-        rl_bridge_draw(&a);
+        event(c, WEV_CONTENT, "word after word, ");
+        chat_draw(c, UI_REDRAW_CONV, false, 0);
         doupdate();
         v[i] = cpu_ms() - t0;
     }
     double delta = median(v, N);
-    event(&a, WEV_DONE, NULL);
+    event(c, WEV_DONE, NULL);
 
-    /* A keypress in the input line. */
+    /* A keypress in the input line, as the loop handles and draws it. */
     for (int i = 0; i < N; i++) {
         t0 = cpu_ms();
-        rl_bridge_feed('a' + i % 26);
-        rl_bridge_draw(&a);
+        unsigned f = c->base.ops->key(&c->base, 'a' + i % 26);
+        chat_draw(c, f & UI_REDRAW_ALL, false, 0);
         doupdate();
         v[i] = cpu_ms() - t0;
     }
@@ -176,8 +166,8 @@ static void run(int messages)
     /* Scrolling a page up, deep into the conversation. */
     for (int i = 0; i < N; i++) {
         t0 = cpu_ms();
-        view_scroll(&a, view_page(&a));
-        view_draw(&a);
+        unsigned f = c->base.ops->key(&c->base, KEY_PPAGE);
+        chat_draw(c, f & UI_REDRAW_ALL, false, 0);
         doupdate();
         v[i] = cpu_ms() - t0;
     }
@@ -187,14 +177,8 @@ static void run(int messages)
            "streamed delta %5.3f ms · keypress %5.3f ms · PgUp %5.3f ms\n",
            messages, load, cold, redraw, delta, key, page);
 
-    rl_bridge_done();
-    view_free(&a);
-    session_done(&a.s);
+    screens_close_all(&stack);
     config_free(&cfg);
-    delwin(a.title);
-    delwin(a.conv);
-    delwin(a.panel);
-    delwin(a.input);
 }
 
 int main(void)

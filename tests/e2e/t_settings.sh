@@ -84,6 +84,30 @@ keys Escape
 check "old URL kept" wait_screen "Base URL +${MOCK_URL//./\\.}"
 keys Escape
 
+# Shift-Tab moves up as Tab moves down.
+keys F2
+check "the form opens on the key" wait_screen '▸ API key'
+keys Tab
+check "Tab moves down" wait_screen '▸ Base URL'
+keys BTab
+check "Shift-Tab moves up" wait_screen '▸ API key'
+
+# Ctrl-T against a refused endpoint, then a new base URL: the explanation stays, and
+# nothing reads the value the edit replaced (the asan run of this test catches that).
+keys Right
+check "the other profile" wait_screen '\[other\]'
+keys C-t
+check "refused explained" wait_screen 'Connection refused'
+keys Down; keys Enter; keys C-u; type_text "http://127.0.0.1:8/v1"; keys Enter
+check "new URL in the field" wait_screen 'Base URL +http://127\.0\.0\.1:8/v1'
+check "the explanation stays" wait_screen 'Connection refused · APIConnectionError'
+check "still running" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
+keys Escape
+check "unsaved changes" wait_screen 'd discard and close'
+keys d
+check "back to the chat" wait_screen '^>'
+check "the file keeps the old URL" grep -q '127.0.0.1:9/v1' "$CONF"
+
 # The key from the environment is shown as such, and a saved one as shadowed.
 E2E_ENV="export OPENAI_API_KEY=$KEY" start_ui
 keys F2

@@ -1,8 +1,4 @@
-/* GNU readline edits the input line through its callback interface; curses owns
- * the terminal. Keys read by the UI loop are handed to readline one byte at a
- * time through rl_getc_function, and readline's redisplay draws into the input
- * window. */
-#include "app.h"
+#include "input.h"
 
 #include <readline/history.h>
 #include <readline/readline.h>
@@ -10,8 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static app *g_app;
+#include "draw.h"
+#include "render.h"
+
+static input_hooks hooks;
 static int pending_byte = -1;
+static char *done_line;      /* the line readline handed over, until input_feed returns it */
+static bool done_eof;
 
 static int bridge_getc(FILE *f)
 {
@@ -28,18 +29,21 @@ static int bridge_input_available(void)
 
 static void bridge_redisplay(void)
 {
-    if (g_app)
-        g_app->dirty |= DIRTY_INPUT;
+    /* Drawn by input_draw when the screen is drawn. */
 }
 
 static void bridge_line(char *line)
 {
     /* NULL is end of file: Ctrl-D on an empty line. */
     if (!line) {
-        g_app->quit = true;
+        done_eof = true;
         return;
     }
-    app_submit_line(g_app, line);
+    /* Here, inside readline's call, so that Up starts from this entry. */
+    if (line[strspn(line, " \t\n")])
+        add_history(line);
+    free(done_line);
+    done_line = line;
 }
 
 /* Alt-Enter and Ctrl-J insert a newline instead of sending. */
@@ -51,9 +55,22 @@ static int insert_newline(int count, int key)
     return 0;
 }
 
-void rl_bridge_init(app *a)
+static char **complete(const char *text, int start, int end)
 {
-    g_app = a;
+    rl_attempted_completion_over = 1;
+    return hooks.complete ? hooks.complete(hooks.ud, text, start, end) : NULL;
+}
+
+static void show_matches(char **matches, int n, int longest)
+{
+    (void)longest;
+    if (hooks.show_matches)
+        hooks.show_matches(hooks.ud, matches, n);
+}
+
+void input_init(const input_hooks *h)
+{
+    hooks = *h;
     rl_catch_signals = 0;
     rl_catch_sigwinch = 0;
     rl_change_environment = 0;
@@ -72,36 +89,61 @@ void rl_bridge_init(app *a)
     rl_bind_keyseq_in_map("\\e\\r", insert_newline, vi_insertion_keymap);
     rl_bind_key_in_map('\r', rl_newline, emacs_standard_keymap);
     rl_bind_key_in_map('\r', rl_newline, vi_insertion_keymap);
+    rl_attempted_completion_function = complete;
+    rl_completion_display_matches_hook = show_matches;
     using_history();
 }
 
-void rl_bridge_done(void)
+void input_done(void)
 {
     rl_callback_handler_remove();
     if (rl_outstream && rl_outstream != stdout) {
         fclose(rl_outstream);
         rl_outstream = NULL;
     }
-    g_app = NULL;
+    free(done_line);
+    done_line = NULL;
+    memset(&hooks, 0, sizeof hooks);
 }
 
-void rl_bridge_feed(int byte)
+input_result input_feed(int byte, char **line)
 {
     pending_byte = byte & 0xff;
     rl_callback_read_char();
+    if (done_eof) {
+        done_eof = false;
+        return INPUT_EOF;
+    }
+    if (done_line) {
+        *line = done_line;
+        done_line = NULL;
+        return INPUT_LINE;
+    }
+    return INPUT_NONE;
 }
 
-void rl_bridge_insert(const char *text)
+input_result input_feed_seq(const char *seq, char **line)
+{
+    input_result r = INPUT_NONE;
+    for (const char *p = seq; *p && r == INPUT_NONE; p++)
+        r = input_feed((unsigned char)*p, line);
+    return r;
+}
+
+void input_insert(const char *text)
 {
     rl_insert_text(text);
-    bridge_redisplay();
 }
 
-void rl_bridge_set_line(const char *text)
+void input_set_line(const char *text)
 {
     rl_replace_line(text, 0);
     rl_point = rl_end;
-    bridge_redisplay();
+}
+
+const char *input_text(void)
+{
+    return rl_line_buffer ? rl_line_buffer : "";
 }
 
 /* Walks the prompt and the line as display cells, wrapping at width and at
@@ -124,20 +166,19 @@ static void place(layout *l, int cols, int *y, int *x)
 }
 
 /* Lays out the prompt and buffer; if w is non-NULL, draws them. */
-static layout run_layout(app *a, WINDOW *w, int width)
+static layout run_layout(WINDOW *w, int width)
 {
     layout l = {.width = width > 1 ? width : 1};
     const char *prompt = rl_display_prompt ? rl_display_prompt : "> ";
     unsigned long pattr = theme_attr(ROLE_DIM);
     unsigned long iattr = theme_attr(ROLE_INPUT);
-    (void)a;
     for (const char *p = prompt; *p;) {
         int cols;
         size_t used = render_char(p, strlen(p), &cols);
         int y, x;
         place(&l, cols, &y, &x);
         if (w && y < getmaxy(w))
-            put_text(w, y, x, p, used, cols, pattr);
+            draw_text(w, y, x, p, used, cols, pattr);
         p += used;
     }
     const char *b = rl_line_buffer ? rl_line_buffer : "";
@@ -165,37 +206,34 @@ static layout run_layout(app *a, WINDOW *w, int width)
         int y, x;
         place(&l, cols, &y, &x);
         if (w && y < getmaxy(w))
-            put_text(w, y, x, tab ? " " : b + i, used, cols, iattr);
+            draw_text(w, y, x, tab ? " " : b + i, used, cols, iattr);
         i += used - 1;
     }
     return l;
 }
 
-int rl_bridge_lines(const app *a, int width)
+int input_rows(int width)
 {
-    layout l = run_layout((app *)a, NULL, width);
-    int lines = (l.cur_y > l.y ? l.cur_y : l.y) + 1;
-    return lines;
+    layout l = run_layout(NULL, width);
+    return (l.cur_y > l.y ? l.cur_y : l.y) + 1;
 }
 
-void rl_bridge_draw(app *a)
+void input_draw(WINDOW *w)
 {
-    WINDOW *w = a->input;
-    werase(w);
-    wbkgdset(w, ' ' | (chtype)theme_attr(ROLE_INPUT));
+    draw_clear(w, ROLE_INPUT);
     int h = getmaxy(w), width = getmaxx(w);
-    layout l = run_layout(a, NULL, width);
+    layout l = run_layout(NULL, width);
     /* Keep the cursor visible: scroll the input window's content when the
      * text is taller than the window. */
     int first = l.cur_y >= h ? l.cur_y - h + 1 : 0;
     if (first == 0) {
-        run_layout(a, w, width);
+        run_layout(w, width);
     } else {
-        /* Draw into a pad-like scratch window, then copy the visible part. */
+        /* Draw into a scratch pad, then copy the visible part. */
         int total = (l.y > l.cur_y ? l.y : l.cur_y) + 1;
         WINDOW *scratch = newpad(total, width);
         if (scratch) {
-            run_layout(a, scratch, width);
+            run_layout(scratch, width);
             copywin(scratch, w, first, 0, 0, 0, h - 1, width - 1, FALSE);
             delwin(scratch);
         }

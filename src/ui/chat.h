@@ -1,0 +1,118 @@
+/* The chat screen: the title bar, the conversation, the status panel and the
+ * input line over one session. It owns the session, the conversation's file,
+ * the explanation context, the status page and the error list; its keys and
+ * commands come from the table it is given (commands.c). */
+#ifndef TCHAT_CHAT_H
+#define TCHAT_CHAT_H
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "command.h"
+#include "errlog.h"
+#include "explain.h"
+#include "lines.h"
+#include "screen.h"
+#include "session.h"
+#include "statuspage.h"
+#include "theme.h"
+#include "view.h"
+#include "worker.h"
+
+struct config;
+struct convo;
+
+typedef struct chat_opts {
+    struct config *cfg;
+    worker *w;
+    screens *stack;            /* to open screens over the chat */
+    const ui_command *cmds;    /* the table of keys and commands */
+    size_t ncmds;
+    guide_lang lang;
+    const char *theme;         /* --theme, or NULL: the config's */
+    const char *convo_dir;     /* where conversations are saved (NULL: not saved) */
+    const char *resume_path;   /* a conversation to reopen, or NULL */
+    bool demo;                 /* tchat --demo: /demo NAME */
+} chat_opts;
+
+struct chat {
+    screen base;
+    struct config *cfg;
+    worker *w;
+    screens *stack;
+    const ui_command *cmds;
+    size_t ncmds;
+
+    session s;
+    explain_ctx cx;            /* its language is the UI's */
+    theme th;
+    bool no_color;
+    view view;
+    statuspage sp;
+    errlog errors;
+
+    WINDOW *title, *conv, *panel, *input;
+    int rows, cols, panel_h, input_h;
+    ui_lines panel_lines;      /* built when the panel changes, drawn each frame */
+    bool panel_built;
+
+    char *notice;              /* one line in the panel (a command's answer), until the next action */
+    bool notice_error;
+    char *last_report;         /* path of the last support report */
+    char *restore_line;        /* put back into the input after readline clears it */
+    unsigned pending;          /* UI_* flags raised by session callbacks */
+
+    struct convo *cv;          /* NULL: not saved */
+    const char *convo_dir;
+
+    bool demo;
+    unsigned demo_count;
+    char *demo_model;          /* "mock-demo-NAME#N" for the next request */
+    bool demo_active;          /* the current request runs a demo scenario */
+};
+
+/* Creates the chat (its session configured, its conversation opened). Curses must be
+ * up. A notice says what went wrong with a theme or a conversation file. */
+chat *chat_new(const chat_opts *o);
+/* Whether the profile needs a key and none is set (the first run opens Settings). */
+bool chat_needs_key(const chat *c);
+
+/* Draws what dirty asks for (the conversation pane too unless covered), the input
+ * line last so that the cursor ends there. */
+void chat_draw(chat *c, unsigned dirty, bool covered, int64_t now);
+/* Only the title bar (a full screen covers the rest). */
+void chat_draw_title(chat *c);
+/* The window a screen over the conversation draws in. */
+WINDOW *chat_conv_window(const chat *c);
+/* Puts the cursor back in the input line (after a screen drew over the conversation). */
+void chat_place_cursor(chat *c);
+/* Every window is painted again at the next draw (a full screen covered them). */
+void chat_touch(chat *c);
+
+/* Milliseconds until chat_tick has work (a retry, a countdown's tenth), or -1. */
+int64_t chat_next_timeout(const chat *c, int64_t now);
+/* Starts a retry when its time has come; returns UI_* flags. */
+unsigned chat_tick(chat *c, int64_t now);
+/* The configuration changed (Settings, a profile, /model): the session, the
+ * explanation context, the language, the theme and the status page follow it. The
+ * one way a configuration change reaches the chat. */
+void chat_config_changed(chat *c);
+/* Ends the request in flight and writes the conversation (at exit). */
+void chat_finish(chat *c);
+
+/* What commands use. */
+/* A one-line notice in the panel; returns UI_* flags. */
+unsigned chat_notice(chat *c, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+unsigned chat_clear_notice(chat *c);
+/* Hands a key to the input line (readline); a finished line is submitted. */
+unsigned chat_feed(chat *c, int byte);
+unsigned chat_feed_seq(chat *c, const char *seq);
+/* Sends text as a prompt, or runs it as a command (a leading '/'; "//" sends a '/').
+ * Takes ownership of line. */
+unsigned chat_submit(chat *c, char *line);
+/* Saves the conversation (a notice when saving fails). */
+void chat_save(chat *c);
+const char *chat_str(const chat *c, const char *key);
+
+#endif

@@ -1,0 +1,436 @@
+#include "commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "config.h"
+#include "convo.h"
+#include "input.h"
+#include "pager.h"
+#include "panel.h"
+#include "report.h"
+#include "settings.h"
+
+/* ---- screens over the chat ---- */
+
+static void build_help(void *ud, ui_lines *out)
+{
+    const chat *c = ud;
+    commands_help(out, c->cx.lang, c->demo);
+}
+
+static void build_errors(void *ud, ui_lines *out)
+{
+    const chat *c = ud;
+    panel_errors(out, &c->errors, c->cx.lang);
+}
+
+static void build_details(void *ud, ui_lines *out)
+{
+    const chat *c = ud;
+    panel_in in = {&c->s, &c->cx, &c->sp, NULL, false};
+    panel_details(out, &in, clock_mono_ms());
+}
+
+/* Opens the pager of that name over the conversation, or closes it when it is the one
+ * showing; another pager gives way to it. */
+static unsigned toggle_pager(chat *c, const char *name, pager_build_fn build, int key)
+{
+    screen *top = screens_top(c->stack);
+    bool was = pager_is(top, name);
+    if (top != &c->base && top->ops->over_conversation)
+        screens_pop(c->stack);
+    if (!was)
+        screens_push(c->stack, pager_new(name, build, c, key));
+    return UI_REDRAW_ALL;
+}
+
+/* ---- handlers ---- */
+
+static unsigned cmd_help(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    return toggle_pager(c, "help", build_help, key ? key : KEY_F(1));
+}
+
+static unsigned cmd_errors(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    return toggle_pager(c, "errors", build_errors, key ? key : KEY_F(8));
+}
+
+static unsigned cmd_details(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    return toggle_pager(c, "details", build_details, key ? key : KEY_F(6));
+}
+
+static unsigned busy(chat *c)
+{
+    return chat_notice(c, true, "%s", chat_str(c, "ui.busy"));
+}
+
+static unsigned cmd_settings(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    (void)key;
+    if (session_busy(&c->s))
+        return busy(c);
+    screens_push(c->stack, settings_new(c->cfg, c->w, &c->cx.lang, false));
+    return UI_REDRAW_ALL;
+}
+
+static unsigned cmd_retry(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    (void)key;
+    unsigned f = chat_clear_notice(c);
+    if (session_retry_now(&c->s, clock_mono_ms()) != 0)
+        f |= chat_notice(c, true, "%s", chat_str(c, "ui.nothing_to_retry"));
+    return f | view_follow(&c->view) | UI_REDRAW_ALL;
+}
+
+/* Esc: cancels the request or the countdown, else clears the notice, else is the input
+ * line's (vi mode). /cancel says when there is nothing to cancel. */
+static unsigned cmd_cancel(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    if (session_busy(&c->s)) {
+        session_cancel(&c->s, clock_mono_ms());
+        return UI_REDRAW_ALL;
+    }
+    if (key) {
+        if (c->notice)
+            return chat_clear_notice(c);
+        return chat_feed(c, 27);
+    }
+    return chat_notice(c, false, "%s", chat_str(c, "ui.nothing_to_cancel"));
+}
+
+static unsigned cmd_interrupt(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    (void)key;
+    if (session_busy(&c->s)) {
+        session_cancel(&c->s, clock_mono_ms());
+        return UI_REDRAW_ALL;
+    }
+    return UI_QUIT;
+}
+
+static unsigned cmd_quit(chat *c, const char *arg, int key)
+{
+    (void)c;
+    (void)arg;
+    (void)key;
+    return UI_QUIT;
+}
+
+static unsigned cmd_scroll(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    int page = view_page(&c->view);
+    return view_scroll(&c->view, key == KEY_NPAGE ? -page : page);
+}
+
+static unsigned cmd_mouse(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    (void)key;
+    MEVENT me;
+    if (getmouse(&me) != OK)
+        return 0;
+    if (me.bstate & BUTTON4_PRESSED)
+        return view_scroll(&c->view, 3);
+#ifdef BUTTON5_PRESSED
+    if (me.bstate & BUTTON5_PRESSED)
+        return view_scroll(&c->view, -3);
+#endif
+    return 0;
+}
+
+/* End follows the newest reply when scrolled; else it is the input line's. */
+static unsigned cmd_end(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    (void)key;
+    unsigned f = view_follow(&c->view);
+    return f ? f : chat_feed_seq(c, "\033[F");
+}
+
+static unsigned cmd_new(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    (void)key;
+    if (session_busy(&c->s))
+        return busy(c);
+    session_clear(&c->s);
+    if (c->cv) {
+        convo_free(c->cv);
+        c->cv = convo_new(c->convo_dir, cfg_profile_name(c->cfg), c->s.p.model);
+    }
+    view_follow(&c->view);
+    return UI_REDRAW_ALL;
+}
+
+/* Sets an option for this run (as a flag would): the configuration changes, the
+ * file does not. */
+static unsigned set_option(chat *c, opt_id id, const char *arg, const char *usage)
+{
+    if (!arg || !*arg)
+        return chat_notice(c, true, "%s", usage);
+    char err[256];
+    if (config_set(c->cfg, id, arg, SRC_FLAG, err, sizeof err) != 0)
+        return chat_notice(c, true, "%s", err);
+    return chat_notice(c, false, "%s = %s", opt_get_def(id)->key, arg) | UI_CONFIG_CHANGED |
+           UI_REDRAW_ALL;
+}
+
+static unsigned cmd_model(chat *c, const char *arg, int key)
+{
+    (void)key;
+    unsigned f = set_option(c, OPT_MODEL, arg, "/model NAME");
+    if ((f & UI_CONFIG_CHANGED) && c->cv)
+        convo_set_model(c->cv, cfg_profile_name(c->cfg), cfg_str(c->cfg, OPT_MODEL));
+    return f;
+}
+
+static unsigned cmd_system(chat *c, const char *arg, int key)
+{
+    (void)key;
+    return set_option(c, OPT_SYSTEM, arg ? arg : "", "/system TEXT");
+}
+
+static unsigned cmd_profile(chat *c, const char *arg, int key)
+{
+    (void)key;
+    config *cfg = c->cfg;
+    if (!arg) {
+        buf b;
+        buf_init(&b);
+        for (size_t i = 0; i < cfg->nprofiles; i++)
+            buf_printf(&b, "%s%s%s", i ? ", " : "", cfg->profiles[i].name,
+                       i == cfg->current ? " *" : "");
+        unsigned f = chat_notice(c, false, "/profile NAME · %s", buf_str(&b));
+        buf_free(&b);
+        return f;
+    }
+    if (session_busy(&c->s))
+        return busy(c);
+    int i = config_profile_find(cfg, arg);
+    if (i < 0)
+        return chat_notice(c, true, "no profile \"%s\"", arg);
+    char err[512];
+    if (config_profile_select(cfg, (size_t)i, err, sizeof err) != 0)
+        return chat_notice(c, true, "%s", err);
+    return chat_notice(c, false, "profile %s · %s", arg, cfg_str(cfg, OPT_BASE_URL)) |
+           UI_CONFIG_CHANGED | UI_REDRAW_ALL;
+}
+
+static unsigned cmd_theme(chat *c, const char *arg, int key)
+{
+    (void)key;
+    if (!arg) {
+        char **names;
+        size_t n = theme_list(&names);
+        buf b;
+        buf_init(&b);
+        for (size_t i = 0; i < n; i++)
+            buf_printf(&b, "%s%s", i ? ", " : "", names[i]);
+        theme_free_names(names, n);
+        unsigned f = chat_notice(c, false, "/theme NAME · %s", buf_str(&b));
+        buf_free(&b);
+        return f;
+    }
+    char err[512];
+    theme t;
+    if (theme_load(arg, &t, err, sizeof err) != 0)
+        return chat_notice(c, true, "%s", err);
+    c->th = t;
+    theme_apply(&c->th, c->no_color);
+    return chat_notice(c, false, "theme %s", arg) | UI_REDRAW_ALL;
+}
+
+static unsigned cmd_lang(chat *c, const char *arg, int key)
+{
+    (void)key;
+    guide_lang l;
+    if (!arg || !guide_lang_parse(arg, &l))
+        return chat_notice(c, true, "/lang en|zh_CN");
+    char err[256];
+    if (config_set(c->cfg, OPT_LANG, guide_lang_code(l), SRC_FLAG, err, sizeof err) != 0)
+        return chat_notice(c, true, "%s", err);
+    return chat_notice(c, false, "lang %s", guide_lang_code(l)) | UI_CONFIG_CHANGED |
+           UI_REDRAW_ALL;
+}
+
+static unsigned cmd_report(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    (void)key;
+    if (!c->s.has_failure && !c->s.nattempts)
+        return chat_notice(c, true, "%s", chat_str(c, "ui.no_report"));
+    char err[512], *path = NULL;
+    if (report_write(&c->s, &c->cx, cfg_profile_name(c->cfg), NULL, &path, err, sizeof err) != 0)
+        return chat_notice(c, true, "%s", err);
+    free(c->last_report);
+    c->last_report = path;
+    return chat_notice(c, false, "%s: %s", chat_str(c, "ui.report_written"), path);
+}
+
+static unsigned cmd_status(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    (void)key;
+    const char *url = cfg_str(c->cfg, OPT_STATUS_URL);
+    if (!url || !*url)
+        return chat_notice(c, true, "%s", chat_str(c, "ui.no_status_url"));
+    statuspage_fetch(&c->sp, c->w, c->cfg, true, clock_mono_ms());
+    return chat_notice(c, false, "%s %s%s%s", chat_str(c, "status_page"), url,
+                       c->sp.text ? " · " : "", c->sp.text ? c->sp.text : "");
+}
+
+static unsigned cmd_export(chat *c, const char *arg, int key)
+{
+    (void)key;
+    if (!arg)
+        return chat_notice(c, true, "/export FILE");
+    if (!c->s.nmsgs)
+        return chat_notice(c, true, "%s", chat_str(c, "ui.export_empty"));
+    /* ~/ is the user's home, as in a shell. */
+    const char *home = getenv("HOME");
+    char *path = arg[0] == '~' && arg[1] == '/' && home ? xasprintf("%s%s", home, arg + 1)
+                                                        : xstrdup(arg);
+    char err[512];
+    unsigned f;
+    if (convo_export_markdown(&c->s, c->cv ? convo_title(c->cv) : NULL, path, err, sizeof err) != 0)
+        f = chat_notice(c, true, "%s", err);
+    else
+        f = chat_notice(c, false, "%s %s", chat_str(c, "ui.exported"), path);
+    free(path);
+    return f;
+}
+
+static const char *const demo_names[] = {
+    "401", "401-key", "401-org", "429", "429-quota", "429-overloaded",
+    "503", "500", "502", "drop", "timeout", "400-context",
+};
+
+static unsigned cmd_demo(chat *c, const char *arg, int key)
+{
+    (void)key;
+    if (!c->demo)
+        return chat_notice(c, true, "%s", chat_str(c, "ui.demo_only"));
+    buf names;
+    buf_init(&names);
+    for (size_t i = 0; i < sizeof demo_names / sizeof demo_names[0]; i++) {
+        if (arg && strcmp(arg, demo_names[i]) == 0) {
+            free(c->demo_model);
+            /* Each /demo gets its own step counter in the mock (the #N), so that a
+             * sequence such as "429, then a reply" starts again from its first step. */
+            c->demo_model = xasprintf("mock-demo-%s#%u", arg, ++c->demo_count);
+            buf_free(&names);
+            return chat_notice(c, false, "%s /demo %s", chat_str(c, "ui.demo_next"), arg);
+        }
+        buf_printf(&names, "%s%s", i ? " " : "", demo_names[i]);
+    }
+    unsigned f = chat_notice(c, arg != NULL, "/demo %s", buf_str(&names));
+    buf_free(&names);
+    return f;
+}
+
+/* ---- the table ---- */
+
+#define KEYS(...) {__VA_ARGS__}
+
+static const ui_command table[] = {
+    {NULL, NULL, ARG_NONE, KEYS(0), "Enter", "ui.help.enter", NULL, false},
+    {NULL, NULL, ARG_NONE, KEYS(0), "Alt-Enter, Ctrl-J", "ui.help.newline", NULL, false},
+    {NULL, NULL, ARG_NONE, KEYS(KEY_PPAGE, KEY_NPAGE), "PgUp / PgDn", "ui.help.scroll", cmd_scroll,
+     false},
+    {NULL, NULL, ARG_NONE, KEYS(KEY_MOUSE), NULL, NULL, cmd_mouse, false},
+    {NULL, NULL, ARG_NONE, KEYS(KEY_END), "End", "ui.help.end", cmd_end, false},
+    {"/help", NULL, ARG_NONE, KEYS(KEY_F(1)), "F1", "ui.help.f1", cmd_help, false},
+    {"/settings", NULL, ARG_NONE, KEYS(KEY_F(2)), "F2", "ui.help.f2", cmd_settings, false},
+    {"/retry", NULL, ARG_NONE, KEYS(KEY_F(5)), "F5", "ui.help.f5", cmd_retry, false},
+    {"/details", NULL, ARG_NONE, KEYS(KEY_F(6)), "F6", "ui.help.f6", cmd_details, false},
+    {"/report", NULL, ARG_NONE, KEYS(KEY_F(7)), "F7", "ui.help.f7", cmd_report, false},
+    {"/errors", NULL, ARG_NONE, KEYS(KEY_F(8)), "F8", "ui.help.f8", cmd_errors, false},
+    {"/cancel", NULL, ARG_NONE, KEYS(27), "Esc", "ui.help.esc", cmd_cancel, false},
+    {NULL, NULL, ARG_NONE, KEYS(3), "Ctrl-C", "ui.help.ctrlc", cmd_interrupt, false},
+    {NULL, NULL, ARG_NONE, KEYS(0), "Ctrl-D", "ui.help.ctrld", NULL, false},
+    {NULL, NULL, ARG_NONE, KEYS(0), "Ctrl-R", "ui.help.ctrlr", NULL, false},
+    {"/new", NULL, ARG_NONE, KEYS(0), NULL, "ui.cmd.new", cmd_new, false},
+    {"/model", "NAME", ARG_MODEL, KEYS(0), NULL, "ui.cmd.model", cmd_model, false},
+    {"/profile", "[NAME]", ARG_PROFILE, KEYS(0), NULL, "ui.cmd.profile", cmd_profile, false},
+    {"/system", "TEXT", ARG_TEXT, KEYS(0), NULL, "ui.cmd.system", cmd_system, false},
+    {"/theme", "[NAME]", ARG_THEME, KEYS(0), NULL, "ui.cmd.theme", cmd_theme, false},
+    {"/lang", "en|zh_CN", ARG_LANG, KEYS(0), NULL, "ui.cmd.lang", cmd_lang, false},
+    {"/export", "FILE", ARG_PATH, KEYS(0), NULL, "ui.cmd.export", cmd_export, false},
+    {"/status", NULL, ARG_NONE, KEYS(0), NULL, "ui.cmd.status", cmd_status, false},
+    {"/demo", "NAME", ARG_DEMO, KEYS(0), NULL, "ui.cmd.demo", cmd_demo, true},
+    {"/quit", NULL, ARG_NONE, KEYS(0), NULL, "ui.cmd.quit", cmd_quit, false},
+};
+
+const ui_command *commands_table(size_t *n)
+{
+    *n = sizeof table / sizeof table[0];
+    return table;
+}
+
+/* "/model NAME" */
+static void command_usage(const ui_command *cmd, buf *out)
+{
+    if (cmd->name)
+        buf_puts(out, cmd->name);
+    if (cmd->args)
+        buf_printf(out, " %s", cmd->args);
+}
+
+void commands_help(ui_lines *out, guide_lang lang, bool demo)
+{
+    lines_add(out, ROLE_HEADING, 2, guide_str(lang, "ui.help.title"));
+    lines_add(out, ROLE_NORMAL, 2, "");
+    buf usage;
+    buf_init(&usage);
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        const ui_command *cmd = &table[i];
+        if (!cmd->help || (cmd->demo_only && !demo))
+            continue;
+        buf_reset(&usage);
+        command_usage(cmd, &usage);
+        lines_addf(out, ROLE_NORMAL, 2, "%-18s %-18s %s", cmd->key_names ? cmd->key_names : "",
+                   buf_str(&usage), guide_str(lang, cmd->help));
+    }
+    buf_free(&usage);
+    lines_add(out, ROLE_NORMAL, 2, "");
+    lines_add(out, ROLE_DIM, 2, guide_str(lang, "ui.help.close"));
+}
+
+void commands_markdown(buf *out)
+{
+    buf_puts(out, "| Key | Command | What it does |\n|---|---|---|\n");
+    buf usage;
+    buf_init(&usage);
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        const ui_command *cmd = &table[i];
+        if (!cmd->help)
+            continue;
+        buf_reset(&usage);
+        command_usage(cmd, &usage);
+        buf_printf(out, "| %s | ", cmd->key_names ? cmd->key_names : "");
+        if (usage.len) {
+            buf_putc(out, '`');
+            for (const char *p = buf_str(&usage); *p; p++) {
+                if (*p == '|')
+                    buf_putc(out, '\\'); /* a bare '|' would end the cell */
+                buf_putc(out, *p);
+            }
+            buf_putc(out, '`');
+        }
+        buf_printf(out, " | %s |\n", guide_str(GUIDE_LANG_EN, cmd->help));
+    }
+    buf_free(&usage);
+}

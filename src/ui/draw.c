@@ -1,0 +1,66 @@
+#include "draw.h"
+
+#include <string.h>
+
+#include "render.h"
+
+int draw_text(WINDOW *w, int y, int x, const char *s, size_t len, int maxcols, unsigned long attr)
+{
+    if (maxcols <= 0 || y < 0 || y >= getmaxy(w) || x < 0 || x >= getmaxx(w))
+        return 0;
+    size_t n = 0;
+    int cols = 0;
+    while (n < len) {
+        int c;
+        size_t used = render_char(s + n, len - n, &c);
+        if (cols + c > maxcols || s[n] == '\n')
+            break;
+        cols += c;
+        n += used;
+    }
+    wattrset(w, (attr_t)attr);
+    mvwaddnstr(w, y, x, s, (int)n);
+    wattrset(w, A_NORMAL);
+    return cols;
+}
+
+int draw_str(WINDOW *w, int y, int x, const char *s, int maxcols, theme_role role)
+{
+    return draw_text(w, y, x, s, strlen(s), maxcols, theme_attr(role));
+}
+
+void draw_clear(WINDOW *w, theme_role role)
+{
+    wbkgdset(w, ' ' | (chtype)theme_attr(role));
+    werase(w);
+}
+
+void draw_rule(WINDOW *w, int y, theme_role role)
+{
+    wattrset(w, (attr_t)theme_attr(role));
+    mvwhline(w, y, 0, ACS_HLINE, getmaxx(w));
+    wattrset(w, A_NORMAL);
+}
+
+void draw_fill_row(WINDOW *w, int y, theme_role role)
+{
+    wattrset(w, (attr_t)theme_attr(role));
+    mvwhline(w, y, 0, ' ', getmaxx(w));
+    wattrset(w, A_NORMAL);
+}
+
+int draw_lines(WINDOW *w, int y, const ui_lines *l, size_t first, int max_rows)
+{
+    int width = getmaxx(w), rows = 0;
+    for (size_t i = first; i < l->n && rows < max_rows && y + rows < getmaxy(w); i++, rows++) {
+        const ui_line *ln = &l->v[i];
+        int right = ln->right ? render_width(ln->right, strlen(ln->right)) : 0;
+        if (right > width / 2)
+            right = 0; /* no room: the line's own text matters more */
+        int avail = width - ln->indent - (right ? right + 2 : 0) - 1;
+        draw_str(w, y + rows, ln->indent, ln->text, avail, ln->role);
+        if (right)
+            draw_str(w, y + rows, width - right - 1, ln->right, right, ln->right_role);
+    }
+    return rows;
+}

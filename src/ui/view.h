@@ -1,0 +1,45 @@
+/* The conversation pane. Messages are rendered (Markdown) and wrapped once per
+ * change and width, cached by message id; drawing walks back from the bottom,
+ * so its cost is what is visible, not the conversation's length. */
+#ifndef TCHAT_VIEW_H
+#define TCHAT_VIEW_H
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "guide.h"
+#include "render.h"
+#include "session.h"
+
+/* A wrapped message, cached by message id, text length, flags and width. */
+typedef struct view_cache {
+    uint64_t id;
+    size_t text_len;
+    unsigned flags;
+    int width;
+    bool code_wrap;
+    md_doc md;
+    wrap_lines lines;
+} view_cache;
+
+typedef struct view {
+    view_cache *cache;
+    size_t ncache;
+    int scroll;       /* lines scrolled up from the bottom; 0 follows the reply */
+    bool code_wrap;   /* wrap code blocks instead of cutting them */
+    int page;         /* rows of the pane at the last draw */
+} view;
+
+void view_init(view *v);
+void view_free(view *v);
+/* Draws the messages of s into w (a hint when there are none). */
+void view_draw(view *v, WINDOW *w, const session *s, guide_lang lang);
+/* Scrolls up (lines > 0) or down; returns the UI_* flags to redraw. */
+unsigned view_scroll(view *v, int lines);
+/* One page of the pane (at the last draw), for PgUp/PgDn. */
+int view_page(const view *v);
+/* Back to following the newest message; returns UI_* flags (0 when it already did). */
+unsigned view_follow(view *v);
+
+#endif
