@@ -22,12 +22,18 @@ static const cli_flag fixed[] = {
      CLI_RESUME, -1, false},
     {"list", 0, CLI_ARG_NONE, NULL, "list the saved conversations, newest first", CLI_LIST, -1,
      false},
+    {"list-profiles", 0, CLI_ARG_NONE, NULL, "list the profiles of the config file",
+     CLI_LIST_PROFILES, -1, false},
+    {"list-themes", 0, CLI_ARG_NONE, NULL, "list the themes, shipped and yours", CLI_LIST_THEMES,
+     -1, false},
     {"demo", 0, CLI_ARG_NONE, NULL,
      "chat with the bundled mock server: every failure of the error-code guide, no key and no "
      "network needed",
      CLI_DEMO, -1, false},
     {"key-status", 0, CLI_ARG_NONE, NULL, "say whether a key is set and where it comes from",
      CLI_KEY_STATUS, -1, false},
+    {"completion", 0, CLI_ARG_SHELL, "SHELL", "print the completion script for bash, zsh or fish",
+     CLI_COMPLETION, -1, false},
     /* Named so that it is refused, not taken as an abbreviation of --api-key-cmd. */
     {"api-key", 0, CLI_ARG_TEXT, "KEY", NULL, CLI_API_KEY, -1, true},
     {"version", 'V', CLI_ARG_NONE, NULL, "print the version and the licence", CLI_VERSION, -1,

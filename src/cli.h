@@ -1,6 +1,7 @@
 /* The command line, described once: every flag tchat takes with its short letter, its
  * argument and one line of help. main.c builds its getopt_long table from it, --help prints
- * it, so a flag cannot exist in one and be missing from the other.
+ * it, and the shell completions (src/completion.c) are generated from it, so a flag cannot
+ * exist in one and be missing from the others.
  *
  * The flags are a fixed set (below) plus every option of the config registry
  * (CONFIG_OPTIONS in src/core/config.h) but the key, as --key-with-dashes VALUE: a command
@@ -40,8 +41,11 @@ typedef enum {
     CLI_CONTINUE,
     CLI_RESUME,
     CLI_LIST,
+    CLI_LIST_PROFILES,
+    CLI_LIST_THEMES,
     CLI_DEMO,
     CLI_KEY_STATUS,
+    CLI_COMPLETION,
     CLI_API_KEY,
     CLI_VERSION,
     CLI_HELP,

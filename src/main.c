@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "completion.h"
 #include "config.h"
 #include "convo.h"
 #include "demo.h"
 #include "guide.h"
 #include "oneshot.h"
+#include "theme.h"
 #include "ui.h"
 #include "util.h"
 
@@ -102,6 +104,17 @@ static int list_conversations(void)
     return 0;
 }
 
+/* tchat --list-themes: one name a line, the shipped themes and the user's. */
+static int list_themes(void)
+{
+    char **names = NULL;
+    size_t n = theme_list(&names);
+    for (size_t i = 0; i < n; i++)
+        printf("%s\n", names[i]);
+    theme_free_names(names, n);
+    return 0;
+}
+
 /* The demo ignores OPENAI_* variables: its profile talks to the mock only. */
 static const char *demo_getenv(const char *name)
 {
@@ -141,7 +154,7 @@ int main(int argc, char **argv)
     size_t nov = 0;
     const char *prompt = NULL, *config_path = NULL, *profile_name = NULL;
     bool json_errors = false, want_continue = false, want_list = false, want_demo = false,
-         want_key_status = false;
+         want_key_status = false, want_profiles = false, want_themes = false;
     const char *resume_id = NULL;
 
 #define OVERRIDE(opt, val)                                                 \
@@ -173,6 +186,8 @@ int main(int argc, char **argv)
         case CLI_CONTINUE: want_continue = true; break;
         case CLI_RESUME: resume_id = optarg; break;
         case CLI_LIST: want_list = true; break;
+        case CLI_LIST_PROFILES: want_profiles = true; break;
+        case CLI_LIST_THEMES: want_themes = true; break;
         case CLI_DEMO: want_demo = true; break;
         case CLI_KEY_STATUS: want_key_status = true; break;
         case CLI_SET: {
@@ -193,6 +208,13 @@ int main(int argc, char **argv)
             OVERRIDE((opt_id)id, eq + 1);
             break;
         }
+        case CLI_COMPLETION:
+            if (completion_write(optarg, stdout) != 0) {
+                fprintf(stderr, "tchat: --completion %s: expected one of: %s\n", optarg,
+                        completion_shells);
+                return EXIT_USAGE;
+            }
+            return 0;
         case CLI_API_KEY:
             no_key_on_command_line();
             return EXIT_USAGE;
@@ -221,6 +243,8 @@ int main(int argc, char **argv)
     char err[1024];
     if (want_list)
         return list_conversations();
+    if (want_themes)
+        return list_themes();
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     demo d;
@@ -230,7 +254,7 @@ int main(int argc, char **argv)
         .profile = profile_name,
         .overrides = ov,
         .noverrides = nov,
-        .run_key_cmd = true,
+        .run_key_cmd = !want_profiles, /* listing names needs no key */
     };
     if (want_demo) {
         if (demo_start(&d, err, sizeof err) != 0) {
@@ -266,6 +290,12 @@ int main(int argc, char **argv)
     char *piped = NULL, *dir = NULL, *resume_path = NULL;
     if (want_key_status) {
         code = key_status(&cfg);
+        goto out;
+    }
+    if (want_profiles) {
+        for (size_t i = 0; i < cfg.nprofiles; i++)
+            printf("%s\n", cfg.profiles[i].name);
+        code = 0;
         goto out;
     }
     piped = read_piped_stdin();
