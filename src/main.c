@@ -10,74 +10,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "completion.h"
 #include "config.h"
 #include "convo.h"
 #include "demo.h"
 #include "guide.h"
 #include "oneshot.h"
+#include "theme.h"
 #include "ui.h"
 #include "util.h"
 
 #define EXIT_USAGE 2
 
-static void usage(FILE *f)
-{
-    fputs("usage: tchat [OPTIONS]                 chat in the terminal\n"
-          "       tchat [OPTIONS] -p PROMPT       one reply to stdout\n"
-          "       COMMAND | tchat [OPTIONS] [-p PROMPT]\n"
-          "\n"
-          "One-shot mode sends one prompt (with -p, or read from stdin when stdin is not a\n"
-          "terminal; with both, the piped text follows the prompt after a blank line) and\n"
-          "streams the reply to stdout. Failures are explained on stderr.\n"
-          "\n"
-          "Options:\n"
-          "  -p, --prompt TEXT        the prompt (one-shot mode)\n"
-          "  -m, --model NAME         model to use\n"
-          "      --base-url URL       API base URL (requests go to URL/chat/completions)\n"
-          "      --profile NAME       profile from the config file\n"
-          "      --system TEXT        system prompt\n"
-          "      --max-retries N      automatic retries after a failure (0 turns them off)\n"
-          "      --connect-timeout S  seconds to wait for a connection\n"
-          "      --idle-timeout S     seconds without a byte before giving up\n"
-          "      --lang en|zh_CN      language of explanations (default: the locale)\n"
-          "      --config FILE        config file (default $XDG_CONFIG_HOME/tchat/config.json)\n"
-          "      --no-stream          ask for the whole reply at once\n"
-          "      --json-errors        report failures on stderr as one JSON object per line\n"
-          "      --theme NAME         colour theme (default, light, high-contrast, mono, or yours)\n"
-          "  -o, --set KEY=VALUE      set any config option (see docs/config.md); every option\n"
-          "                           is also a flag: --temperature 0.2, --status-url URL, ...\n"
-          "  -c, --continue           reopen the latest conversation\n"
-          "      --resume ID          reopen a conversation (an id, a unique prefix, or a file)\n"
-          "      --list               list the saved conversations\n"
-          "      --demo               chat with the bundled mock server: every failure of the\n"
-          "                           error-code guide, no key and no network needed\n"
-          "      --key-status         say whether a key is configured and where it comes from\n"
-          "  -V, --version            print the version\n"
-          "  -h, --help               print this help\n"
-          "\n"
-          "The API key comes from OPENAI_API_KEY, the config file or api_key_cmd; it is never\n"
-          "taken from the command line, where other users could read it.\n"
-          "\n"
-          "Exit codes:\n"
-          "  0   success\n"
-          "  1   other error\n"
-          "  2   usage or configuration error\n"
-          "  3   authentication (401, 403, no key)\n"
-          "  4   rate limited (429 after retries, or a wait longer than max_server_wait)\n"
-          "  5   quota used up\n"
-          "  6   server or API error (5xx after retries, an error in the stream, a malformed response)\n"
-          "  7   connection (DNS, refused, TLS, proxy, stream cut before its end)\n"
-          "  8   timeout\n"
-          "  9   invalid request (400, 404, 409, 413, 422)\n"
-          "  130 interrupted\n",
-          f);
-}
+#ifndef TCHAT_DOCDIR
+#define TCHAT_DOCDIR "/usr/local/share/doc/tchat"
+#endif
 
 static void version(void)
 {
     const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-    printf("tchat %s (libcurl %s, %s, cJSON %s)\n", TCHAT_VERSION, cv->version,
-           cv->ssl_version ? cv->ssl_version : "no TLS", cJSON_Version());
+    printf("tchat %s (libcurl %s, %s, cJSON %s)\n"
+           "Copyright (c) 2026 The tchat authors\n"
+           "License: MIT\n",
+           TCHAT_VERSION, cv->version, cv->ssl_version ? cv->ssl_version : "no TLS",
+           cJSON_Version());
 }
 
 /* Reads all of stdin when it is a pipe or a file (never a terminal or a device). */
@@ -147,6 +104,17 @@ static int list_conversations(void)
     return 0;
 }
 
+/* tchat --list-themes: one name a line, the shipped themes and the user's. */
+static int list_themes(void)
+{
+    char **names = NULL;
+    size_t n = theme_list(&names);
+    for (size_t i = 0; i < n; i++)
+        printf("%s\n", names[i]);
+    theme_free_names(names, n);
+    return 0;
+}
+
 /* The demo ignores OPENAI_* variables: its profile talks to the mock only. */
 static const char *demo_getenv(const char *name)
 {
@@ -182,49 +150,11 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     signal(SIGPIPE, SIG_IGN);
 
-    /* Every option of the registry is also a flag (--max-retries, --base-url, ...),
-     * but the key: a command line is visible to other users. */
-    enum { OPT_FLAG_BASE = 1000 };
-    static const struct option fixed[] = {
-        {"prompt", required_argument, NULL, 'p'},
-        {"profile", required_argument, NULL, 'P'},
-        {"config", required_argument, NULL, 'F'},
-        {"no-stream", no_argument, NULL, 'N'},
-        {"json-errors", no_argument, NULL, 'J'},
-        {"continue", no_argument, NULL, 'c'},
-        {"resume", required_argument, NULL, 'r'},
-        {"list", no_argument, NULL, 'l'},
-        {"demo", no_argument, NULL, 'D'},
-        {"key-status", no_argument, NULL, 'K'},
-        {"set", required_argument, NULL, 'o'},
-        /* Named so that it is refused, not taken as an abbreviation of --api-key-cmd. */
-        {"api-key", required_argument, NULL, 'A'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-    };
-    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
-    static char flag_names[OPT__COUNT][40];
-    struct option longopts[NFIXED + OPT__COUNT + 1];
-    size_t nlong = 0;
-    for (size_t i = 0; i < NFIXED; i++)
-        longopts[nlong++] = fixed[i];
-    for (int id = 0; id < OPT__COUNT; id++) {
-        const opt_def *d = opt_get_def((opt_id)id);
-        if (d->type == OPT_SECRET)
-            continue;
-        snprintf(flag_names[id], sizeof flag_names[id], "%s", d->key);
-        for (char *q = flag_names[id]; *q; q++)
-            if (*q == '_')
-                *q = '-';
-        longopts[nlong++] = (struct option){flag_names[id], required_argument, NULL,
-                                            OPT_FLAG_BASE + id};
-    }
-    longopts[nlong] = (struct option){0, 0, 0, 0};
     config_override ov[MAX_OVERRIDES];
     size_t nov = 0;
     const char *prompt = NULL, *config_path = NULL, *profile_name = NULL;
     bool json_errors = false, want_continue = false, want_list = false, want_demo = false,
-         want_key_status = false;
+         want_key_status = false, want_profiles = false, want_themes = false;
     const char *resume_id = NULL;
 
 #define OVERRIDE(opt, val)                                                 \
@@ -237,20 +167,30 @@ int main(int argc, char **argv)
     } while (0)
 
     int ch;
-    while ((ch = getopt_long(argc, argv, "p:m:o:cVh", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'p': prompt = optarg; break;
-        case 'm': OVERRIDE(OPT_MODEL, optarg); break;
-        case 'P': profile_name = optarg; break;
-        case 'F': config_path = optarg; break;
-        case 'N': OVERRIDE(OPT_STREAM, "false"); break;
-        case 'J': json_errors = true; break;
-        case 'c': want_continue = true; break;
-        case 'r': resume_id = optarg; break;
-        case 'l': want_list = true; break;
-        case 'D': want_demo = true; break;
-        case 'K': want_key_status = true; break;
-        case 'o': {
+    while ((ch = getopt_long(argc, argv, cli_shortopts(), cli_longopts(), NULL)) != -1) {
+        const cli_flag *f = cli_flag_find(ch);
+        if (!f) {
+            fprintf(stderr, "Try 'tchat --help'.\n");
+            return EXIT_USAGE;
+        }
+        if (f->option >= 0) {
+            OVERRIDE((opt_id)f->option, optarg);
+            continue;
+        }
+        switch ((cli_id)f->id) {
+        case CLI_PROMPT: prompt = optarg; break;
+        case CLI_PROFILE: profile_name = optarg; break;
+        case CLI_CONFIG: config_path = optarg; break;
+        case CLI_NO_STREAM: OVERRIDE(OPT_STREAM, "false"); break;
+        case CLI_JSON_ERRORS: json_errors = true; break;
+        case CLI_CONTINUE: want_continue = true; break;
+        case CLI_RESUME: resume_id = optarg; break;
+        case CLI_LIST: want_list = true; break;
+        case CLI_LIST_PROFILES: want_profiles = true; break;
+        case CLI_LIST_THEMES: want_themes = true; break;
+        case CLI_DEMO: want_demo = true; break;
+        case CLI_KEY_STATUS: want_key_status = true; break;
+        case CLI_SET: {
             const char *eq = strchr(optarg, '=');
             char *key = eq ? xstrndup(optarg, (size_t)(eq - optarg)) : xstrdup(optarg);
             int id = opt_find(key);
@@ -268,22 +208,23 @@ int main(int argc, char **argv)
             OVERRIDE((opt_id)id, eq + 1);
             break;
         }
-        case 'A':
+        case CLI_COMPLETION:
+            if (completion_write(optarg, stdout) != 0) {
+                fprintf(stderr, "tchat: --completion %s: expected one of: %s\n", optarg,
+                        completion_shells);
+                return EXIT_USAGE;
+            }
+            return 0;
+        case CLI_API_KEY:
             no_key_on_command_line();
             return EXIT_USAGE;
-        case 'V':
+        case CLI_VERSION:
             version();
             return 0;
-        case 'h':
-            usage(stdout);
+        case CLI_HELP:
+            cli_usage(stdout, TCHAT_DOCDIR);
             return 0;
-        default:
-            if (ch >= OPT_FLAG_BASE && ch < OPT_FLAG_BASE + OPT__COUNT) {
-                OVERRIDE((opt_id)(ch - OPT_FLAG_BASE), optarg);
-                break;
-            }
-            fprintf(stderr, "Try 'tchat --help'.\n");
-            return EXIT_USAGE;
+        case CLI_OPTION_BASE: break; /* registry options are handled above */
         }
     }
 #undef OVERRIDE
@@ -302,6 +243,8 @@ int main(int argc, char **argv)
     char err[1024];
     if (want_list)
         return list_conversations();
+    if (want_themes)
+        return list_themes();
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     demo d;
@@ -311,7 +254,7 @@ int main(int argc, char **argv)
         .profile = profile_name,
         .overrides = ov,
         .noverrides = nov,
-        .run_key_cmd = true,
+        .run_key_cmd = !want_profiles, /* listing names needs no key */
     };
     if (want_demo) {
         if (demo_start(&d, err, sizeof err) != 0) {
@@ -347,6 +290,12 @@ int main(int argc, char **argv)
     char *piped = NULL, *dir = NULL, *resume_path = NULL;
     if (want_key_status) {
         code = key_status(&cfg);
+        goto out;
+    }
+    if (want_profiles) {
+        for (size_t i = 0; i < cfg.nprofiles; i++)
+            printf("%s\n", cfg.profiles[i].name);
+        code = 0;
         goto out;
     }
     piped = read_piped_stdin();
