@@ -35,6 +35,10 @@ static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 enum { NFATAL = sizeof fatal_signals / sizeof fatal_signals[0] };
 static struct sigaction previous_fatal[NFATAL];
 static buf paste;
+/* Keys typed before the terminal was ours: the line discipline may have turned their
+ * Enter (CR) into a newline, which the input line would take for Ctrl-J. */
+static int typed_early;
+static bool typed_early_crnl;
 
 /* ---- stderr ---- */
 
@@ -163,6 +167,8 @@ int term_init(char *err, size_t errlen)
         return -1;
     }
     install_fatal_handlers();
+    struct termios before;
+    typed_early_crnl = tcgetattr(STDIN_FILENO, &before) == 0 && (before.c_iflag & ICRNL);
     capture_stderr();
     ESCDELAY = 25;
     term_screen = newterm(NULL, stdout, stdin);
@@ -196,6 +202,8 @@ int term_init(char *err, size_t errlen)
     define_key("\033[201~", KEY_PASTE_END);
     fputs("\033[?2004h", stdout);
     fflush(stdout);
+    if (ioctl(STDIN_FILENO, FIONREAD, &typed_early) != 0)
+        typed_early = 0;
     return 0;
 }
 
@@ -254,6 +262,11 @@ int term_getkey(WINDOW *w)
 {
     nodelay(w, TRUE);
     int ch = wgetch(w);
+    if (ch != ERR && typed_early > 0) {
+        typed_early--;
+        if (ch == '\n' && typed_early_crnl)
+            return '\r'; /* Enter, typed while tchat was starting */
+    }
     if (ch == KEY_PASTE_BEGIN) {
         read_paste(w);
         return TERM_KEY_PASTE;

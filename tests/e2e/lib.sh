@@ -13,7 +13,8 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 
-# Starts tchat in a new pane (100x30 unless W/H are set) with the given arguments.
+# Starts tchat in a new pane (100x30 unless W/H are set) with the given arguments, and
+# waits for its title (unless E2E_NOWAIT is set).
 # When it exits, the pane prints "EXIT=<code>" and the terminal's stty modes.
 start_ui() {
     tm kill-server 2>/dev/null || true
@@ -30,6 +31,7 @@ echo "EXIT=\$code"
 sleep 600
 RUN
     tm new-session -d -x "${W:-100}" -y "${H:-30}" "bash $T_DIR/run.sh"
+    [[ -n ${E2E_NOWAIT:-} ]] && return 0
     wait_screen '^ tchat · ' 10 || { echo "tchat did not start"; screen; cat "$T_DIR/ui.err"; exit 1; }
 }
 

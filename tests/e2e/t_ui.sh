@@ -11,6 +11,11 @@ check "streamed reply appears" wait_screen 'ai +You said: hello there'
 check "title shows the rate-limit gauge" wait_screen 'req 59/60 · tok 149k/150k'
 check "usage shown when done" wait_screen 'tokens: [0-9]+ prompt'
 
+# A prompt typed while tchat starts is sent once it is up (its Enter is not a newline).
+E2E_ENV="sleep 1" E2E_NOWAIT=1 start_ui --base-url "$MOCK_URL" -m mock-ok
+type_text "typed early"; keys Enter
+check "typeahead sent" wait_screen 'ai +You said: typed early' 15
+
 # 429 with retry-after: 3 s. The countdown visibly decreases, then it succeeds.
 reset_log
 type_text "/model mock-429-3s-then-ok"; keys Enter
