@@ -73,6 +73,8 @@ typedef enum { SCOPE_PROFILE, SCOPE_GLOBAL } opt_scope;
     X(OPT_CA_BUNDLE, "ca_bundle", OPT_PATH, SCOPE_PROFILE, "", 0, 0, NULL,                         \
       "CA certificate bundle (PEM) for TLS; empty uses the system's")                              \
     X(OPT_THEME, "theme", OPT_STRING, SCOPE_GLOBAL, "default", 0, 0, NULL, "colour theme")       \
+    X(OPT_MAX_REPLY_MB, "max_reply_mb", OPT_DOUBLE, SCOPE_GLOBAL, "16", 0, 1048576, NULL,          \
+      "the chat stops a reply longer than this many MiB and keeps what came; 0 for no limit")      \
     X(OPT_CODE_WRAP, "code_wrap", OPT_BOOL, SCOPE_GLOBAL, "false", 0, 0, NULL,                     \
       "wrap long lines of code blocks; false cuts them at the edge, as written")                   \
     X(OPT_LANG, "lang", OPT_STRING, SCOPE_GLOBAL, "", 0, 0, NULL,                                  \

@@ -278,6 +278,8 @@ int explain_exit_code(const failure *f)
         return 9;
     case GUIDE_CANCELLED:
         return 130;
+    case GUIDE_REPLY_TOO_LONG: /* the chat's limit only: one-shot streams any size */
+        return 1;
     case GUIDE__COUNT:
         break;
     }

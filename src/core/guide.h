@@ -32,6 +32,7 @@
     X(GUIDE_STREAM_ERROR, "stream-error")           \
     X(GUIDE_MALFORMED_RESPONSE, "malformed-response") \
     X(GUIDE_NO_KEY, "no-key")                       \
+    X(GUIDE_REPLY_TOO_LONG, "reply-too-long")       \
     X(GUIDE_CANCELLED, "cancelled")
 
 #define GUIDE_ENUM_(id, name) id,

@@ -1,6 +1,8 @@
 #include "session.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +122,7 @@ void session_configure(session *s, const config *c)
     p->retry.initial_s = cfg_double(c, OPT_BACKOFF_INITIAL);
     p->retry.max_delay_s = cfg_double(c, OPT_BACKOFF_MAX);
     p->retry.max_server_wait_s = cfg_double(c, OPT_MAX_SERVER_WAIT);
+    p->max_reply_bytes = (size_t)(cfg_double(c, OPT_MAX_REPLY_MB) * 1024 * 1024);
 }
 
 static chat_msg *msg_push(session *s, api_role role)
@@ -344,6 +347,44 @@ static void on_failed_event(session *s, const worker_event *ev, int64_t now_ms)
     failure_free(&f);
 }
 
+/* Bytes the reply may still grow by before max_reply_bytes. */
+static size_t reply_room(session *s)
+{
+    if (s->stream_only || !s->p.max_reply_bytes)
+        return SIZE_MAX;
+    const chat_msg *r = reply_msg(s);
+    size_t have = r ? r->text.len : 0;
+    return have < s->p.max_reply_bytes ? s->p.max_reply_bytes - have : 0;
+}
+
+/* The longest prefix of text[0..n) that ends on a whole UTF-8 character. */
+static size_t utf8_floor(const char *text, size_t n)
+{
+    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* A reply past max_reply_bytes: the transfer stops, what came is kept and marked, and
+ * the failure says why. Not retried: it would only grow again. */
+static void stop_long_reply(session *s, int64_t now_ms)
+{
+    uint64_t job = s->job;
+    s->job = 0;
+    s->tr.cancel(s->tr.ud, job);
+    failure f;
+    failure_init(&f);
+    f.entry = GUIDE_REPLY_TOO_LONG;
+    f.type = GUIDE_T_NONE;
+    f.net = NET_TOO_LARGE;
+    char limit[64];
+    snprintf(limit, sizeof limit, "max_reply_mb %g", (double)s->p.max_reply_bytes / (1024 * 1024));
+    f.detail = xstrdup(limit);
+    retry_decision d = {.verdict = RETRY_NO_CONTENT, .source = DELAY_NONE, .retryable = true};
+    fail_now(s, &f, &d, now_ms);
+    failure_free(&f);
+}
+
 static void on_done(session *s)
 {
     s->job = 0;
@@ -371,10 +412,16 @@ void session_handle(session *s, const worker_event *ev, int64_t now_ms)
     case WEV_CONTENT:
     case WEV_REFUSAL: {
         bool refusal = ev->kind == WEV_REFUSAL;
-        append_reply(s, ev->text.data ? ev->text.data : "", ev->text.len, refusal);
+        size_t len = ev->text.len, room = reply_room(s);
+        bool over = len > room;
+        if (over)
+            len = utf8_floor(buf_str(&ev->text), room);
+        append_reply(s, ev->text.data ? ev->text.data : "", len, refusal);
         void (*cb)(void *, const char *, size_t) = refusal ? s->obs.refusal : s->obs.content;
-        if (cb)
-            cb(s->obs.ud, buf_str(&ev->text), ev->text.len);
+        if (cb && len)
+            cb(s->obs.ud, buf_str(&ev->text), len);
+        if (over)
+            stop_long_reply(s, now_ms);
         break;
     }
     case WEV_FINISH: {

@@ -88,6 +88,8 @@ typedef struct session_params {
     bool key_required;        /* the endpoint needs a key: without one, fail with no-key */
     bool send_key;            /* false (needs_key false): no Authorization header at all */
     double connect_timeout_s, idle_timeout_s;
+    size_t max_reply_bytes;   /* a longer reply is stopped, kept and explained; 0: no limit
+                                 (stream_only sessions keep nothing, so never stop) */
     retry_config retry;
 } session_params;
 

@@ -91,6 +91,17 @@ check "stream survives a resize" wait_screen 'Last line: done\.' 10
 narrow() { screen | python3 -c 'import sys; sys.exit(any(len(l) > 60 for l in sys.stdin.read().splitlines()))'; }
 check "wrapped to the new width" narrow
 
+# A reply that does not end is stopped at max_reply_mb: kept, marked, explained.
+start_ui --base-url "$MOCK_URL" -m mock-endless --max-reply-mb 1
+type_text "never stop"; keys Enter
+check "endless reply stopped and explained" wait_screen 'Reply too long' 20
+check "why: the limit" wait_screen 'max_reply_mb'
+check "what came is kept, marked" wait_screen '⚠ Interrupted: Reply too long'
+conv=$(ls -t "$XDG_DATA_HOME"/tchat/conversations/*.json | head -n1)
+check "saved reply within the limit" python3 -c "
+import json; d = json.load(open('$conv')); r = d['messages'][-1]
+assert r['role'] == 'assistant' and 900000 < len(r['content'].encode()) <= 1048576, len(r['content'])"
+
 # Ctrl-D on an empty line and Ctrl-C when idle quit, leaving the terminal sane.
 start_ui --base-url "$MOCK_URL" -m mock-ok
 keys C-d

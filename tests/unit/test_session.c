@@ -435,6 +435,70 @@ static void test_request_history(void **state)
     free(net.last_key);
 }
 
+/* A reply past max_reply_bytes stops: the transfer is cancelled, what fits is kept (on a
+ * whole character), the reply is marked and the failure says why; one-shot sessions,
+ * which keep nothing, never stop. */
+static void test_long_reply_stopped(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        size_t cap;
+        bool stream_only;
+        const char *deltas[4];
+        const char *want_reply;
+        bool want_stopped;
+    } rows[] = {
+        {"under the cap", 16, false, {"hello ", "world"}, "hello world", false},
+        {"exactly the cap", 11, false, {"hello ", "world"}, "hello world", false},
+        {"over the cap: cut and stopped", 8, false, {"hello ", "world", "more"}, "hello wo", true},
+        {"never inside a character", 7, false, {"hello ", "\xe4\xbd\xa0\xe5\xa5\xbd"}, "hello ", true},
+        {"no cap", 0, false, {"hello ", "world"}, "hello world", false},
+        {"one-shot never stops", 4, true, {"hello ", "world"}, "", false},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        fake_net net = {0};
+        session_transport tr = {fake_submit, fake_cancel, &net};
+        session s;
+        session_init(&s, &tr, NULL);
+        s.wall_clock = fake_wall;
+        s.random01 = zero_random;
+        s.p.model = xstrdup("m");
+        s.p.base_url = xstrdup("http://127.0.0.1:1/v1");
+        s.p.max_reply_bytes = rows[i].cap;
+        s.stream_only = rows[i].stream_only;
+        assert_int_equal(session_submit(&s, "hi", 0), 0);
+        uint64_t job = s.job;
+        for (int k = 0; k < 4 && rows[i].deltas[k]; k++) {
+            worker_event *ev = make_event(WEV_CONTENT, job);
+            buf_puts(&ev->text, rows[i].deltas[k]);
+            session_handle(&s, ev, 1);
+            free_event(ev);
+        }
+        if (!rows[i].want_stopped && s.state == SESSION_SENDING) {
+            worker_event *ev = make_event(WEV_DONE, job);
+            session_handle(&s, ev, 2);
+            free_event(ev);
+        }
+        if (strcmp(last_reply(&s), rows[i].want_reply) != 0)
+            fail_msg("%s: reply \"%s\", expected \"%s\"", rows[i].name, last_reply(&s),
+                     rows[i].want_reply);
+        if (rows[i].want_stopped) {
+            if (s.state != SESSION_FAILED || s.last_failure.entry != GUIDE_REPLY_TOO_LONG ||
+                net.cancels != 1 || !(s.msgs[s.nmsgs - 1].flags & MSG_INTERRUPTED) ||
+                s.last_decision.verdict == RETRY_YES)
+                fail_msg("%s: not stopped as it should be (state %s, %d cancels)", rows[i].name,
+                         session_state_name(s.state), net.cancels);
+        } else if (s.state != SESSION_IDLE || net.cancels) {
+            fail_msg("%s: stopped (state %s)", rows[i].name, session_state_name(s.state));
+        }
+        session_done(&s);
+        free(net.last_body);
+        free(net.last_url);
+        free(net.last_key);
+    }
+}
+
 int main(void)
 {
     char err[256];
@@ -445,6 +509,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_request_history),
+        cmocka_unit_test(test_long_reply_stopped),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     guide_done();
