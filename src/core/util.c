@@ -2,11 +2,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void oom(size_t size)
 {
@@ -299,6 +301,31 @@ char **env_for_child(void)
             v[k++] = environ[i];
     v[k] = NULL;
     return v;
+}
+
+size_t fd_write_all(int fd, const void *p, size_t n, int64_t deadline_ms)
+{
+    const char *s = p;
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, s + off, n - off);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int64_t left = deadline_ms - clock_mono_ms();
+            if (left <= 0)
+                break;
+            struct pollfd pf = {.fd = fd, .events = POLLOUT};
+            poll(&pf, 1, left < 100 ? (int)left : 100);
+            continue;
+        }
+        break;
+    }
+    return off;
 }
 
 int64_t clock_mono_ms(void)

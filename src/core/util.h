@@ -65,6 +65,11 @@ char *xdg_path(const char *var, const char *home_rel, const char *tail);
  * environ's own: free only the array. */
 char **env_for_child(void);
 
+/* Writes all n bytes of p to fd, waiting (poll) while fd would block, until the
+ * monotonic deadline_ms. Returns the bytes written: n, or fewer on an error (EPIPE:
+ * the reader has gone) or at the deadline. */
+size_t fd_write_all(int fd, const void *p, size_t n, int64_t deadline_ms);
+
 /* Monotonic and wall clocks in milliseconds. */
 int64_t clock_mono_ms(void);
 int64_t clock_wall_ms(void);

@@ -312,17 +312,17 @@ static unsigned chat_key(screen *sc, int key)
         input_insert(term_paste_text());
         return UI_REDRAW_INPUT;
     }
+    const ui_command *cmd = command_for_key(c, key);
+    if (cmd)
+        return cmd->run(c, NULL, key) | take_pending(c);
     if (key & TERM_KEY_ALT) {
-        /* Alt-key is readline's (Alt-Enter inserts a newline). */
+        /* Other Alt keys are readline's (Alt-Enter inserts a newline). */
         unsigned f = chat_feed(c, 27);
         int next = key & ~TERM_KEY_ALT;
         if (next >= 0 && next < 256)
             f |= chat_feed(c, next);
         return f | take_pending(c);
     }
-    const ui_command *cmd = command_for_key(c, key);
-    if (cmd)
-        return cmd->run(c, NULL, key) | take_pending(c);
     const char *seq = key_sequence(key);
     if (seq)
         return chat_feed_seq(c, seq) | take_pending(c);

@@ -19,6 +19,8 @@ typedef enum {
     ARG_LANG,
     ARG_DEMO,
     ARG_PATH,
+    ARG_BLOCK,   /* the number of a code block of the last reply */
+    ARG_ONOFF,   /* on or off */
 } command_arg;
 
 enum { COMMAND_KEYS_MAX = 3 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chat.h"
+#include "clipboard.h"
 #include "config.h"
 #include "convo.h"
 #include "input.h"
@@ -12,6 +13,7 @@
 #include "panel.h"
 #include "report.h"
 #include "settings.h"
+#include "term.h"
 
 /* ---- screens over the chat ---- */
 
@@ -135,7 +137,7 @@ static unsigned cmd_scroll(chat *c, const char *arg, int key)
     return view_scroll(&c->view, key == KEY_NPAGE ? -page : page);
 }
 
-static unsigned cmd_mouse(chat *c, const char *arg, int key)
+static unsigned cmd_wheel(chat *c, const char *arg, int key)
 {
     (void)arg;
     (void)key;
@@ -313,6 +315,154 @@ static unsigned cmd_export(chat *c, const char *arg, int key)
     return f;
 }
 
+/* ---- copying ---- */
+
+/* The newest reply with text, or NULL. */
+static const chat_msg *last_reply(const session *s)
+{
+    for (size_t i = s->nmsgs; i-- > 0;)
+        if (s->msgs[i].role == API_ROLE_ASSISTANT && s->msgs[i].text.len)
+            return &s->msgs[i];
+    return NULL;
+}
+
+static size_t count_lines(const char *t, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += t[i] == '\n';
+    return n + (len && t[len - 1] != '\n');
+}
+
+/* Copies text and says so in the message line: what ("the last reply", "code block
+ * 2"), how many lines, and what did not work. */
+static unsigned copy_text(chat *c, const char *text, size_t len, const char *what)
+{
+    guide_lang lang = c->cx.lang;
+    char num[32];
+    size_t lines = count_lines(text, len);
+    snprintf(num, sizeof num, "%zu", lines);
+    buf count, b;
+    buf_init(&count);
+    buf_init(&b);
+    buf_fill(&count, guide_str(lang, lines == 1 ? "ui.copy.line" : "ui.copy.lines"), 1, num);
+    clip_result r;
+    clip_copy(text, len, &r);
+    bool error = false;
+    if (r.osc52 || r.tmux) {
+        buf_fill(&b, guide_str(lang, "ui.copy.done"), 2, what, buf_str(&count));
+        if (r.too_long)
+            buf_printf(&b, " · %s", guide_str(lang, "ui.copy.tmux_only"));
+        else if (r.err[0])
+            buf_printf(&b, " · %s: %s", guide_str(lang, "ui.copy.no_tmux"), r.err);
+    } else if (r.too_long) {
+        snprintf(num, sizeof num, "%d", CLIP_TEXT_MAX / 1000);
+        buf_fill(&b, guide_str(lang, "ui.copy.too_long"), 2, what, num);
+        error = true;
+    } else {
+        buf_fill(&b, guide_str(lang, "ui.copy.failed"), 2, what, r.err);
+        error = true;
+    }
+    unsigned f = chat_notice(c, error, "%s", buf_str(&b));
+    buf_free(&count);
+    buf_free(&b);
+    return f;
+}
+
+/* Copies code block n (1-based) of reply m, whose rendering is d; says what there is
+ * when there is no such block. */
+static unsigned copy_block(chat *c, const chat_msg *m, const md_doc *d, size_t n)
+{
+    guide_lang lang = c->cx.lang;
+    char num[32];
+    buf b;
+    buf_init(&b);
+    unsigned f;
+    if (n < 1 || n > d->nblocks) {
+        snprintf(num, sizeof num, "%zu", d->nblocks);
+        const char *key = d->nblocks == 0   ? "ui.copy.no_blocks"
+                          : d->nblocks == 1 ? "ui.copy.one_block"
+                                            : "ui.copy.blocks";
+        buf_fill(&b, guide_str(lang, key), 1, num);
+        f = chat_notice(c, true, "%s", buf_str(&b));
+    } else {
+        buf code, what;
+        buf_init(&code);
+        buf_init(&what);
+        md_block_text(d, n - 1, &code);
+        snprintf(num, sizeof num, "%zu", n);
+        buf_fill(&what, guide_str(lang, "ui.copy.block"), 1, num);
+        f = copy_text(c, buf_str(&code), code.len, buf_str(&what)) | view_mark(&c->view, m->id, n);
+        buf_free(&code);
+        buf_free(&what);
+    }
+    buf_free(&b);
+    return f;
+}
+
+/* /copy: the last reply as the model wrote it (Markdown), the form that pastes
+ * anywhere. /copy N: its code block N, as written (see md_block_text). */
+static unsigned cmd_copy(chat *c, const char *arg, int key)
+{
+    (void)key;
+    const chat_msg *m = last_reply(&c->s);
+    if (!m)
+        return chat_notice(c, true, "%s", chat_str(c, "ui.copy.no_reply"));
+    if (!arg) {
+        view_mark(&c->view, 0, 0);
+        return copy_text(c, buf_str(&m->text), m->text.len, chat_str(c, "ui.copy.reply")) |
+               UI_REDRAW_CONV;
+    }
+    char *end;
+    unsigned long n = strtoul(arg, &end, 10);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*arg < '0' || *arg > '9' || *end)
+        return chat_notice(c, true, "%s", chat_str(c, "ui.copy.usage"));
+    md_doc d;
+    md_init(&d);
+    md_render(&d, buf_str(&m->text), m->text.len);
+    unsigned f = copy_block(c, m, &d, (size_t)n);
+    md_free(&d);
+    return f;
+}
+
+/* The next code block of the last reply: the first, then the one after the block
+ * copied last, round again after the last one. */
+static unsigned cmd_copy_next(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    (void)key;
+    const chat_msg *m = last_reply(&c->s);
+    if (!m)
+        return chat_notice(c, true, "%s", chat_str(c, "ui.copy.no_reply"));
+    md_doc d;
+    md_init(&d);
+    md_render(&d, buf_str(&m->text), m->text.len);
+    size_t n = 1;
+    if (c->view.mark_id == m->id && d.nblocks)
+        n = c->view.mark_block % d.nblocks + 1;
+    unsigned f = copy_block(c, m, &d, d.nblocks ? n : 0);
+    md_free(&d);
+    return f;
+}
+
+/* /mouse: hands the mouse to the terminal (a plain drag selects) or takes the wheel
+ * back; "on" or "off" say which, nothing toggles. */
+static unsigned cmd_mouse(chat *c, const char *arg, int key)
+{
+    (void)key;
+    bool on = !term_mouse_on();
+    if (arg && strcmp(arg, "on") == 0)
+        on = true;
+    else if (arg && strcmp(arg, "off") == 0)
+        on = false;
+    else if (arg)
+        return chat_notice(c, true, "/mouse on|off");
+    term_mouse(on);
+    return chat_notice(c, false, "%s", chat_str(c, on ? "ui.mouse.on" : "ui.mouse.off"));
+}
+
 static const char *const demo_names[] = {
     "401", "401-key", "401-org", "429", "429-quota", "429-overloaded",
     "503", "500", "502", "drop", "timeout", "400-context",
@@ -350,7 +500,7 @@ static const ui_command table[] = {
     {NULL, NULL, ARG_NONE, KEYS(0), "Alt-Enter, Ctrl-J", "ui.help.newline", NULL, false},
     {NULL, NULL, ARG_NONE, KEYS(KEY_PPAGE, KEY_NPAGE), "PgUp / PgDn", "ui.help.scroll", cmd_scroll,
      false},
-    {NULL, NULL, ARG_NONE, KEYS(KEY_MOUSE), NULL, NULL, cmd_mouse, false},
+    {NULL, NULL, ARG_NONE, KEYS(KEY_MOUSE), NULL, NULL, cmd_wheel, false},
     {NULL, NULL, ARG_NONE, KEYS(KEY_END), "End", "ui.help.end", cmd_end, false},
     {"/help", NULL, ARG_NONE, KEYS(KEY_F(1)), "F1", "ui.help.f1", cmd_help, false},
     {"/settings", NULL, ARG_NONE, KEYS(KEY_F(2)), "F2", "ui.help.f2", cmd_settings, false},
@@ -362,6 +512,14 @@ static const ui_command table[] = {
     {NULL, NULL, ARG_NONE, KEYS(3), "Ctrl-C", "ui.help.ctrlc", cmd_interrupt, false},
     {NULL, NULL, ARG_NONE, KEYS(0), "Ctrl-D", "ui.help.ctrld", NULL, false},
     {NULL, NULL, ARG_NONE, KEYS(0), "Ctrl-R", "ui.help.ctrlr", NULL, false},
+    /* Alt-w is Emacs's copy and bound to nothing in readline; Alt-o neither (Alt-c,
+     * Alt-n and Alt-b are capitalize-word, history search and backward-word). F3 and
+     * F4 for terminals that send no Alt. */
+    {"/copy", "[N]", ARG_BLOCK, KEYS(TERM_KEY_ALT | 'w', KEY_F(3)), "Alt-w, F3", "ui.cmd.copy",
+     cmd_copy, false},
+    {"/copy-next", NULL, ARG_NONE, KEYS(TERM_KEY_ALT | 'o', KEY_F(4)), "Alt-o, F4",
+     "ui.cmd.copy_next", cmd_copy_next, false},
+    {"/mouse", "[on|off]", ARG_ONOFF, KEYS(0), NULL, "ui.cmd.mouse", cmd_mouse, false},
     {"/new", NULL, ARG_NONE, KEYS(0), NULL, "ui.cmd.new", cmd_new, false},
     {"/model", "NAME", ARG_MODEL, KEYS(0), NULL, "ui.cmd.model", cmd_model, false},
     {"/profile", "[NAME]", ARG_PROFILE, KEYS(0), NULL, "ui.cmd.profile", cmd_profile, false},
@@ -405,6 +563,8 @@ void commands_help(ui_lines *out, guide_lang lang, bool demo)
                    buf_str(&usage), guide_str(lang, cmd->help));
     }
     buf_free(&usage);
+    lines_add(out, ROLE_NORMAL, 2, "");
+    lines_add(out, ROLE_NORMAL, 2, guide_str(lang, "ui.help.select"));
     lines_add(out, ROLE_NORMAL, 2, "");
     lines_add(out, ROLE_DIM, 2, guide_str(lang, "ui.help.close"));
 }

@@ -9,7 +9,9 @@
  * thematic breaks (shown as "───"); inline code spans, strong and emphasis
  * with CommonMark's delimiter rules (so snake_case and 2 * 3 stay as they
  * are), backslash escapes. Inline spans never cross a line break; links stay
- * literal. Every '\n' is kept, styled MD_PLAIN, so lines map one to one. */
+ * literal. Every '\n' is kept, styled MD_PLAIN, so lines map one to one.
+ * Fenced blocks are also listed (md_block), numbered in order, so that the view
+ * can label them and a copy can take the code as it was written. */
 /* wcwidth is X/Open; the build asks for POSIX only. */
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
@@ -136,14 +138,23 @@ void md_init(md_doc *d)
     buf_init(&d->text);
     d->style = NULL;
     d->style_cap = 0;
+    d->blocks = NULL;
+    d->nblocks = d->blocks_cap = 0;
 }
 
 void md_free(md_doc *d)
 {
     buf_free(&d->text);
     free(d->style);
-    d->style = NULL;
-    d->style_cap = 0;
+    free(d->blocks);
+    md_init(d);
+}
+
+void md_plain(md_doc *d, const char *src, size_t len)
+{
+    buf_reset(&d->text);
+    d->nblocks = 0;
+    put(d, src, len, MD_PLAIN);
 }
 
 /* ------------------------------------------------------------- inline */
@@ -480,6 +491,13 @@ static size_t skip_indent(const char *p, size_t n)
     return i;
 }
 
+/* A line without the '\r' of a CRLF ending, for the fence rules (sanitised text has no
+ * '\r'; a conversation file or a test may). */
+static size_t strip_cr(const char *p, size_t n)
+{
+    return n && p[n - 1] == '\r' ? n - 1 : n;
+}
+
 static bool fence_open(const char *p, size_t n, char *ch, size_t *flen)
 {
     size_t i = skip_indent(p, n);
@@ -597,16 +615,48 @@ static void render_line(md_doc *d, md_scratch *sc, const char *s, size_t ls, siz
     render_inline(d, sc, s, i, le, base);
 }
 
+/* Starts block number nblocks + 1 at the opening fence line p[0, n), about to be put
+ * at the end of d's text. */
+static void block_open(md_doc *d, const char *p, size_t n, size_t flen)
+{
+    GROW(d->blocks, d->nblocks, d->blocks_cap);
+    md_block *b = &d->blocks[d->nblocks++];
+    memset(b, 0, sizeof *b);
+    b->fence = d->text.len;
+    b->indent = (unsigned)skip_indent(p, n);
+    /* The language: the first word of the info string ("```python title=x"). */
+    size_t i = b->indent + flen;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    size_t k = i;
+    while (k < n && p[k] != ' ' && p[k] != '\t' && p[k] != '\r')
+        k++;
+    b->lang = b->fence + i;
+    b->lang_len = k - i;
+}
+
+/* Ends the last block at the end of d's text: the closing fence line comes next, or
+ * the text ends. Either way the code's last '\n' is not part of it. */
+static void block_end(md_doc *d, bool closed)
+{
+    md_block *b = &d->blocks[d->nblocks - 1];
+    b->end = d->text.len;
+    if (b->end > b->start && d->text.data[b->end - 1] == '\n')
+        b->end--;
+    b->closed = closed;
+}
+
 void md_render(md_doc *d, const char *src, size_t len)
 {
     buf_reset(&d->text);
+    d->nblocks = 0;
     if (!src || len == 0)
         return;
     /* Rendering rarely grows the text by much: reserve once. */
     reserve(d, len + len / 8 + 64);
     md_scratch sc;
     memset(&sc, 0, sizeof sc);
-    bool in_fence = false;
+    bool in_fence = false, block_starts = false;
     char fch = 0;
     size_t flen = 0;
     for (size_t ls = 0; ls < len;) {
@@ -616,13 +666,16 @@ void md_render(md_doc *d, const char *src, size_t len)
         size_t n = le - ls;
         if (in_fence) {
             /* Until the closing fence arrives (or forever, mid-stream), lines are code. */
-            if (fence_close(p, n, fch, flen)) {
+            if (fence_close(p, strip_cr(p, n), fch, flen)) {
+                block_end(d, true);
                 put(d, p, n, MD_FENCE);
                 in_fence = false;
             } else {
                 put(d, p, n, MD_CODE_BLOCK);
             }
-        } else if (fence_open(p, n, &fch, &flen)) {
+        } else if (fence_open(p, strip_cr(p, n), &fch, &flen)) {
+            block_open(d, p, strip_cr(p, n), flen);
+            block_starts = true;
             put(d, p, n, MD_FENCE);
             in_fence = true;
         } else {
@@ -630,9 +683,47 @@ void md_render(md_doc *d, const char *src, size_t len)
         }
         if (nl)
             put(d, "\n", 1, MD_PLAIN);
+        if (block_starts) { /* the code begins after the opening fence line */
+            d->blocks[d->nblocks - 1].start = d->text.len;
+            block_starts = false;
+        }
         ls = le + 1;
     }
+    if (in_fence)
+        block_end(d, false);
     scratch_free(&sc);
+}
+
+long md_block_at(const md_doc *d, size_t fence)
+{
+    size_t lo = 0, hi = d->nblocks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->blocks[mid].fence < fence)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < d->nblocks && d->blocks[lo].fence == fence ? (long)lo : -1;
+}
+
+size_t md_block_text(const md_doc *d, size_t i, buf *out)
+{
+    const md_block *b = &d->blocks[i];
+    const char *t = d->text.data;
+    size_t lines = 0;
+    for (size_t ls = b->start; ls < b->end;) {
+        const char *nl = memchr(t + ls, '\n', b->end - ls);
+        size_t le = nl ? (size_t)(nl - t) : b->end;
+        size_t k = ls;
+        while (k < le && k - ls < b->indent && t[k] == ' ')
+            k++;
+        if (lines++)
+            buf_putc(out, '\n');
+        buf_append(out, t + k, strip_cr(t + k, le - k));
+        ls = le + 1;
+    }
+    return lines;
 }
 
 /* ---------------------------------------------------------------- wrap */

@@ -26,16 +26,40 @@ enum {
     MD__COUNT
 };
 
+/* A fenced code block of the rendered text. Offsets are into the rendered text,
+ * where the fence lines and the code lines are the source's, verbatim. */
+typedef struct md_block {
+    size_t fence;      /* start of the opening fence line */
+    size_t start, end; /* the code: the lines between the fences, without the '\n' that
+                          ends the last one (start == end: an empty block) */
+    size_t lang;       /* the language, the info string's first word: text[lang, lang + lang_len) */
+    size_t lang_len;
+    unsigned indent;   /* spaces before the opening fence (0-3): as many are taken off
+                          each code line, as CommonMark does */
+    bool closed;       /* false while the closing fence has not arrived (a streaming reply) */
+} md_block;
+
 typedef struct md_doc {
     buf text;          /* what is shown: markup characters (**, `, #) removed */
     uint8_t *style;    /* one MD_* per byte of text */
     size_t style_cap;
+    md_block *blocks;  /* the fenced code blocks in order: block N is blocks[N - 1] */
+    size_t nblocks, blocks_cap;
 } md_doc;
 
 void md_init(md_doc *d);
 void md_free(md_doc *d);
 /* Renders src (UTF-8, already sanitised) into d, replacing what d held. */
 void md_render(md_doc *d, const char *src, size_t len);
+/* Puts src into d as it is: every byte MD_PLAIN, no blocks (what the user typed). */
+void md_plain(md_doc *d, const char *src, size_t len);
+/* The index in d->blocks of the block whose opening fence line starts at offset
+ * fence, or -1 (a binary search: the view asks for each fence line it draws). */
+long md_block_at(const md_doc *d, size_t fence);
+/* Appends the code of d->blocks[i] to out as written: without the fences, each
+ * line without the fence's indentation, CRLF as LF, no final line break. Returns
+ * the number of lines appended (0 for an empty block). */
+size_t md_block_text(const md_doc *d, size_t i, buf *out);
 
 /* One display line: a byte range of the rendered text. */
 typedef struct wrap_line {

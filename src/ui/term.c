@@ -191,12 +191,7 @@ int term_init(char *err, size_t errlen)
     nonl();
     keypad(stdscr, TRUE);
     curs_set(1);
-    mousemask(BUTTON4_PRESSED
-#ifdef BUTTON5_PRESSED
-                  | BUTTON5_PRESSED
-#endif
-              ,
-              NULL);
+    term_mouse(true);
     mouseinterval(0);
     define_key("\033[200~", KEY_PASTE_BEGIN);
     define_key("\033[201~", KEY_PASTE_END);
@@ -289,4 +284,44 @@ int term_getkey(WINDOW *w)
 const char *term_paste_text(void)
 {
     return buf_str(&paste);
+}
+
+/* ---- the terminal itself ---- */
+
+int term_write(const char *seq, size_t len)
+{
+    if (!curses_up)
+        return -1;
+    /* Between frames curses has nothing waiting: doupdate, curs_set and mousemask
+     * each end by flushing. So this cannot land inside one of its sequences, and
+     * since it moves no cursor and prints nothing, the screen curses believes in
+     * stays the one on the terminal. */
+    fflush(stdout);
+    size_t off = fd_write_all(STDOUT_FILENO, seq, len, clock_mono_ms() + 5000);
+    if (off == len)
+        return 0;
+    /* A sequence cut short would swallow what follows: end it (ST). */
+    if (off > 0)
+        fd_write_all(STDOUT_FILENO, "\033\\", 2, clock_mono_ms() + 100);
+    return -1;
+}
+
+static bool mouse_on;
+
+void term_mouse(bool on)
+{
+    /* The wheel only: clicks and drags stay the terminal's (with Shift, since
+     * reporting is on). ncurses turns reporting off when the mask is empty. */
+    mmask_t wheel = BUTTON4_PRESSED
+#ifdef BUTTON5_PRESSED
+                    | BUTTON5_PRESSED
+#endif
+        ;
+    mousemask(on ? wheel : 0, NULL);
+    mouse_on = on;
+}
+
+bool term_mouse_on(void)
+{
+    return mouse_on;
 }

@@ -1,5 +1,6 @@
 /* The terminal, owned in one place: curses set-up and restore, bracketed paste,
- * the mouse wheel, resizes, keys read and decoded (Alt, paste), and stderr.
+ * the mouse wheel, resizes, keys read and decoded (Alt, paste), sequences for the
+ * terminal itself (the clipboard's OSC 52), and stderr.
  *
  * While curses runs, stderr goes to a temporary file: anything written there
  * (a library's warning, a sanitizer's report) would otherwise scribble over the
@@ -33,5 +34,14 @@ void term_resize(void);
 int term_getkey(WINDOW *w);
 /* The text of the last TERM_KEY_PASTE (newlines kept, control characters dropped). */
 const char *term_paste_text(void);
+
+/* Writes a sequence that neither moves the cursor nor prints (OSC 52) straight to
+ * the terminal, between frames. Returns 0, or -1 when curses is not up or the
+ * write failed. */
+int term_write(const char *seq, size_t len);
+/* Mouse reporting: on, the wheel scrolls (and the terminal selects with Shift-drag);
+ * off, the terminal has the mouse to itself (a plain drag selects). On at start. */
+void term_mouse(bool on);
+bool term_mouse_on(void);
 
 #endif

@@ -57,14 +57,7 @@ static view_cache *cache_for(const pane *p, size_t i)
         if (m->role == API_ROLE_ASSISTANT) {
             md_render(&c->md, buf_str(&m->text), m->text.len);
         } else {
-            /* What the user typed is shown as typed. */
-            buf_reset(&c->md.text);
-            buf_append(&c->md.text, buf_str(&m->text), m->text.len);
-            if (c->md.style_cap < m->text.len + 1) {
-                c->md.style_cap = m->text.len + 1;
-                c->md.style = xrealloc(c->md.style, c->md.style_cap);
-            }
-            memset(c->md.style, MD_PLAIN, m->text.len + 1);
+            md_plain(&c->md, buf_str(&m->text), m->text.len); /* shown as typed */
         }
     }
     wrap_text(&c->lines, buf_str(&c->md.text), c->md.text.len, c->md.style, width, v->code_wrap);
@@ -138,6 +131,39 @@ static void draw_text_line(const pane *p, int y, const view_cache *c, const wrap
         draw_text(p->w, y, getmaxx(p->w) - 1, "›", 3, 1, theme_attr(ROLE_DIM));
 }
 
+/* The label of a code block, "[2] python", right-aligned on the first row of its opening
+ * fence line: the number /copy N takes. It wins over the end of a long fence line,
+ * since the number is what the row is for. */
+static void draw_block_label(const pane *p, int y, const chat_msg *m, const view_cache *c,
+                             const wrap_line *l)
+{
+    if (!l->len || c->md.style[l->start] != MD_FENCE)
+        return;
+    long i = md_block_at(&c->md, l->start);
+    if (i < 0)
+        return;
+    const md_block *b = &c->md.blocks[i];
+    const char *lang = c->md.text.data + b->lang;
+    size_t lang_len = b->lang_len;
+    if (lang_len > 24) { /* a language is a word: anything longer is cut, whole characters kept */
+        lang_len = 24;
+        while (lang_len && ((unsigned char)lang[lang_len] & 0xC0) == 0x80)
+            lang_len--;
+    }
+    char label[48];
+    int n = snprintf(label, sizeof label, "[%ld]%s%.*s", i + 1, lang_len ? " " : "", (int)lang_len,
+                     lang);
+    if (n < 0 || (size_t)n >= sizeof label)
+        n = (int)strlen(label);
+    int cols = render_width(label, (size_t)n);
+    int x = getmaxx(p->w) - 1 - cols;
+    if (x < GUTTER + 4)
+        return;
+    bool marked = p->v->mark_id == m->id && p->v->mark_block == (size_t)i + 1;
+    draw_text(p->w, y, x - 1, " ", 1, 1, theme_attr(ROLE_NORMAL));
+    draw_text(p->w, y, x, label, (size_t)n, cols, theme_attr(marked ? ROLE_FOCUS : ROLE_DIM));
+}
+
 /* Draws message i's line `line` (0-based within its height) at row y. */
 static void draw_msg_line(const pane *p, size_t i, int line, int y)
 {
@@ -155,9 +181,10 @@ static void draw_msg_line(const pane *p, size_t i, int line, int y)
                   theme_attr(lr));
     }
     if (line < ntext) {
-        if (c->lines.n)
+        if (c->lines.n) {
             draw_text_line(p, y, c, &c->lines.v[line], base);
-        else if (m->flags & MSG_PENDING)
+            draw_block_label(p, y, m, c, &c->lines.v[line]);
+        } else if (m->flags & MSG_PENDING)
             draw_text(p->w, y, GUTTER, "…", 3, 1, theme_attr(ROLE_DIM));
         return;
     }
@@ -241,6 +268,13 @@ unsigned view_follow(view *v)
     if (!v->scroll)
         return 0;
     v->scroll = 0;
+    return UI_REDRAW_CONV;
+}
+
+unsigned view_mark(view *v, uint64_t id, size_t block)
+{
+    v->mark_id = id;
+    v->mark_block = block;
     return UI_REDRAW_CONV;
 }
 

@@ -1,6 +1,8 @@
 /* The conversation pane. Messages are rendered (Markdown) and wrapped once per
  * change and width, cached by message id; drawing walks back from the bottom,
- * so its cost is what is visible, not the conversation's length. */
+ * so its cost is what is visible, not the conversation's length. A reply's code
+ * blocks carry their number ("[2] python", right-aligned on the opening fence
+ * line), the one /copy N takes. */
 #ifndef TCHAT_VIEW_H
 #define TCHAT_VIEW_H
 
@@ -29,6 +31,8 @@ typedef struct view {
     int scroll;       /* lines scrolled up from the bottom; 0 follows the reply */
     bool code_wrap;   /* wrap code blocks instead of cutting them */
     int page;         /* rows of the pane at the last draw */
+    uint64_t mark_id; /* the message whose code block mark_block (1-based) was copied last: */
+    size_t mark_block; /* its label is highlighted (0: none) */
 } view;
 
 void view_init(view *v);
@@ -41,5 +45,7 @@ unsigned view_scroll(view *v, int lines);
 int view_page(const view *v);
 /* Back to following the newest message; returns UI_* flags (0 when it already did). */
 unsigned view_follow(view *v);
+/* Highlights the label of code block `block` (1-based) of message id; returns UI_* flags. */
+unsigned view_mark(view *v, uint64_t id, size_t block);
 
 #endif

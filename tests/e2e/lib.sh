@@ -16,8 +16,13 @@ trap e2e_cleanup EXIT
 # Starts tchat in a new pane (100x30 unless W/H are set) with the given arguments, and
 # waits for its title (unless E2E_NOWAIT is set).
 # When it exits, the pane prints "EXIT=<code>" and the terminal's stty modes.
+E2E_SERVERS=0
 start_ui() {
     tm kill-server 2>/dev/null || true
+    # A server of its own each time: a new command can reach a server that is still
+    # going away, and fail ("server exited unexpectedly").
+    E2E_SERVERS=$((E2E_SERVERS + 1))
+    TMUX_SOCK=tchat-e2e-$$-$E2E_SERVERS
     local args="" a
     for a in "$@"; do args+=" $(printf '%q' "$a")"; done
     cat >"$T_DIR/run.sh" <<RUN

@@ -120,6 +120,34 @@ static void check_wrap(const char *t, size_t len, const uint8_t *st, int width, 
             CHECK(t[g] == ' ');
 }
 
+/* Code blocks come in order, each opening at the start of a fence line with its
+ * language on that line, its code after it: code lines and their line breaks only.
+ * Only the last one may be open. The copy is never longer than the code. */
+static void check_blocks(const md_doc *d)
+{
+    const char *t = buf_str(&d->text);
+    size_t prev_end = 0;
+    buf code;
+    buf_init(&code);
+    for (size_t i = 0; i < d->nblocks; i++) {
+        const md_block *b = &d->blocks[i];
+        CHECK(b->fence >= prev_end && b->fence < d->text.len);
+        CHECK(d->style[b->fence] == MD_FENCE && (b->fence == 0 || t[b->fence - 1] == '\n'));
+        CHECK(b->lang >= b->fence && b->lang + b->lang_len <= b->start);
+        CHECK(!memchr(t + b->fence, '\n', b->lang + b->lang_len - b->fence));
+        CHECK(b->start > b->fence && b->start <= b->end && b->end <= d->text.len);
+        CHECK(b->closed || i + 1 == d->nblocks);
+        for (size_t k = b->start; k < b->end; k++)
+            CHECK(d->style[k] == MD_CODE_BLOCK || (t[k] == '\n' && d->style[k] == MD_PLAIN));
+        CHECK(md_block_at(d, b->fence) == (long)i);
+        buf_reset(&code);
+        size_t lines = md_block_text(d, i, &code);
+        CHECK(code.len <= b->end - b->start && lines <= b->end - b->start + 1);
+        prev_end = b->end;
+    }
+    buf_free(&code);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
@@ -139,6 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(count_nl(t, d.text.len) == count_nl(in, size));
     if (valid_utf8(data, size))
         CHECK(valid_utf8((const unsigned char *)t, d.text.len));
+    check_blocks(&d);
 
     static const int widths[] = {1, 7, 80};
     wrap_lines w;

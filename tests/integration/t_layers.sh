@@ -9,7 +9,7 @@ import os, re, sys
 src = sys.argv[1] + "/src"
 layers = [
     ["theme", "render", "lines"],          # no curses windows of their own
-    ["draw", "term", "screen", "command"], # drawing primitives, the terminal, screen types
+    ["draw", "term", "clipboard", "screen", "command"], # drawing primitives, the terminal (and its clipboard), screen types
     ["input", "view", "panel", "pager"],   # parts of screens
     ["settings", "chat"],                  # screens
     ["commands"],                          # the table of keys and commands over the chat

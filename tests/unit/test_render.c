@@ -177,6 +177,112 @@ static void test_md_rerender(void **state)
     md_free(&d);
 }
 
+/* ------------------------------------------------------ code blocks */
+
+typedef struct exp_block {
+    const char *code;  /* what md_block_text gives */
+    const char *lang;
+    bool closed;
+    size_t lines;
+} exp_block;
+
+typedef struct block_case {
+    const char *name;
+    const char *in;
+    size_t n;
+    exp_block b[3];
+} block_case;
+
+static const block_case BLOCK_CASES[] = {
+    {"no fence, inline code", "text `code` here", 0, {{0}}},
+    {"backticks with a language", "Intro\n```c\nint x;\n```\nafter", 1,
+     {{"int x;", "c", true, 1}}},
+    {"tildes", "~~~python\nprint(1)\nprint(2)\n~~~\n", 1,
+     {{"print(1)\nprint(2)", "python", true, 2}}},
+    {"numbered in order", "```sh\nmake\n```\ntext\n```\nrun\n```\n~~~go\nx\n~~~", 3,
+     {{"make", "sh", true, 1}, {"run", "", true, 1}, {"x", "go", true, 1}}},
+    {"the language is the info string's first word", "```python title=\"x.py\"\ncode\n```", 1,
+     {{"code", "python", true, 1}}},
+    {"spaces before the language", "```  js\nx\n```", 1, {{"x", "js", true, 1}}},
+    {"unclosed while streaming: no final line break", "```js\nlet a;\nlet b;\n", 1,
+     {{"let a;\nlet b;", "js", false, 2}}},
+    {"unclosed in the middle of a line", "```js\nlet a", 1, {{"let a", "js", false, 1}}},
+    {"only the opening fence so far", "text\n```rust", 1, {{"", "rust", false, 0}}},
+    {"longer fence holds shorter ones", "````md\n```c\nx\n```\n````", 1,
+     {{"```c\nx\n```", "md", true, 3}}},
+    {"tildes hold backticks", "~~~\n```\n~~~", 1, {{"```", "", true, 1}}},
+    {"a shorter closing fence does not close", "````\na\n```\nb\n````", 1,
+     {{"a\n```\nb", "", true, 3}}},
+    {"backticks inside code", "```js\nconsole.log(`${a}`)\n```", 1,
+     {{"console.log(`${a}`)", "js", true, 1}}},
+    {"triple backticks inline are no fence", "```foo``` bar", 0, {{0}}},
+    {"indented fence: its indentation comes off each line",
+     "1. Build:\n  ```c\n  int x;\n    y;\n z;\n  ```", 1,
+     {{"int x;\n  y;\nz;", "c", true, 3}}},
+    {"four spaces are no fence", "    ```\n    x\n    ```", 0, {{0}}},
+    {"CRLF", "```c\r\nint x;\r\nint y;\r\n```\r\nafter", 1,
+     {{"int x;\nint y;", "c", true, 2}}},
+    {"empty block", "```\n```", 1, {{"", "", true, 0}}},
+    {"blank lines inside are kept", "```\na\n\nb\n```", 1, {{"a\n\nb", "", true, 3}}},
+    {"closing fence with trailing spaces", "```\na\n```   \nz", 1, {{"a", "", true, 1}}},
+    {"tabs and indentation kept", "```py\ndef f():\n\treturn 1\n        pass\n```", 1,
+     {{"def f():\n\treturn 1\n        pass", "py", true, 3}}},
+    {"a long line stays one line", "```\n"
+     "aaaaaaaaaa bbbbbbbbbb cccccccccc dddddddddd eeeeeeeeee ffffffffff gggggggggg hhhhhhhhhh\n```",
+     1, {{"aaaaaaaaaa bbbbbbbbbb cccccccccc dddddddddd eeeeeeeeee ffffffffff gggggggggg hhhhhhhhhh",
+          "", true, 1}}},
+};
+
+static void test_md_blocks(void **state)
+{
+    (void)state;
+    md_doc d;
+    md_init(&d);
+    buf code;
+    buf_init(&code);
+    int failures = 0;
+    for (size_t i = 0; i < sizeof BLOCK_CASES / sizeof BLOCK_CASES[0]; i++) {
+        const block_case *c = &BLOCK_CASES[i];
+        md_render(&d, c->in, strlen(c->in));
+        if (d.nblocks != c->n) {
+            print_error("block case '%s': %zu blocks, want %zu\n", c->name, d.nblocks, c->n);
+            failures++;
+            continue;
+        }
+        for (size_t k = 0; k < c->n; k++) {
+            const md_block *b = &d.blocks[k];
+            const exp_block *e = &c->b[k];
+            buf_reset(&code);
+            size_t lines = md_block_text(&d, k, &code);
+            bool fence_ok = b->fence < d.text.len && d.style[b->fence] == MD_FENCE &&
+                            (b->fence == 0 || d.text.data[b->fence - 1] == '\n');
+            if (strcmp(buf_str(&code), e->code) != 0 || lines != e->lines ||
+                b->lang_len != strlen(e->lang) ||
+                memcmp(d.text.data + b->lang, e->lang, b->lang_len) != 0 ||
+                b->closed != e->closed || !fence_ok || md_block_at(&d, b->fence) != (long)k ||
+                md_block_at(&d, b->fence + 1) != -1) {
+                print_error("block case '%s' block %zu:\n  code '%s' want '%s' (%zu lines, want "
+                            "%zu)\n  lang '%.*s' want '%s', closed %d want %d, fence ok %d\n",
+                            c->name, k + 1, buf_str(&code), e->code, lines, e->lines,
+                            (int)b->lang_len, d.text.data + b->lang, e->lang, b->closed,
+                            e->closed, fence_ok);
+                failures++;
+            }
+        }
+    }
+    /* The blocks go with the text they came from. */
+    md_render(&d, "```\nx\n```", 9);
+    md_render(&d, "plain", 5);
+    assert_int_equal(d.nblocks, 0);
+    md_render(&d, "```\nx\n```", 9);
+    md_plain(&d, "```\nx\n```", 9);
+    assert_int_equal(d.nblocks, 0);
+    assert_int_equal(d.style[0], MD_PLAIN);
+    buf_free(&code);
+    md_free(&d);
+    assert_int_equal(failures, 0);
+}
+
 /* ------------------------------------------------------------ wrap */
 
 typedef struct exp_line {
@@ -451,6 +557,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_md_cases),
         cmocka_unit_test(test_md_rerender),
+        cmocka_unit_test(test_md_blocks),
         cmocka_unit_test(test_wrap_cases),
         cmocka_unit_test(test_wrap_cols_match_render_width),
         cmocka_unit_test(test_render_width),
