@@ -25,7 +25,7 @@
 #include "convo.h"
 #include "report.h"
 #include "settings.h"
-#include "sigpipe.h"
+#include "sigwake.h"
 
 enum {
     FRAME_MS = 16,                 /* ~60 frames a second while streaming */
@@ -1077,7 +1077,7 @@ int ui_run(const ui_opts *o)
                                    sizeof err) != 0;
 
     static const int sigs[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT};
-    int sigfd = sigpipe_install(sigs, sizeof sigs / sizeof sigs[0]);
+    int sigfd = sigwake_install(sigs, sizeof sigs / sizeof sigs[0]);
     if (sigfd < 0) {
         perror("tchat: pipe");
         return 1;
@@ -1172,12 +1172,12 @@ int ui_run(const ui_opts *o)
         if (n < 0 && errno != EINTR)
             break;
         if (fds[2].revents & POLLIN)
-            sigpipe_drain();
-        if (sigpipe_take(SIGTERM) | sigpipe_take(SIGHUP) | sigpipe_take(SIGINT)) {
+            sigwake_drain();
+        if (sigwake_take(SIGTERM) | sigwake_take(SIGHUP) | sigwake_take(SIGINT)) {
             a.quit = true;
             break;
         }
-        if (sigpipe_take(SIGWINCH))
+        if (sigwake_take(SIGWINCH))
             handle_resize(&a);
         if (fds[0].revents & (POLLHUP | POLLERR)) {
             a.quit = true;
@@ -1209,6 +1209,6 @@ int ui_run(const ui_opts *o)
     session_done(&a.s);
     worker_free(a.w);
     free_app(&a);
-    sigpipe_close();
+    sigwake_close();
     return a.exit_code;
 }
