@@ -64,10 +64,16 @@ int fileio_read(const char *path, const fileio_read_opts *o, char **text, size_t
         return fail_errno(err, errlen, e, path, "%s", problem);
     }
 
+    /* A regular file is read into a buffer of its size, in one go (the last read, which
+     * finds the end, needs a byte); a stream into one that grows. */
     buf b;
     buf_init(&b);
-    /* A regular file is read in one go (the last read, which finds the end, needs a byte). */
-    buf_reserve(&b, S_ISREG(st->st_mode) ? (size_t)st->st_size + 1 : 65536);
+    if (S_ISREG(st->st_mode)) {
+        b.cap = (size_t)st->st_size + 1;
+        b.data = xmalloc(b.cap);
+    } else {
+        buf_reserve(&b, 65536);
+    }
     int64_t deadline = clock_mono_ms() + o->stream_ms;
     for (;;) {
         if (stream) {
