@@ -12,7 +12,7 @@
 #include "config.h"
 #include "explain.h"
 #include "session.h"
-#include "sigpipe.h"
+#include "sigwake.h"
 #include "worker.h"
 
 typedef struct runner {
@@ -174,7 +174,7 @@ int oneshot_run(const oneshot_opts *o, const config *c)
     r.cx.lang = o->lang;
     explain_ctx_from_config(&r.cx, c);
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    int sigfd = sigpipe_install(sigs, sizeof sigs / sizeof sigs[0]);
+    int sigfd = sigwake_install(sigs, sizeof sigs / sizeof sigs[0]);
     if (sigfd < 0) {
         perror("tchat: pipe");
         return 1;
@@ -211,8 +211,8 @@ int oneshot_run(const oneshot_opts *o, const config *c)
         int n = poll(fds, 2, timeout < 0 ? -1 : (int)timeout);
         if (n < 0 && errno != EINTR)
             break;
-        sigpipe_drain();
-        if (sigpipe_take(SIGINT) | sigpipe_take(SIGTERM) | sigpipe_take(SIGHUP)) {
+        sigwake_drain();
+        if (sigwake_take(SIGINT) | sigwake_take(SIGTERM) | sigwake_take(SIGHUP)) {
             interrupted = true;
             session_cancel(&r.s, clock_mono_ms());
             break;
@@ -243,6 +243,6 @@ int oneshot_run(const oneshot_opts *o, const config *c)
     session_done(&r.s);
     worker_free(r.w);
     explain_ctx_done(&r.cx);
-    sigpipe_close();
+    sigwake_close();
     return code;
 }

@@ -9,7 +9,10 @@
  * whichever profile is current; other profiles' effective values come from the file and the
  * defaults only. Every change to a layer or to the current profile recomputes the effective
  * values; a value whose text and source did not change keeps its storage, so a pointer from
- * cfg_str stays valid until that option's value changes. */
+ * cfg_str stays valid until that option's value changes.
+ *
+ * Files: config.c (the registry, values, profiles), config_file.c (loading, the kept document,
+ * saving), config_keycmd.c (the key command); config_internal.h is what they share. */
 #ifndef TCHAT_CONFIG_H
 #define TCHAT_CONFIG_H
 
@@ -164,7 +167,10 @@ typedef struct config_load_args {
 
 /* Loads defaults, the file, the environment and the overrides. Returns 0, or
  * -1 with a message in err such as "/home/a/.config/tchat/config.json:7: expected
- * a number for \"max_retries\"". A malformed file is never written to. */
+ * a number for \"max_retries\"". A malformed file is never written to, and a syntax error
+ * never quotes a key. At the default path the file must be a regular file; one named by
+ * args->path or $TCHAT_CONFIG may also be a pipe or a device (--config <(...)), read to its
+ * end for at most 3 s. */
 int config_load(config *c, const config_load_args *args, char *err, size_t errlen);
 void config_free(config *c);
 
@@ -219,7 +225,8 @@ int config_profile_select(config *c, size_t idx, char *err, size_t errlen);
  * directories are created 0700; of existing ones only tchat's own (named "tchat", ours,
  * readable by others) is made 0700, the others are left alone. On error the old file is
  * untouched, no temporary file is left, the config stays dirty and err says why, e.g.
- * "cannot write /x/config.json: Permission denied". */
+ * "cannot write /x/config.json: Permission denied". A pipe or a device at the path (a config
+ * read from --config <(...)) is never replaced: that is an error too. */
 int config_save(config *c, char *err, size_t errlen);
 
 /* Values of the current profile (or the global value for SCOPE_GLOBAL options). */

@@ -16,6 +16,10 @@
  * Threads: a convo belongs to one thread (the UI's). Saving costs that thread
  * only the serialisation of what changed plus one concatenation; a saver
  * thread of the convo does the writing, always of the newest snapshot.
+ *
+ * Files: convo.c (the model: format, parsing, rendering, titles, times),
+ * convo_store.c (the handle's files, the saver thread, listing), convo_export.c
+ * (Markdown); convo_internal.h is what they share.
  */
 #ifndef TCHAT_CONVO_H
 #define TCHAT_CONVO_H
@@ -137,8 +141,9 @@ int convo_latest(const char *dir, char **path, char *err, size_t errlen);
  * code fence is closed so the next heading stays a heading), and a quoted note
  * on failed, interrupted, refused or cut replies ("> ⚠ interrupted: rate-limit").
  * title NULL: convo_make_title. Written atomically (mode 0644): an existing
- * file is replaced only once the new text is completely written. 0, or -1
- * with a message in err. */
+ * file is replaced only once the new text is completely written, and a symlink
+ * stays one (its target is written, or created). 0, or -1 with "PATH: why" in
+ * err. */
 int convo_export_markdown(const struct session *s, const char *title, const char *path, char *err,
                           size_t errlen);
 /* The same text, appended to out (tests). */

@@ -247,18 +247,6 @@ static bool leap(int y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 0-11). */
-static int64_t days_from_civil(int y, int mon, int d)
-{
-    int m = mon + 1;
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int retry_parse_http_date(const char *s, int64_t *epoch_ms)
 {
     if (!s)
@@ -310,7 +298,7 @@ int retry_parse_http_date(const char *s, int64_t *epoch_ms)
         return -1;
     if (ss == 60) /* a leap second: the next second is close enough */
         ss = 59;
-    int64_t days = days_from_civil(year, mon, day);
+    int64_t days = time_days_from_civil(year, mon + 1, day); /* mon is 0-11 */
     *epoch_ms = ((days * 24 + hh) * 60 + mm) * INT64_C(60000) + ss * INT64_C(1000);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,7 +182,7 @@ void buf_fill(buf *b, const char *tmpl, int nargs, ...)
         }
         size_t skip = strspn(p + 1, "lz");
         char conv = p[1 + skip];
-        if (conv != 's' && conv != 'd') {
+        if (conv != 's' && conv != 'd' && conv != 'u') {
             buf_putc(b, '%');
             continue;
         }
@@ -204,6 +205,16 @@ char *buf_steal(buf *b)
 const char *buf_str(const buf *b)
 {
     return b->data ? b->data : "";
+}
+
+void err_set(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }
 
 int str_casecmp(const char *a, const char *b)
@@ -230,6 +241,12 @@ bool str_starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+bool str_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
 bool str_contains_nocase(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
@@ -254,26 +271,116 @@ char *str_trim(char *s)
     return s;
 }
 
-int dir_create(const char *path, char *err, size_t errlen)
+size_t str_utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
 {
+    if (!n)
+        return 0;
+    unsigned c = s[0], v, need;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+        v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        v = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < need + 1)
+        return 0;
+    for (unsigned i = 1; i <= need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if ((need == 2 && v < 0x800) || (need == 3 && v < 0x10000) || v > 0x10FFFF ||
+        (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return need + 1;
+}
+
+void str_clip(const char *s, size_t n, size_t max, char *out, size_t outlen)
+{
+    buf b;
+    buf_init(&b);
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (b.len >= max) {
+            buf_puts(&b, "…");
+            break;
+        }
+        unsigned cp;
+        size_t k = str_utf8_seq(p + i, n - i, &cp);
+        if (!k || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+            buf_putc(&b, '?');
+            i += k ? k : 1;
+            continue;
+        }
+        buf_append(&b, p + i, k);
+        i += k;
+    }
+    snprintf(out, outlen, "%s", buf_str(&b));
+    buf_free(&b);
+}
+
+int dir_make(const char *path, char **failed)
+{
+    if (failed)
+        *failed = NULL;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    if (!*path) {
+        if (failed)
+            *failed = xstrdup(path);
+        errno = ENOENT;
+        return -1;
+    }
     char *p = xstrdup(path);
-    int rc = 0;
     for (char *q = p + 1;; q++) {
         if (*q && *q != '/')
             continue;
         char c = *q;
         *q = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create %s: %s", p, strerror(errno));
-            rc = -1;
-            break;
+        /* Something that exists on the way is checked by the next mkdir (which names the
+         * first directory that cannot be made); the last one is checked here. */
+        if (mkdir(p, 0700) == 0) {
+            chmod(p, 0700); /* the umask may have taken more than the group's and others' bits */
+        } else if (errno != EEXIST || (!c && (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)))) {
+            /* A file, or a symlink to nowhere, where the directory should be. */
+            int e = errno == EEXIST ? ENOTDIR : errno;
+            if (failed)
+                *failed = p;
+            else
+                free(p);
+            errno = e;
+            return -1;
         }
         *q = c;
         if (!c)
             break;
     }
     free(p);
-    return rc;
+    return 0;
+}
+
+int dir_create(const char *path, char *err, size_t errlen)
+{
+    char *failed;
+    if (dir_make(path, &failed) == 0)
+        return 0;
+    int e = errno;
+    err_set(err, errlen, "cannot create %s: %s", failed, strerror(e));
+    free(failed);
+    errno = e;
+    return -1;
 }
 
 char *xdg_path(const char *var, const char *home_rel, const char *tail)
@@ -340,6 +447,31 @@ int64_t clock_wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The era-based algorithms: a 400-year era has a fixed number of days (146097), and a year
+ * counted from March puts the leap day last, so month lengths follow a linear formula. */
+int64_t time_days_from_civil(int64_t year, int month, int day)
+{
+    int64_t y = year - (month <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void time_civil_from_days(int64_t days, int64_t *year, int *month, int *day)
+{
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *year = yoe + era * 400 + (*month <= 2);
 }
 
 void time_iso8601(int64_t wall_ms, char *out, size_t outlen)

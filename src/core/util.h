@@ -1,4 +1,6 @@
-/* Small helpers every core module uses: checked allocation and a growable byte buffer. */
+/* Small helpers every core module uses: checked allocation, a growable byte buffer, error
+ * messages into a caller's buffer, locale-free string helpers, directories, clocks and
+ * civil dates. */
 #ifndef TCHAT_UTIL_H
 #define TCHAT_UTIL_H
 
@@ -45,16 +47,33 @@ char *buf_steal(buf *b);
 /* The contents as a C string ("" when empty). */
 const char *buf_str(const buf *b);
 
+/* The way core functions report failure: they return -1 and write "what: why" into the
+ * caller's err buffer of errlen bytes. This writes it (nothing when err is NULL or errlen is
+ * 0; a long message is cut). */
+void err_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* ASCII helpers that ignore the locale. */
 int str_casecmp(const char *a, const char *b);
 int str_ncasecmp(const char *a, const char *b, size_t n);
 bool str_starts_with(const char *s, const char *prefix);
+bool str_ends_with(const char *s, const char *suffix);
 bool str_contains_nocase(const char *hay, const char *needle);
 /* Trims ASCII whitespace from both ends in place; returns s. */
 char *str_trim(char *s);
+/* Length of the valid UTF-8 sequence at s[0..n) (1 to 4) with its code point in *cp, or 0
+ * when it is not valid UTF-8 (overlong forms, surrogates and code points past U+10FFFF
+ * included). */
+size_t str_utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
+/* A short, printable rendition of user text s[0..n) for a message, into out: control
+ * characters and invalid UTF-8 become '?', and past max bytes it is cut with "…". */
+void str_clip(const char *s, size_t n, size_t max, char *out, size_t outlen);
 
-/* Creates path and any missing parents, each 0700 (tchat's directories hold
- * prompts and keys). Returns 0, or -1 with "cannot create DIR: reason" in err. */
+/* Creates path and any missing parents, each 0700 whatever the umask (tchat's directories
+ * hold prompts and keys); directories that exist are left as they are. Returns 0, or -1
+ * with errno set and *failed (when failed is not NULL; malloc'd) naming the directory
+ * that could not be made: one that exists but is not a directory fails with ENOTDIR. */
+int dir_make(const char *path, char **failed);
+/* dir_make with the message: 0, or -1 with "cannot create DIR: reason" in err. */
 int dir_create(const char *path, char *err, size_t errlen);
 /* An XDG path: $var/tail when var is set to an absolute path (the spec ignores
  * relative ones), else $HOME/home_rel/tail. NULL when neither is usable. Caller frees. */
@@ -77,5 +96,11 @@ int64_t clock_wall_ms(void);
 /* Formats an epoch time in ms as ISO-8601 with the local zone offset,
  * e.g. 2026-11-29T01:39:13.250+01:00, into out (at least 40 bytes). */
 void time_iso8601(int64_t wall_ms, char *out, size_t outlen);
+
+/* Days since 1970-01-01 of a date of the proleptic Gregorian calendar (month 1-12, day
+ * 1-31; negative before 1970), and back: exact for every date, with no tables, no libc
+ * and no time zone. */
+int64_t time_days_from_civil(int64_t year, int month, int day);
+void time_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
 
 #endif

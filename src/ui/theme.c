@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "util.h"
 
 /* Generated from the themes directory by cmake/embed.cmake. */
@@ -518,51 +519,13 @@ static void set_err(char *err, size_t errlen, const char *msg)
  * (the caller frees it), 0 when it does not exist, -1 with a message. */
 static int read_theme_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
 {
-    /* O_NONBLOCK: a FIFO put there must not hang the program. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 0;
-        char *m = xasprintf("%s: %s", path, strerror(errno));
-        set_err(err, errlen, m);
-        free(m);
+    fileio_read_opts ro = {THEME_MAX_FILE, "file too large for a theme", 0};
+    if (fileio_read(path, &ro, data, len, NULL, err, errlen) == 0)
+        return 1;
+    if (errno != ENOENT && errno != ENOTDIR)
         return -1;
-    }
-    struct stat st;
-    const char *problem = NULL;
-    if (fstat(fd, &st) < 0)
-        problem = strerror(errno);
-    else if (!S_ISREG(st.st_mode))
-        problem = "not a regular file";
-    else if (st.st_size > THEME_MAX_FILE)
-        problem = "file too large for a theme";
-    buf b;
-    buf_init(&b);
-    while (!problem) {
-        char chunk[4096];
-        ssize_t got = read(fd, chunk, sizeof chunk);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            problem = strerror(errno);
-        else if (got == 0)
-            break;
-        else if (b.len + (size_t)got > THEME_MAX_FILE)
-            problem = "file too large for a theme";
-        else
-            buf_append(&b, chunk, (size_t)got);
-    }
-    close(fd);
-    if (problem) {
-        buf_free(&b);
-        char *m = xasprintf("%s: %s", path, problem);
-        set_err(err, errlen, m);
-        free(m);
-        return -1;
-    }
-    *len = b.len;
-    *data = buf_steal(&b);
-    return 1;
+    set_err(err, errlen, "");
+    return 0;
 }
 
 int theme_load(const char *name, theme *out, char *err, size_t errlen)

@@ -19,7 +19,7 @@
 #include "commands.h"
 #include "config.h"
 #include "settings.h"
-#include "sigpipe.h"
+#include "sigwake.h"
 #include "term.h"
 
 enum {
@@ -224,10 +224,10 @@ static void run(ui *u, int sigfd)
         if (n < 0 && errno != EINTR)
             break;
         if (fds[2].revents & POLLIN)
-            sigpipe_drain();
-        if (sigpipe_take(SIGTERM) | sigpipe_take(SIGHUP) | sigpipe_take(SIGINT))
+            sigwake_drain();
+        if (sigwake_take(SIGTERM) | sigwake_take(SIGHUP) | sigwake_take(SIGINT))
             break;
-        if (sigpipe_take(SIGWINCH)) {
+        if (sigwake_take(SIGWINCH)) {
             term_resize();
             u->dirty |= UI_REDRAW_ALL | UI_RELAYOUT;
         }
@@ -252,7 +252,7 @@ int ui_run(const ui_opts *o)
     u.load_args = o->load_args;
 
     static const int sigs[] = {SIGWINCH, SIGTERM, SIGHUP, SIGINT};
-    int sigfd = sigpipe_install(sigs, sizeof sigs / sizeof sigs[0]);
+    int sigfd = sigwake_install(sigs, sizeof sigs / sizeof sigs[0]);
     if (sigfd < 0) {
         perror("tchat: pipe");
         return 1;
@@ -261,13 +261,13 @@ int ui_run(const ui_opts *o)
     u.w = worker_new(err, sizeof err);
     if (!u.w) {
         fprintf(stderr, "tchat: %s\n", err);
-        sigpipe_close();
+        sigwake_close();
         return 1;
     }
     if (term_init(err, sizeof err) != 0) {
         fprintf(stderr, "tchat: %s\n", err);
         worker_free(u.w);
-        sigpipe_close();
+        sigwake_close();
         return 2;
     }
     size_t ncmds;
@@ -302,6 +302,6 @@ int ui_run(const ui_opts *o)
     term_done();
     worker_free(u.w);
     free(u.history_path);
-    sigpipe_close();
+    sigwake_close();
     return 0;
 }

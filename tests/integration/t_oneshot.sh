@@ -168,6 +168,15 @@ printf '{\n  "profiles": {\n    "x": {"model": "m",}\n  }\n}\n' >"$T_DIR/bad.jso
 run_tchat --config "$T_DIR/bad.json" -p hi
 if [[ $CODE == 2 ]] && grep -q 'bad.json:3' <<<"$ERR"; then pass "malformed config names file and line"
 else fail "malformed config names file and line" "expected exit 2 and bad.json:3"; fi
+# A config given as a pipe is read; one whose writer never ends is given up after 3 s.
+run_tchat --config <(echo '{"profiles": {"p": {"needs_key": false}}}') --key-status
+if [[ $CODE == 0 ]] && grep -q 'profile p: needs no key' <<<"$OUT"; then pass "config from a pipe"
+else fail "config from a pipe" "expected exit 0 and profile p"; fi
+start=$SECONDS
+run_tchat --config <(exec sleep 8 2>/dev/null) --key-status
+if [[ $CODE == 2 && $((SECONDS - start)) -lt 10 ]] && grep -q 'no end of input after 3 s' <<<"$ERR"; then
+    pass "config pipe that never ends: a clear message"
+else fail "config pipe that never ends: a clear message" "expected exit 2 within 10 s"; fi
 run_tchat -o api_key=sk-secret -p hi
 if [[ $CODE == 2 ]] && ! grep -q 'sk-secret' <<<"$ERR"; then pass "no key on the command line"
 else fail "no key on the command line" "expected exit 2"; fi

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- fixtures */
@@ -639,6 +640,188 @@ static void test_file_edge_cases(void **state)
         free(want);
         free(path);
     }
+}
+
+/* A syntax error quotes a little of the text, but never a key: what stands in the place of
+ * a secret's value (in any profile), or looks like a key, is masked as config_mask_key does. */
+typedef struct secret_case {
+    const char *name;
+    const char *file;
+    const char *err;    /* '@' is the path */
+    const char *secret; /* no 5 characters of it in a row may appear in the message */
+} secret_case;
+
+static const secret_case secret_cases[] = {
+    {"unquoted key", "{\"api_key\": sk-proj-ABCDEFGHIJKLMNOPQRSTUV1234wxyz}",
+     "@:1:13: 'sk-…wxyz' is not a JSON value (use true, false, null or a \"string\")",
+     "sk-proj-ABCDEFGHIJKLMNOPQRSTUV1234wxyz"},
+    {"unquoted key in a profile, not shaped like one",
+     "{\"profiles\": {\"p\": {\"api_key\": abcDEF123secretXYZ}}}",
+     "@:1:32: 'abc…tXYZ' is not a JSON value (use true, false, null or a \"string\")",
+     "abcDEF123secretXYZ"},
+    {"a short key shows nothing", "{\"api_key\": hunter2}",
+     "@:1:13: '…' is not a JSON value (use true, false, null or a \"string\")", "hunter2"},
+    {"a key that is a bad number", "{\"api_key\": 1234567890123qwertyuiop}",
+     "@:1:13: invalid number '123…uiop'", "1234567890123qwertyuiop"},
+    {"the colon is missing", "{\"api_key\" \"QWERTYUIOPasdfghjkl0987\"}",
+     "@:1:12: expected ':' after \"api_key\", found \"QWE…0987\"", "QWERTYUIOPasdfghjkl0987"},
+    {"a comma is missing after it", "{\"api_key\": \"sk-abc\" \"defghijklmnop9876\"}",
+     "@:1:22: missing ',' before \"def…9876\"", "defghijklmnop9876"},
+    {"inside a value of the wrong type", "{\"api_key\": [\"x\", secretstuff123]}",
+     "@:1:19: 'sec…f123' is not a JSON value (use true, false, null or a \"string\")",
+     "secretstuff123"},
+    {"shaped like a key, elsewhere", "{\"model\": sk-live-1234567890abcdefXYZ}",
+     "@:1:11: 'sk-…fXYZ' is not a JSON value (use true, false, null or a \"string\")",
+     "sk-live-1234567890abcdefXYZ"},
+    {"a short key, elsewhere", "{\"organization\": sk-proj-a1b2c3}",
+     "@:1:18: 'sk-…b2c3' is not a JSON value (use true, false, null or a \"string\")",
+     "sk-proj-a1b2c3"},
+    /* Other values are still quoted. */
+    {"a model name", "{\"model\": gpt4o}",
+     "@:1:11: 'gpt4o' is not a JSON value (use true, false, null or a \"string\")", NULL},
+    {"after a profile holding a key", "{\"profiles\": {\"p\": {\"api_key\": \"k\"}, oops}}",
+     "@:1:38: 'oops' is not a JSON value (use true, false, null or a \"string\")", NULL},
+};
+
+static void test_secret_not_quoted(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof secret_cases / sizeof *secret_cases; i++) {
+        const secret_case *t = &secret_cases[i];
+        char *path = write_file(t->file);
+        config c;
+        char err[512] = "";
+        int r = load(&c, path, NULL, NULL, NULL, 0, false, err, sizeof err);
+        char *want = expand(t->err, path);
+        if (r != -1 || strcmp(err, want) != 0)
+            fail_msg("%s: got %d \"%s\"\n  want \"%s\"", t->name, r, err, want);
+        for (size_t k = 0; t->secret && k + 5 <= strlen(t->secret); k++) {
+            char piece[6];
+            memcpy(piece, t->secret + k, 5);
+            piece[5] = '\0';
+            if (strstr(err, piece))
+                fail_msg("%s: \"%s\" shows \"%s\"", t->name, err, piece);
+        }
+        config_free(&c);
+        free(want);
+        free(path);
+    }
+}
+
+/* ---------------------------------------------------------------- pipes */
+
+/* A FIFO in the temporary directory. Caller frees. */
+static char *make_fifo(void)
+{
+    char *path = xasprintf("%s/fifo-%d.json", tmpdir, ++file_counter);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    return path;
+}
+
+/* A child that opens path for writing, writes text and, unless stay, closes and exits. */
+static pid_t fifo_writer(const char *path, const char *text, bool stay)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(10); /* a reader that never comes must not leave it waiting */
+        int fd = open(path, O_WRONLY);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+            _exit(1);
+        if (stay)
+            pause();
+        _exit(0);
+    }
+    return pid;
+}
+
+static void reap(pid_t pid, bool kill_it)
+{
+    int status;
+    if (kill_it)
+        kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!kill_it)
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* --config <(...): a pipe is read to its end, within CONFIG_STREAM_MS; a writer that never
+ * comes, or never finishes, is given up with a message, not waited for. */
+static void test_config_pipe(void **state)
+{
+    (void)state;
+    config c;
+    char err[512];
+    char *fifo = make_fifo();
+
+    /* A writer: the file is read, and a save refuses to put a file in the pipe's place. */
+    pid_t w = fifo_writer(fifo, "{\"model\": \"from-a-pipe\"}", false);
+    assert_int_equal(load(&c, fifo, NULL, NULL, NULL, 0, false, err, sizeof err), 0);
+    assert_true(c.file_exists);
+    assert_string_equal(cfg_str(&c, OPT_MODEL), "from-a-pipe");
+    reap(w, false);
+    assert_int_equal(config_set_file(&c, OPT_MODEL, "changed", err, sizeof err), 0);
+    assert_int_equal(config_save(&c, err, sizeof err), -1);
+    char *want = xasprintf("cannot write %s: not a regular file (a pipe or a device): it is read, "
+                           "never replaced",
+                           fifo);
+    assert_string_equal(err, want);
+    free(want);
+    struct stat st;
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    config_free(&c);
+
+    /* No writer, and a writer that never finishes. */
+    want = xasprintf("%s: no end of input after 3 s (is anything writing to it?)", fifo);
+    for (int stay = 0; stay < 2; stay++) {
+        w = stay ? fifo_writer(fifo, "{\"model\":", true) : -1;
+        int64_t t0 = clock_mono_ms();
+        assert_int_equal(load(&c, fifo, NULL, NULL, NULL, 0, false, err, sizeof err), -1);
+        int64_t took = clock_mono_ms() - t0;
+        if (w > 0)
+            reap(w, true);
+        assert_string_equal(err, want);
+        if (took < 2900 || took > 8000)
+            fail_msg("gave up after %lld ms, not about 3 s", (long long)took);
+    }
+    free(want);
+
+    /* A character device named on purpose reads as what it holds. */
+    assert_int_equal(load(&c, "/dev/null", NULL, NULL, NULL, 0, false, err, sizeof err), 0);
+    assert_true(c.file_exists);
+    assert_string_equal(cfg_profile_name(&c), "openai");
+    config_free(&c);
+    free(fifo);
+}
+
+/* At the default paths only a regular file is read; $TCHAT_CONFIG names a file on purpose. */
+static void test_config_default_path_regular(void **state)
+{
+    (void)state;
+    char *xdg = xasprintf("%s/xdg-%d", tmpdir, ++file_counter);
+    char *dir = xasprintf("%s/tchat", xdg);
+    char *path = xasprintf("%s/config.json", dir);
+    assert_int_equal(mkdir(xdg, 0700), 0);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    const char *env[] = {"XDG_CONFIG_HOME", xdg, NULL};
+    config c;
+    char err[512];
+    int64_t t0 = clock_mono_ms();
+    assert_int_equal(load(&c, NULL, NULL, env, NULL, 0, false, err, sizeof err), -1);
+    assert_true(clock_mono_ms() - t0 < 2000);
+    char *want = xasprintf("%s: not a regular file", path);
+    assert_string_equal(err, want);
+    free(want);
+
+    const char *named[] = {"XDG_CONFIG_HOME", xdg, "TCHAT_CONFIG", "/dev/null", NULL};
+    assert_int_equal(load(&c, NULL, NULL, named, NULL, 0, false, err, sizeof err), 0);
+    assert_string_equal(c.path, "/dev/null");
+    config_free(&c);
+    free(path);
+    free(dir);
+    free(xdg);
 }
 
 /* Unknown keys are kept in the document, and loading never writes to the file. */
@@ -2169,6 +2352,9 @@ int main(void)
         cmocka_unit_test(test_profiles),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_file_edge_cases),
+        cmocka_unit_test(test_secret_not_quoted),
+        cmocka_unit_test(test_config_pipe),
+        cmocka_unit_test(test_config_default_path_regular),
         cmocka_unit_test(test_doc_kept_file_untouched),
         cmocka_unit_test(test_config_set),
         cmocka_unit_test(test_source_errors),

@@ -505,7 +505,7 @@ static const struct {
     {"shipped default", "empty", "default", 0, "", ROLE_ERROR, 9, "default"},
     {"broken user theme", "xdg", "broken", -1,
      "%s/xdg/tchat/themes/broken.theme:3: unknown colour \"purpel\"", ROLE_ERROR, 9, "default"},
-    {"directory", "xdg", "adir", -1, "%s/xdg/tchat/themes/adir.theme: not a regular file",
+    {"directory", "xdg", "adir", -1, "%s/xdg/tchat/themes/adir.theme: is a directory, not a file",
      ROLE_ERROR, 9, "default"},
     {"unknown, shipped only", "empty", "nosuch", -1,
      "unknown theme \"nosuch\" (available: default, high-contrast, light, mono)", ROLE_ERROR, 9,

@@ -1,4 +1,4 @@
-#include "sigpipe.h"
+#include "sigwake.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@ static void on_signal(int sig)
     errno = saved;
 }
 
-int sigpipe_install(const int *signals, size_t n)
+int sigwake_install(const int *signals, size_t n)
 {
     if (fds[0] < 0) {
         if (pipe(fds) != 0)
@@ -42,14 +42,14 @@ int sigpipe_install(const int *signals, size_t n)
     return fds[0];
 }
 
-void sigpipe_drain(void)
+void sigwake_drain(void)
 {
     char tmp[64];
     while (fds[0] >= 0 && read(fds[0], tmp, sizeof tmp) > 0) {
     }
 }
 
-bool sigpipe_take(int sig)
+bool sigwake_take(int sig)
 {
     if (sig <= 0 || sig >= MAX_SIGNAL || !seen[sig])
         return false;
@@ -57,7 +57,7 @@ bool sigpipe_take(int sig)
     return true;
 }
 
-void sigpipe_close(void)
+void sigwake_close(void)
 {
     for (int i = 0; i < 2; i++) {
         if (fds[i] >= 0)
