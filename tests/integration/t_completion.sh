@@ -91,7 +91,7 @@ same "bash: tchat --profile ''" "$(bash_complete tchat --profile '')" "home work
 same "bash: tchat --profile w" "$(bash_complete tchat --profile w)" "work"
 same "bash: tchat --theme m" "$(bash_complete tchat --theme m)" "mine mono"
 same "bash: tchat --resume ''" "$(bash_complete tchat --resume '')" "$id"
-same "bash: tchat -o max_r" "$(bash_complete tchat -o max_r)" "max_retries="
+same "bash: tchat -o max_re" "$(bash_complete tchat -o max_re)" "max_reply_mb= max_retries="
 same "bash: tchat -p '' (free text)" "$(bash_complete tchat -p '')" ""
 same "bash: tchat -m --l (an argument, not a flag)" "$(bash_complete tchat -m --l)" ""
 same "bash: tchat --list-" "$(bash_complete tchat --list-)" "--list-profiles --list-themes"
@@ -130,7 +130,7 @@ ZSH
     same "zsh: tchat --profile " "$(zsh_complete 'tchat --profile ')" "home work"
     same "zsh: tchat --theme m" "$(zsh_complete 'tchat --theme m')" "mine mono"
     same "zsh: tchat --resume " "$(zsh_complete 'tchat --resume ')" "$id"
-    same "zsh: tchat -o max_r" "$(zsh_complete 'tchat -o max_r')" "max_retries="
+    same "zsh: tchat -o max_ret" "$(zsh_complete 'tchat -o max_ret')" "max_retries="
 else
     echo "skipped: zsh checks (zsh is not installed)"
 fi
