@@ -12,9 +12,11 @@
 
 #include "config.h"
 #include "convo.h"
+#include "coredump.h"
 #include "demo.h"
 #include "guide.h"
 #include "oneshot.h"
+#include "sanitize.h"
 #include "ui.h"
 #include "util.h"
 
@@ -61,12 +63,12 @@ static void usage(FILE *f)
           "Exit codes:\n"
           "  0   success\n"
           "  1   other error\n"
-          "  2   usage or configuration error\n"
+          "  2   usage or configuration error (also: the key refused over plain http://)\n"
           "  3   authentication (401, 403, no key)\n"
           "  4   rate limited (429 after retries, or a wait longer than max_server_wait)\n"
           "  5   quota used up\n"
           "  6   server or API error (5xx after retries, an error in the stream, a malformed response)\n"
-          "  7   connection (DNS, refused, TLS, proxy, stream cut before its end)\n"
+          "  7   connection (DNS, refused, TLS, proxy or its 407, stream cut before its end)\n"
           "  8   timeout\n"
           "  9   invalid request (400, 404, 409, 413, 422)\n"
           "  130 interrupted\n",
@@ -131,13 +133,19 @@ static int list_conversations(void)
     }
     buf line;
     buf_init(&line);
+    /* File names and titles are whatever a file holds: one clean line each. */
     for (size_t i = 0; i < n; i++) {
         buf_reset(&line);
         convo_info_line(&v[i], &line);
-        printf("%s\n", buf_str(&line));
+        char *clean = sanitize_line(buf_str(&line), line.len, 0);
+        printf("%s\n", clean);
+        free(clean);
     }
-    for (size_t i = 0; i < nproblems; i++)
-        fprintf(stderr, "tchat: skipped %s\n", problems[i]);
+    for (size_t i = 0; i < nproblems; i++) {
+        char *clean = sanitize_line(problems[i], strlen(problems[i]), 0);
+        fprintf(stderr, "tchat: skipped %s\n", clean);
+        free(clean);
+    }
     if (!n && !nproblems)
         fprintf(stderr, "tchat: no saved conversations yet (%s)\n", dir);
     buf_free(&line);
@@ -179,6 +187,7 @@ static int key_status(const config *c)
 
 int main(int argc, char **argv)
 {
+    coredump_disable(); /* before any key is read: a core file would hold it */
     setlocale(LC_ALL, "");
     signal(SIGPIPE, SIG_IGN);
 
