@@ -14,10 +14,12 @@
 #include "completion.h"
 #include "config.h"
 #include "convo.h"
+#include "coredump.h"
 #include "demo.h"
 #include "guide.h"
 #include "oneshot.h"
 #include "theme.h"
+#include "sanitize.h"
 #include "ui.h"
 #include "util.h"
 
@@ -88,13 +90,19 @@ static int list_conversations(void)
     }
     buf line;
     buf_init(&line);
+    /* File names and titles are whatever a file holds: one clean line each. */
     for (size_t i = 0; i < n; i++) {
         buf_reset(&line);
         convo_info_line(&v[i], &line);
-        printf("%s\n", buf_str(&line));
+        char *clean = sanitize_line(buf_str(&line), line.len, 0);
+        printf("%s\n", clean);
+        free(clean);
     }
-    for (size_t i = 0; i < nproblems; i++)
-        fprintf(stderr, "tchat: skipped %s\n", problems[i]);
+    for (size_t i = 0; i < nproblems; i++) {
+        char *clean = sanitize_line(problems[i], strlen(problems[i]), 0);
+        fprintf(stderr, "tchat: skipped %s\n", clean);
+        free(clean);
+    }
     if (!n && !nproblems)
         fprintf(stderr, "tchat: no saved conversations yet (%s)\n", dir);
     buf_free(&line);
@@ -147,6 +155,7 @@ static int key_status(const config *c)
 
 int main(int argc, char **argv)
 {
+    coredump_disable(); /* before any key is read: a core file would hold it */
     setlocale(LC_ALL, "");
     signal(SIGPIPE, SIG_IGN);
 

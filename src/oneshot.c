@@ -1,5 +1,6 @@
 #include "oneshot.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -7,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "explain.h"
 #include "session.h"
 #include "sigwake.h"
+#include "width.h"
 #include "worker.h"
 
 typedef struct runner {
@@ -78,7 +81,13 @@ static void print_countdown(runner *r, int64_t now)
     explain_retrying(&line, &r->cx, session_next_timeout(s, now), NULL,
                      session_attempt_number(s) + 1, session_attempts_max(s), &s->last_decision);
     if (r->err_tty) {
-        fprintf(stderr, "\r\033[K  %s", buf_str(&line));
+        /* Redrawn in place: a line wider than the terminal would wrap, and every redraw
+         * would then leave a line behind. The width is asked each time (a resize). */
+        struct winsize ws;
+        size_t len = line.len;
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 3)
+            len = width_fit(buf_str(&line), line.len, ws.ws_col - 3); /* 2 indent, 1 spare */
+        fprintf(stderr, "\r\033[K  %.*s", (int)len, buf_str(&line));
         r->countdown_shown = true;
     } else {
         fprintf(stderr, "tchat: %s\n", buf_str(&line));
@@ -110,7 +119,7 @@ static void on_failed(void *ud, const failure *f, const retry_decision *d, int a
         explain_title(&t, &r->cx, f);
         if (f->err_message && *f->err_message) {
             buf_puts(&t, ": ");
-            buf_puts(&t, f->err_message);
+            explain_put_text(&t, f->err_message, "  ");
         }
         fprintf(stderr, "tchat: %s\n", buf_str(&t));
         buf_free(&t);
@@ -118,7 +127,9 @@ static void on_failed(void *ud, const failure *f, const retry_decision *d, int a
         return;
     }
     if (f->entry == GUIDE_CANCELLED) {
-        fprintf(stderr, "tchat: %s\n", guide_str(r->cx.lang, "interrupted"));
+        /* A reader that stopped reading (| head) is no interruption worth a word. */
+        if (!r->out_failed)
+            fprintf(stderr, "tchat: %s\n", guide_str(r->cx.lang, "interrupted"));
         buf_free(&t);
         return;
     }
@@ -133,6 +144,27 @@ static void on_failed(void *ud, const failure *f, const retry_decision *d, int a
     if (r->s.got_content)
         buf_printf(&t, "  %s\n", guide_str(r->cx.lang, "partial_kept"));
     fprintf(stderr, "tchat: %s", buf_str(&t));
+    buf_free(&t);
+}
+
+/* allow_insecure_http let the key go over plain http://: said once, before the request. */
+static void on_key_in_clear(void *ud, const char *host)
+{
+    runner *r = ud;
+    buf t;
+    buf_init(&t);
+    buf_fill(&t, guide_str(r->cx.lang, "key_in_clear"), 1, host);
+    if (r->o->json_errors) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "warning", "key-in-clear");
+        cJSON_AddStringToObject(o, "message", buf_str(&t));
+        char *j = cJSON_PrintUnformatted(o);
+        fprintf(stderr, "%s\n", j);
+        cJSON_free(j);
+        cJSON_Delete(o);
+    } else {
+        fprintf(stderr, "tchat: %s\n", buf_str(&t));
+    }
     buf_free(&t);
 }
 
@@ -190,6 +222,7 @@ int oneshot_run(const oneshot_opts *o, const config *c)
         .content = on_content,
         .refusal = on_content,
         .failed = on_failed,
+        .key_in_clear = on_key_in_clear,
         .ud = &r,
     };
     session_init(&r.s, &tr, &obs);

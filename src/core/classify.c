@@ -456,10 +456,15 @@ static void classify_net(failure *f)
         set_entry(f, GUIDE_CONNECT_REFUSED, GUIDE_T_API_CONNECTION);
         break;
     case NET_TLS:
-        set_entry(f, GUIDE_TLS, GUIDE_T_API_CONNECTION);
+        /* https:// to a server that answered in plain HTTP: OpenSSL cannot read its
+         * "HTTP/1.1 400" as a TLS record. Not a certificate problem at all. */
+        set_entry(f,
+                  has_nocase(f->detail, "wrong version number") ? GUIDE_TLS_PLAIN_HTTP : GUIDE_TLS,
+                  GUIDE_T_API_CONNECTION);
         break;
     case NET_PROXY:
-        set_entry(f, GUIDE_PROXY, GUIDE_T_API_CONNECTION);
+        /* The proxy refused the tunnel for want of credentials (CONNECT answered 407). */
+        set_entry(f, f->status == 407 ? GUIDE_PROXY_AUTH : GUIDE_PROXY, GUIDE_T_API_CONNECTION);
         break;
     case NET_TIMEOUT_CONNECT:
     case NET_TIMEOUT_IDLE:
@@ -549,6 +554,10 @@ static void classify_status(failure *f, const http_headers *h)
         set_entry(f, is_context_length(f) ? GUIDE_CONTEXT_LENGTH : GUIDE_BAD_REQUEST,
                   GUIDE_T_INVALID_REQUEST);
         return;
+    case 407:
+        /* Only a proxy asks for Proxy-Authorization (a plain-HTTP request through it). */
+        set_entry(f, GUIDE_PROXY_AUTH, GUIDE_T_API_CONNECTION);
+        return;
     case 408:
         set_entry(f, GUIDE_TIMEOUT, GUIDE_T_TIMEOUT);
         return;
@@ -569,7 +578,8 @@ void classify(const classify_input *in, failure *out)
     failure_free(out);
     out->net = in->net;
     out->status = in->status;
-    out->detail = xstrdup(in->detail);
+    /* libcurl's words may quote what the server sent. */
+    out->detail = in->detail ? clean_text(in->detail, strlen(in->detail), MESSAGE_CAP) : NULL;
 
     const http_headers *h = in->headers;
     const char *rid = h ? hdrs_get(h, "x-request-id") : NULL;

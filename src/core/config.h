@@ -43,6 +43,8 @@ typedef enum { SCOPE_PROFILE, SCOPE_GLOBAL } opt_scope;
       "OPENAI_BASE_URL", "API base URL; requests go to BASE/chat/completions")                     \
     X(OPT_NEEDS_KEY, "needs_key", OPT_BOOL, SCOPE_PROFILE, "true", 0, 0, NULL,                     \
       "false for servers that take no key: no Authorization header is sent")                       \
+    X(OPT_ALLOW_INSECURE_HTTP, "allow_insecure_http", OPT_BOOL, SCOPE_PROFILE, "false", 0, 0,      \
+      NULL, "send the key over plain http:// to a host that is not this machine (warned once)")   \
     X(OPT_ORGANIZATION, "organization", OPT_STRING, SCOPE_PROFILE, "", 0, 0, "OPENAI_ORG_ID",      \
       "sent as OpenAI-Organization when set")                                                      \
     X(OPT_PROJECT, "project", OPT_STRING, SCOPE_PROFILE, "", 0, 0, "OPENAI_PROJECT_ID",            \

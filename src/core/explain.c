@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "url.h"
 
 static const char OPENAI_STATUS[] = "https://status.openai.com/";
 static const char OPENAI_HELP[] = "https://help.openai.com/en/";
@@ -19,7 +20,9 @@ static void replace(char **slot, const char *value)
 
 void explain_ctx_from_config(explain_ctx *cx, const config *c)
 {
-    replace(&cx->base_url, cfg_str(c, OPT_BASE_URL));
+    char *shown = url_display(cfg_str(c, OPT_BASE_URL));
+    free(cx->base_url);
+    cx->base_url = shown;
     replace(&cx->model, cfg_str(c, OPT_MODEL));
     replace(&cx->status_url, cfg_str(c, OPT_STATUS_URL));
     replace(&cx->help_url, cfg_str(c, OPT_HELP_URL));
@@ -141,6 +144,33 @@ void explain_links(const explain_ctx *cx, const failure *f,
     }
 }
 
+void explain_put_text(buf *out, const char *text, const char *indent)
+{
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        buf_append(out, p, n);
+        p += n;
+        if (!*p)
+            break;
+        while (*p == '\n')
+            p++;
+        if (*p) {
+            buf_putc(out, '\n');
+            buf_puts(out, indent);
+        }
+    }
+}
+
+/* "  Label: server text\n", the text's own lines indented under it. */
+static void text_field(buf *out, const char *label, const char *text)
+{
+    buf_puts(out, "  ");
+    if (label)
+        buf_printf(out, "%s: ", label);
+    explain_put_text(out, text, "      ");
+    buf_putc(out, '\n');
+}
+
 static void text_link(void *ud, const char *label, const char *url)
 {
     buf_printf(ud, "    %s: %s\n", label, url);
@@ -157,14 +187,15 @@ void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry
         for (size_t i = 0; i < t->nsteps; i++)
             buf_printf(out, "    %zu. %s\n", i + 1, t->steps[i]);
     }
+    /* Server text may hold newlines: none of its lines may pass for one of tchat's own. */
     if (f->err_message && *f->err_message)
-        buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "server_said"), f->err_message);
+        text_field(out, guide_str(cx->lang, "server_said"), f->err_message);
     else if (f->html_title && *f->html_title)
-        buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "server_said"), f->html_title);
+        text_field(out, guide_str(cx->lang, "server_said"), f->html_title);
     if (f->detail && *f->detail)
-        buf_printf(out, "  %s\n", f->detail);
+        text_field(out, NULL, f->detail);
     if (f->request_id && *f->request_id)
-        buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "request_id"), f->request_id);
+        text_field(out, guide_str(cx->lang, "request_id"), f->request_id);
     if (explain_foreign_endpoint(cx))
         buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "endpoint"), cx->base_url);
     buf_printf(out, "  %s:\n", guide_str(cx->lang, "links"));
@@ -251,6 +282,8 @@ int explain_exit_code(const failure *f)
     case GUIDE_FORBIDDEN_REGION:
     case GUIDE_NO_KEY:
         return 3;
+    case GUIDE_INSECURE_HTTP:
+        return 2; /* a setting to change: nothing was sent */
     case GUIDE_RATE_LIMIT:
         return 4;
     case GUIDE_OVERLOADED:
@@ -266,7 +299,9 @@ int explain_exit_code(const failure *f)
     case GUIDE_CONNECT_REFUSED:
     case GUIDE_CONNECTION:
     case GUIDE_TLS:
+    case GUIDE_TLS_PLAIN_HTTP:
     case GUIDE_PROXY:
+    case GUIDE_PROXY_AUTH:
     case GUIDE_STREAM_INTERRUPTED:
         return 7;
     case GUIDE_TIMEOUT:

@@ -18,7 +18,7 @@ struct config;
  * pointing at freed text. A zeroed context is valid (no endpoint named). */
 typedef struct explain_ctx {
     guide_lang lang;
-    char *base_url;   /* the endpoint used, or NULL */
+    char *base_url;   /* the endpoint used, as shown (its password masked), or NULL */
     char *model;
     char *status_url; /* the profile's status page ("" for none) */
     char *help_url;   /* the profile's help page */
@@ -49,7 +49,11 @@ void explain_links(const explain_ctx *cx, const failure *f,
                    void (*fn)(void *ud, const char *label, const char *url), void *ud);
 /* True when the base URL is not OpenAI's (the endpoint is then named). */
 bool explain_foreign_endpoint(const explain_ctx *cx);
-/* The whole explanation as indented plain text lines (for stderr). */
+/* Appends server text (already sanitised) so that it cannot start a line of its own that
+ * looks like tchat's: each line after the first begins with indent; blank lines go. */
+void explain_put_text(buf *out, const char *text, const char *indent);
+/* The whole explanation as indented plain text lines (for stderr); the server's text is
+ * put with explain_put_text. */
 void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry_decision *d);
 /* One JSON object (one line, no newline) describing a failed attempt. */
 void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry_decision *d,

@@ -27,11 +27,14 @@
     X(GUIDE_CONNECT_REFUSED, "connect-refused")     \
     X(GUIDE_CONNECTION, "connection")               \
     X(GUIDE_TLS, "tls")                             \
+    X(GUIDE_TLS_PLAIN_HTTP, "tls-plain-http")       \
     X(GUIDE_PROXY, "proxy")                         \
+    X(GUIDE_PROXY_AUTH, "proxy-auth")               \
     X(GUIDE_STREAM_INTERRUPTED, "stream-interrupted") \
     X(GUIDE_STREAM_ERROR, "stream-error")           \
     X(GUIDE_MALFORMED_RESPONSE, "malformed-response") \
     X(GUIDE_NO_KEY, "no-key")                       \
+    X(GUIDE_INSECURE_HTTP, "insecure-http")         \
     X(GUIDE_REPLY_TOO_LONG, "reply-too-long")       \
     X(GUIDE_CANCELLED, "cancelled")
 

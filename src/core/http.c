@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanitize.h"
 #include "util.h"
 
 const char *net_result_name(net_result r)
@@ -57,6 +58,18 @@ void hdrs_add(http_headers *h, const char *name, size_t name_len, const char *va
     h->n++;
 }
 
+/* Header lines come from the network: anything but printable ASCII is cleaned, and a
+ * hostile server cannot make one value fill the screen or the report. */
+enum { HEADER_CAP = 4096 };
+
+static bool plain_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7F)
+            return false;
+    return n <= HEADER_CAP;
+}
+
 int hdrs_parse_line(http_headers *h, const char *line, size_t len)
 {
     if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
@@ -72,7 +85,17 @@ int hdrs_parse_line(http_headers *h, const char *line, size_t len)
     const char *colon = memchr(line, ':', len);
     if (!colon || colon == line)
         return 0;
-    hdrs_add(h, line, (size_t)(colon - line), colon + 1, len - (size_t)(colon - line) - 1);
+    const char *value = colon + 1;
+    size_t name_len = (size_t)(colon - line), value_len = len - name_len - 1;
+    if (plain_ascii(line, len)) {
+        hdrs_add(h, line, name_len, value, value_len);
+        return 0;
+    }
+    char *n = sanitize_line(line, name_len, HEADER_CAP);
+    char *v = sanitize_line(value, value_len, HEADER_CAP);
+    hdrs_add(h, n, strlen(n), v, strlen(v));
+    free(n);
+    free(v);
     return 0;
 }
 

@@ -45,8 +45,10 @@ void hdrs_init(http_headers *h);
 void hdrs_clear(http_headers *h); /* drop all, keep memory */
 void hdrs_free(http_headers *h);
 void hdrs_add(http_headers *h, const char *name, size_t name_len, const char *value, size_t value_len);
-/* Parses one raw header line ("Name: value\r\n"); a status line ("HTTP/...")
+/* Parses one raw header line ("Name: value", line end removed); a status line ("HTTP/...")
  * clears what was captured so far, as a redirect or a 100-continue starts over.
+ * The line comes from the network: name and value are sanitised (src/core/sanitize.h) to
+ * one line of at most 4 KiB each before they are kept.
  * Returns the status code for a status line, 0 otherwise. */
 int hdrs_parse_line(http_headers *h, const char *line, size_t len);
 /* Value of the last header with that name (case-insensitive), or NULL. */

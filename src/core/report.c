@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* memmem */
 #include "report.h"
 
 #include <curl/curl.h>
@@ -12,30 +11,9 @@
 #include <unistd.h>
 
 #include "config.h"
-
-void report_redact(buf *text, const char *key)
-{
-    size_t klen = key ? strlen(key) : 0;
-    if (klen < 4 || !text->len)
-        return;
-    char *mask = config_mask_key(key);
-    buf out;
-    buf_init(&out);
-    const char *p = buf_str(text), *end = p + text->len;
-    for (;;) {
-        const char *hit = memmem(p, (size_t)(end - p), key, klen);
-        if (!hit) {
-            buf_append(&out, p, (size_t)(end - p));
-            break;
-        }
-        buf_append(&out, p, (size_t)(hit - p));
-        buf_puts(&out, mask);
-        p = hit + klen;
-    }
-    buf_free(text);
-    *text = out;
-    free(mask);
-}
+#include "redact.h"
+#include "sanitize.h"
+#include "url.h"
 
 static bool secret_header(const char *name)
 {
@@ -54,14 +32,17 @@ static void put_time(buf *out, int64_t wall_ms)
 
 void report_build(buf *out, const session *s, const explain_ctx *cx, const char *profile_name)
 {
+    size_t start = out->len;
     const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
     buf_puts(out, "tchat support report\n====================\n\n");
     buf_puts(out, "Generated: ");
     put_time(out, s->wall_clock());
     buf_printf(out, "\ntchat: %s\nlibcurl: %s (%s)\n", TCHAT_VERSION, cv->version,
                cv->ssl_version ? cv->ssl_version : "no TLS");
+    /* The base URL is shown, like everywhere, without the password it may hold. */
+    char *base = url_display(s->p.base_url ? s->p.base_url : "");
     buf_printf(out, "Profile: %s\nModel: %s\nBase URL: %s\n", profile_name ? profile_name : "",
-               s->p.model ? s->p.model : "", s->p.base_url ? s->p.base_url : "");
+               s->p.model ? s->p.model : "", base);
 
     if (s->has_failure) {
         const failure *f = &s->last_failure;
@@ -111,7 +92,8 @@ void report_build(buf *out, const session *s, const explain_ctx *cx, const char 
     }
 
     buf_puts(out, "\nRequest headers\n---------------\n");
-    buf_printf(out, "POST %s/chat/completions\n", s->p.base_url ? s->p.base_url : "");
+    buf_printf(out, "POST %s/chat/completions\n", base);
+    free(base);
     buf_puts(out, "Content-Type: application/json\n");
     if (s->p.api_key && *s->p.api_key) {
         char *mask = config_mask_key(s->p.api_key);
@@ -136,8 +118,19 @@ void report_build(buf *out, const session *s, const explain_ctx *cx, const char 
     buf_puts(out, "\n\nWhere to ask\n------------\n");
     buf_printf(out, "Help: %s\nCommunity: https://community.openai.com/ (leave out anything sensitive)\n",
                cx->help_url && *cx->help_url ? cx->help_url : "https://help.openai.com/en/");
-    /* The key must never leave in a report, whatever a message or header held. */
-    report_redact(out, s->p.api_key);
+    /* The key must never leave in a report, whatever a message or header held; and no
+     * byte of it may work on the terminal of whoever reads it with cat. Text from the
+     * network was cleaned where it came in; this pass also covers the request body, whose
+     * messages may hold text piped in from anywhere. */
+    buf report;
+    buf_init(&report);
+    buf_append(&report, out->data + start, out->len - start);
+    redact_buf(&report, s->p.api_key, s->p.base_url);
+    char *clean = sanitize_string(report.data, report.len);
+    out->len = start;
+    buf_puts(out, clean);
+    free(clean);
+    buf_free(&report);
 }
 
 int report_write(const session *s, const explain_ctx *cx, const char *profile_name, const char *dir,

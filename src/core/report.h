@@ -9,14 +9,13 @@
 #include "explain.h"
 #include "session.h"
 
-/* Writes the report text of the session's last failure into out. */
+/* Appends the report text of the session's last failure to out: the key masked
+ * everywhere, the base URL's password masked, nothing that could act on a terminal. */
 void report_build(buf *out, const session *s, const explain_ctx *cx, const char *profile_name);
 /* Writes it to DIR/tchat-report-YYYYmmdd-HHMMSS.txt (DIR created 0700, file
  * 0600). dir NULL: $XDG_STATE_HOME/tchat/reports (else ~/.local/state/...).
  * Returns 0 and the path in *path (caller frees), or -1 with a message in err. */
 int report_write(const session *s, const explain_ctx *cx, const char *profile_name, const char *dir,
                  char **path, char *err, size_t errlen);
-/* Replaces every occurrence of key in text (in place) with its mask. */
-void report_redact(buf *text, const char *key);
 
 #endif

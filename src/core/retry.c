@@ -417,7 +417,8 @@ static bool status_retryable(long status)
 
 static bool kind_retryable(const failure *f)
 {
-    if (f->entry == GUIDE_MALFORMED_RESPONSE)
+    /* The same page, or the same demand for proxy credentials, comes back. */
+    if (f->entry == GUIDE_MALFORMED_RESPONSE || f->entry == GUIDE_PROXY_AUTH)
         return false;
     switch (f->net) {
     case NET_OK:
@@ -546,11 +547,13 @@ retry_decision retry_decide(const retry_config *cfg, const failure *f, const htt
         d.verdict = RETRY_NO_QUOTA;
         return d;
     }
+    if (f->entry == GUIDE_TLS_PLAIN_HTTP)
+        return d; /* no certificate involved, but the same answer every time */
     if (f->entry == GUIDE_TLS || f->net == NET_TLS) {
         d.verdict = RETRY_NO_TLS;
         return d;
     }
-    if (f->entry == GUIDE_NO_KEY)
+    if (f->entry == GUIDE_NO_KEY || f->entry == GUIDE_INSECURE_HTTP)
         return d;
     if (header_is(h, "x-should-retry", "false")) {
         d.verdict = RETRY_NO_HEADER;

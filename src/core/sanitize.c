@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* s->state packs the escape-sequence state (low bits) and, for sequences
  * that can run on, the number of bytes swallowed so far (high bits). */
@@ -280,4 +281,20 @@ char *sanitize_string(const char *in, size_t n)
     sanitize_feed(&s, in, n, &out);
     sanitize_finish(&s, &out);
     return buf_steal(&out);
+}
+
+char *sanitize_line(const char *in, size_t n, size_t cap)
+{
+    char *clean = sanitize_string(in, n);
+    for (char *q = clean; *q; q++)
+        if (*q == '\n' || *q == '\t')
+            *q = ' ';
+    size_t len = strlen(clean);
+    if (cap && len > cap) {
+        /* Back up to the start of the character that crosses the cap. */
+        while (cap > 0 && ((unsigned char)clean[cap] & 0xC0) == 0x80)
+            cap--;
+        clean[cap] = '\0';
+    }
+    return clean;
 }

@@ -23,5 +23,9 @@ void sanitize_feed(sanitizer *s, const char *in, size_t n, buf *out);
 void sanitize_finish(sanitizer *s, buf *out);
 /* One-shot convenience: returns a malloc'd clean copy. Caller frees. */
 char *sanitize_string(const char *in, size_t n);
+/* The same on one line, for text that must not start lines of its own (a header value,
+ * a file name in a list): newlines and tabs become spaces, and the result is cut to at
+ * most cap bytes at a character boundary (0: no cap). Caller frees. */
+char *sanitize_line(const char *in, size_t n, size_t cap);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "redact.h"
+#include "url.h"
 
 const char *session_state_name(session_state st)
 {
@@ -88,15 +90,6 @@ void session_done(session *s)
     session_params_free(&s->p);
 }
 
-/* A loopback endpoint (a local server) needs no key unless the user says so. */
-static bool url_is_loopback(const char *url)
-{
-    const char *host = strstr(url, "://");
-    host = host ? host + 3 : url;
-    return str_starts_with(host, "localhost") || str_starts_with(host, "127.") ||
-           str_starts_with(host, "[::1]");
-}
-
 void session_configure(session *s, const config *c)
 {
     session_params_free(&s->p);
@@ -116,6 +109,7 @@ void session_configure(session *s, const config *c)
      * none gets none, even when the environment has one. */
     p->key_required = nk->b && !(nk->src == SRC_DEFAULT && url_is_loopback(p->base_url));
     p->send_key = nk->b;
+    p->allow_insecure_http = cfg_bool(c, OPT_ALLOW_INSECURE_HTTP);
     p->connect_timeout_s = cfg_double(c, OPT_CONNECT_TIMEOUT);
     p->idle_timeout_s = cfg_double(c, OPT_IDLE_TIMEOUT);
     p->retry.max_retries = (int)cfg_int(c, OPT_MAX_RETRIES);
@@ -212,15 +206,27 @@ static void start_attempt(session *s, int64_t now_ms)
     s->msgs[s->prompt_index].error = GUIDE__COUNT;
     attempt_push(s);
 
-    if (s->p.key_required && !(s->p.api_key && *s->p.api_key)) {
+    bool no_key = s->p.key_required && !(s->p.api_key && *s->p.api_key);
+    bool in_clear = session_key_in_clear(s);
+    if (no_key || (in_clear && !s->p.allow_insecure_http)) {
+        /* Nothing is sent: without a key it cannot succeed; over plain http:// to another
+         * machine the key could be read on the way. */
         failure f;
         failure_init(&f);
-        f.entry = GUIDE_NO_KEY;
-        f.type = GUIDE_T_AUTHENTICATION;
+        f.entry = no_key ? GUIDE_NO_KEY : GUIDE_INSECURE_HTTP;
+        f.type = no_key ? GUIDE_T_AUTHENTICATION : GUIDE_T_NONE;
         retry_decision d = {.verdict = RETRY_NO_STATUS, .source = DELAY_NONE};
         fail_now(s, &f, &d, now_ms);
         failure_free(&f);
         return;
+    }
+    if (in_clear && !s->warned_in_clear) {
+        s->warned_in_clear = true;
+        if (s->obs.key_in_clear) {
+            char *host = url_authority(s->p.base_url);
+            s->obs.key_in_clear(s->obs.ud, host);
+            free(host);
+        }
     }
 
     char *body = build_body(s);
@@ -324,6 +330,23 @@ static void fail_now(session *s, const failure *f, const retry_decision *d, int6
         s->obs.failed(s->obs.ud, f, d, session_attempt_number(s), session_attempts_max(s));
 }
 
+/* What the session knows and the classifier does not: the key it sent, which a server
+ * may echo back and which must then appear masked wherever the failure is shown, logged
+ * or written; and the base URL, which names the fix when https:// met a plain-HTTP server. */
+static void refine_failure(const session *s, failure *f)
+{
+    redact_failure(f, s->p.api_key, s->p.base_url);
+    const char *base = s->p.base_url;
+    if (f->entry == GUIDE_TLS_PLAIN_HTTP && base && str_ncasecmp(base, "https://", 8) == 0) {
+        char *shown = url_display(base);
+        char *detail = xasprintf("%s%sthe server answered in plain HTTP: use http://%s",
+                                 f->detail ? f->detail : "", f->detail ? "; " : "", shown + 8);
+        free(shown);
+        free(f->detail);
+        f->detail = detail;
+    }
+}
+
 static void on_failed_event(session *s, const worker_event *ev, int64_t now_ms)
 {
     classify_input in = {
@@ -338,8 +361,11 @@ static void on_failed_event(session *s, const worker_event *ev, int64_t now_ms)
     failure f;
     failure_init(&f);
     classify(&in, &f);
-    if (ev->headers.n)
+    refine_failure(s, &f);
+    if (ev->headers.n) {
         hdrs_copy(&s->resp_headers, &ev->headers);
+        redact_headers(&s->resp_headers, s->p.api_key, s->p.base_url);
+    }
     bool got = s->got_content || ev->got_content;
     retry_decision d = retry_decide(&s->p.retry, &f, &ev->headers, s->retries_taken, got,
                                     s->wall_clock(), s->random01(s->random_ud));
@@ -406,6 +432,7 @@ void session_handle(session *s, const worker_event *ev, int64_t now_ms)
     case WEV_RESPONSE:
         s->resp_status = ev->status;
         hdrs_copy(&s->resp_headers, &ev->headers);
+        redact_headers(&s->resp_headers, s->p.api_key, s->p.base_url);
         if (ev->status >= 200 && ev->status < 300)
             set_state(s, SESSION_STREAMING);
         break;
@@ -545,6 +572,16 @@ void session_clear(session *s)
     attempts_clear(s);
     s->retries_taken = 0;
     set_state(s, SESSION_IDLE);
+}
+
+bool session_sends_key_in_clear(const char *base_url, const char *key, bool send_key)
+{
+    return send_key && key && *key && url_is_plain_http(base_url) && !url_is_loopback(base_url);
+}
+
+bool session_key_in_clear(const session *s)
+{
+    return session_sends_key_in_clear(s->p.base_url, s->p.api_key, s->p.send_key);
 }
 
 bool session_busy(const session *s)

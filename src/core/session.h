@@ -76,6 +76,9 @@ typedef struct session_observer {
     /* An attempt failed; d says whether (and when) it is retried. */
     void (*failed)(void *ud, const failure *f, const retry_decision *d, int attempt, int attempts_max);
     void (*state)(void *ud, session_state from, session_state to);
+    /* The key is about to go unencrypted (http://) to host, which allow_insecure_http
+     * permits: once per session, before the first such request. */
+    void (*key_in_clear)(void *ud, const char *host);
     void *ud;
 } session_observer;
 
@@ -87,6 +90,7 @@ typedef struct session_params {
     bool stream;
     bool key_required;        /* the endpoint needs a key: without one, fail with no-key */
     bool send_key;            /* false (needs_key false): no Authorization header at all */
+    bool allow_insecure_http; /* the key may go over plain http:// to another machine */
     double connect_timeout_s, idle_timeout_s;
     size_t max_reply_bytes;   /* a longer reply is stopped, kept and explained; 0: no limit
                                  (stream_only sessions keep nothing, so never stop) */
@@ -122,6 +126,7 @@ typedef struct session {
     session_attempt *attempts; /* of the current prompt */
     size_t nattempts, capattempts;
 
+    bool warned_in_clear;     /* key_in_clear was called */
     bool stream_only;         /* reply text goes to the observer only, not into msgs (one-shot:
                                  memory stays flat however long the reply) */
     int64_t (*wall_clock)(void);   /* clock_wall_ms by default */
@@ -158,6 +163,13 @@ chat_msg *session_append_msg(session *s, api_role role, const char *text, size_t
 void session_clear(session *s);
 
 bool session_busy(const session *s); /* sending, streaming or waiting */
+/* True when a request would carry the key unencrypted: the profile sends a key, has one,
+ * and its base URL is http:// to a host that is not this machine (the insecure-http
+ * entry, unless allow_insecure_http). */
+bool session_key_in_clear(const session *s);
+/* The same test for any request: key sent (send_key and a key) over http:// to a host
+ * that is not this machine. */
+bool session_sends_key_in_clear(const char *base_url, const char *key, bool send_key);
 /* The attempt number in progress or last made (1-based) and the most attempts. */
 int session_attempt_number(const session *s);
 int session_attempts_max(const session *s);

@@ -6,6 +6,7 @@
 #include "api.h"
 #include "config.h"
 #include "sanitize.h"
+#include "url.h"
 #include "util.h"
 
 void statuspage_init(statuspage *sp)
@@ -80,17 +81,12 @@ bool statuspage_take(statuspage *sp, const worker_event *ev, const char *status_
     if (ev->kind == WEV_DONE &&
         api_parse_status_page(buf_str(&ev->body), ev->body.len, &indicator, &desc) == 0) {
         /* "status.openai.com: Partial System Outage" */
-        const char *u = status_url ? status_url : "";
-        const char *host = strstr(u, "://");
-        host = host ? host + 3 : u;
-        size_t hl = strcspn(host, "/");
-        char *raw = xasprintf("%.*s: %s", (int)hl, host, desc && *desc ? desc : indicator);
+        char *host = url_authority(status_url ? status_url : "");
+        char *raw = xasprintf("%s: %s", host, desc && *desc ? desc : indicator);
         /* The page's words come from the network: no control or bidi characters. */
-        sp->text = sanitize_string(raw, strlen(raw));
-        for (char *p = sp->text; *p; p++)
-            if (*p == '\n' || *p == '\t')
-                *p = ' ';
+        sp->text = sanitize_line(raw, strlen(raw), 0);
         free(raw);
+        free(host);
         sp->unknown = false;
     }
     free(indicator);

@@ -37,12 +37,16 @@
 #define EASY_POOL_MAX 4
 #define POLL_CAP_MS 1000
 #define DETAIL_SNIPPET 80
+/* A finish reason is a short word ("stop", "length"); a server's is kept to this. */
+#define FINISH_REASON_CAP 64
 
 typedef enum {
     MODE_NONE,    /* no body byte yet, response not decided */
     MODE_SSE,     /* 2xx event stream */
     MODE_COLLECT, /* 2xx body kept whole (JSON completion, models, status page) */
     MODE_ERROR,   /* non-2xx body kept up to WORKER_ERROR_BODY_CAP */
+    MODE_PAGE,    /* a 2xx chat answer that is a web page (a captive portal, a proxy's login):
+                     kept like an error body, then a malformed response with its <title> */
 } body_mode;
 
 typedef struct job {
@@ -73,6 +77,7 @@ typedef struct job {
     worker_event_kind scratch_kind;
 
     bool got_content;
+    bool sniffed;             /* MODE_SSE: the first non-blank body byte has been looked at */
     bool done_seen;           /* data: [DONE] */
     bool finished;            /* the terminal event was posted; later bytes are ignored */
     bool abort_xfer;          /* we stopped the transfer: the write callback returns 0 */
@@ -387,11 +392,16 @@ static void on_api_event(void *ud, const api_event *ev)
             add_text(j, ev->kind == API_EV_CONTENT ? WEV_CONTENT : WEV_REFUSAL, ev->text, ev->len);
         }
         break;
-    case API_EV_FINISH:
+    case API_EV_FINISH: {
+        /* Kept with the reply and written to conversation files and exports. */
+        char *fin = sanitize_line(ev->text ? ev->text : "", ev->text ? ev->len : 0,
+                                  FINISH_REASON_CAP);
         out = event_new(j, WEV_FINISH);
-        buf_append(&out->text, ev->text ? ev->text : "", ev->text ? ev->len : 0);
+        buf_puts(&out->text, fin);
+        free(fin);
         job_post(j, out);
         break;
+    }
     case API_EV_USAGE:
         out = event_new(j, WEV_USAGE);
         out->prompt_tokens = ev->prompt_tokens;
@@ -458,6 +468,11 @@ static void choose_mode(job *j)
         return;
     }
     const char *ct = hdrs_get(&j->headers, "content-type");
+    if (ct && str_contains_nocase(ct, "text/html")) {
+        j->mode = MODE_PAGE;
+        j->body_cap = WORKER_ERROR_BODY_CAP;
+        return;
+    }
     bool sse = ct && str_contains_nocase(ct, "text/event-stream");
     if (!sse && j->stream && !(ct && str_contains_nocase(ct, "json")))
         sse = true;
@@ -514,6 +529,37 @@ static bool should_pause(job *j)
     return full;
 }
 
+/* Whether a 2xx body that should be an event stream or JSON is a web page: its first
+ * byte that is not white space is '<'. MODE_SSE looks once, at the first such byte. */
+static bool looks_like_page(const char *p, size_t n, bool *decided)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (decided)
+            *decided = true;
+        return c == '<';
+    }
+    return false;
+}
+
+static bool sniff_page(job *j, const char *p, size_t n)
+{
+    return looks_like_page(p, n, &j->sniffed);
+}
+
+/* A chat request answered by a web page: a malformed response, with the page (capped) as
+ * the body so that the classifier quotes its <title>. */
+static void fail_page(job *j)
+{
+    size_t len = j->body.len < WORKER_ERROR_BODY_CAP ? j->body.len : WORKER_ERROR_BODY_CAP;
+    job_fail(j, NET_MALFORMED,
+             xstrdup("the response is a web page, not a chat completion (a captive portal or "
+                     "a proxy's login page?)"),
+             false, j->body.data, len);
+}
+
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 {
     job *j = ud;
@@ -540,6 +586,14 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     }
     j->body_seen = n > SIZE_MAX - j->body_seen ? SIZE_MAX : j->body_seen + n;
 
+    if (j->mode == MODE_SSE && !j->sniffed && sniff_page(j, p, n)) {
+        /* No event stream starts with '<': a web page came instead. */
+        sse_done(&j->sse);
+        j->sse_inited = false;
+        j->mode = MODE_PAGE;
+        j->body_cap = WORKER_ERROR_BODY_CAP;
+    }
+
     switch (j->mode) {
     case MODE_SSE: {
         sse_status st = sse_feed(&j->sse, p, n, on_sse_event, j);
@@ -564,12 +618,16 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
         buf_append(&j->body, p, n);
         break;
     case MODE_ERROR:
+    case MODE_PAGE:
         if (j->body.len < j->body_cap) {
             size_t keep = j->body_cap - j->body.len;
             buf_append(&j->body, p, n < keep ? n : keep);
         }
         if (j->body_seen > ERROR_READ_LIMIT) {
-            job_fail(j, NET_OK, NULL, false, j->body.data, j->body.len);
+            if (j->mode == MODE_PAGE)
+                fail_page(j);
+            else
+                job_fail(j, NET_OK, NULL, false, j->body.data, j->body.len);
             j->abort_xfer = true;
         }
         break;
@@ -812,11 +870,53 @@ static bool is_tls_error(CURLcode rc)
     }
 }
 
+/* What kind of transport failure rc is, for a transfer without a usable response. */
+static net_result transport_result(job *j, CURLcode rc, const char *msg, bool have_response)
+{
+    long connect_code = 0;
+    curl_easy_getinfo(j->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+    if (!have_response && connect_code >= 300) {
+        /* The proxy answered CONNECT with an error of its own; its status is kept, since
+         * 407 asks for the proxy's credentials. */
+        j->status = connect_code;
+        return NET_PROXY;
+    }
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return NET_DNS;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+#if LIBCURL_VERSION_NUM >= 0x074900
+    case CURLE_PROXY:
+#endif
+        return NET_PROXY;
+    case CURLE_COULDNT_CONNECT: {
+        long os_errno = 0;
+        curl_easy_getinfo(j->easy, CURLINFO_OS_ERRNO, &os_errno);
+        if (proxy_env_for(j->url))
+            return NET_PROXY; /* with a proxy, the proxy is all libcurl connects to */
+        if (os_errno == ECONNREFUSED || strstr(msg, "refused"))
+            return NET_REFUSED;
+        return NET_CONNECT;
+    }
+    case CURLE_OPERATION_TIMEDOUT: {
+        curl_off_t connect_us = 0;
+        curl_easy_getinfo(j->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+        return !j->status && connect_us == 0 ? NET_TIMEOUT_CONNECT : NET_TIMEOUT_IDLE;
+    }
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        return have_response ? NET_STREAM_CUT : NET_CONNECT;
+    default:
+        return is_tls_error(rc) ? NET_TLS : NET_OTHER;
+    }
+}
+
 static void complete_error(job *j, CURLcode rc)
 {
     const char *msg = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
     bool have_response = j->response_posted;
-    net_result net = NET_OTHER;
     char *extra = NULL;
 
     if (have_response && !is_2xx(j->status)) {
@@ -825,46 +925,15 @@ static void complete_error(job *j, CURLcode rc)
         job_fail(j, NET_OK, xstrdup(msg), false, j->body.data, j->body.len);
         return;
     }
-
-    switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-        net = NET_DNS;
-        break;
-    case CURLE_COULDNT_RESOLVE_PROXY:
-#if LIBCURL_VERSION_NUM >= 0x074900
-    case CURLE_PROXY:
-#endif
-        net = NET_PROXY;
-        break;
-    case CURLE_COULDNT_CONNECT: {
-        long os_errno = 0;
-        curl_easy_getinfo(j->easy, CURLINFO_OS_ERRNO, &os_errno);
-        if (proxy_env_for(j->url))
-            net = NET_PROXY; /* with a proxy, the proxy is all libcurl connects to */
-        else if (os_errno == ECONNREFUSED || strstr(msg, "refused"))
-            net = NET_REFUSED;
-        else
-            net = NET_CONNECT;
-        break;
-    }
-    case CURLE_OPERATION_TIMEDOUT: {
-        curl_off_t connect_us = 0;
-        curl_easy_getinfo(j->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
-        net = !j->status && connect_us == 0 ? NET_TIMEOUT_CONNECT : NET_TIMEOUT_IDLE;
-        break;
-    }
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-        net = have_response ? NET_STREAM_CUT : NET_CONNECT;
-        break;
-    default:
-        net = is_tls_error(rc) ? NET_TLS : NET_OTHER;
-        break;
+    if (have_response && j->mode == MODE_PAGE) {
+        fail_page(j); /* a page, whole or not, is no reply */
+        return;
     }
 
-    if (net == NET_TLS) {
+    net_result net = transport_result(j, rc, msg, have_response);
+    if (net == NET_TLS && !str_contains_nocase(msg, "wrong version number")) {
+        /* A certificate problem names the CA bundle it was checked against (a server that
+         * answered in plain HTTP, "wrong version number", had no certificate to check). */
         const char *ca = j->ca_bundle;
 #if LIBCURL_VERSION_NUM >= 0x075400
         char *info = NULL;
@@ -909,12 +978,16 @@ static void complete_ok(job *j)
         }
         if (api_parse_completion(j->body.data ? j->body.data : "", j->body.len, on_api_event, j)
             < 0) {
-            if (!j->finished)
-                job_fail(j,
-                         NET_MALFORMED,
+            if (!j->finished) {
+                /* A page sent as JSON: its <title> is the server's words. */
+                bool page = looks_like_page(j->body.data, j->body.len, NULL);
+                size_t keep = j->body.len < WORKER_ERROR_BODY_CAP ? j->body.len
+                                                                  : WORKER_ERROR_BODY_CAP;
+                job_fail(j, NET_MALFORMED,
                          snippet_detail("the response is not a chat completion: ",
                                         buf_str(&j->body), j->body.len),
-                         false, NULL, 0);
+                         false, page ? j->body.data : NULL, page ? keep : 0);
+            }
             return;
         }
         if (!j->finished)
@@ -922,6 +995,9 @@ static void complete_ok(job *j)
         return;
     case MODE_ERROR:
         job_fail(j, NET_OK, NULL, false, j->body.data, j->body.len);
+        return;
+    case MODE_PAGE:
+        fail_page(j);
         return;
     case MODE_NONE:
         break;

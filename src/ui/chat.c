@@ -63,6 +63,17 @@ static void on_failed(void *ud, const failure *f, const retry_decision *d, int a
     c->pending |= UI_REDRAW_ALL;
 }
 
+/* allow_insecure_http let the key go over plain http://: said once, as a notice. */
+static void on_key_in_clear(void *ud, const char *host)
+{
+    chat *c = ud;
+    buf t;
+    buf_init(&t);
+    buf_fill(&t, chat_str(c, "key_in_clear"), 1, host);
+    c->pending |= chat_notice(c, true, "%s", buf_str(&t));
+    buf_free(&t);
+}
+
 void chat_save(chat *c)
 {
     if (!c->cv)
@@ -552,7 +563,10 @@ chat *chat_new(const chat_opts *o)
     theme_apply(&c->th, c->no_color);
 
     session_transport tr = {tr_submit, tr_cancel, c->w};
-    session_observer obs = {.failed = on_failed, .state = on_state, .ud = c};
+    session_observer obs = {.failed = on_failed,
+                            .state = on_state,
+                            .key_in_clear = on_key_in_clear,
+                            .ud = c};
     session_init(&c->s, &tr, &obs);
     session_configure(&c->s, c->cfg);
 

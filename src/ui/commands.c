@@ -14,6 +14,7 @@
 #include "report.h"
 #include "settings.h"
 #include "term.h"
+#include "url.h"
 
 /* ---- screens over the chat ---- */
 
@@ -227,8 +228,10 @@ static unsigned cmd_profile(chat *c, const char *arg, int key)
     char err[512];
     if (config_profile_select(cfg, (size_t)i, err, sizeof err) != 0)
         return chat_notice(c, true, "%s", err);
-    return chat_notice(c, false, "profile %s · %s", arg, cfg_str(cfg, OPT_BASE_URL)) |
-           UI_CONFIG_CHANGED | UI_REDRAW_ALL;
+    char *url = url_display(cfg_str(cfg, OPT_BASE_URL));
+    unsigned f = chat_notice(c, false, "profile %s · %s", arg, url);
+    free(url);
+    return f | UI_CONFIG_CHANGED | UI_REDRAW_ALL;
 }
 
 static unsigned cmd_theme(chat *c, const char *arg, int key)

@@ -10,9 +10,12 @@
 #include "draw.h"
 #include "explain.h"
 #include "panel.h"
+#include "redact.h"
 #include "render.h"
 #include "sanitize.h"
+#include "session.h"
 #include "term.h"
+#include "url.h"
 
 /* The order of the form: the key first, as the first thing a new user needs. */
 static const opt_id fields[] = {
@@ -114,11 +117,23 @@ static void test_connection(settings *st)
     if (st->test_job)
         worker_cancel(st->w, st->test_job);
     clear_test(st);
+    const char *key = cfg_bool(cfg, OPT_NEEDS_KEY) ? cfg_str(cfg, OPT_API_KEY) : NULL;
+    explain_ctx_from_config(&st->test_cx, cfg);
+    if (session_sends_key_in_clear(cfg_str(cfg, OPT_BASE_URL), key, true) &&
+        !cfg_bool(cfg, OPT_ALLOW_INSECURE_HTTP)) {
+        /* The same rule as a chat request: the key does not go unencrypted. */
+        st->test_failure.entry = GUIDE_INSECURE_HTTP;
+        st->test_failure.type = GUIDE_T_NONE;
+        st->has_test_failure = true;
+        free(st->message);
+        st->message = NULL;
+        return;
+    }
     char *url = xasprintf("%s/models", cfg_str(cfg, OPT_BASE_URL));
     worker_job job = {
         .kind = JOB_MODELS,
         .url = url,
-        .api_key = cfg_bool(cfg, OPT_NEEDS_KEY) ? cfg_str(cfg, OPT_API_KEY) : NULL,
+        .api_key = key,
         .organization = cfg_str(cfg, OPT_ORGANIZATION),
         .project = cfg_str(cfg, OPT_PROJECT),
         .ca_bundle = cfg_str(cfg, OPT_CA_BUNDLE),
@@ -127,10 +142,9 @@ static void test_connection(settings *st)
     };
     st->test_job = worker_submit(st->w, &job);
     free(url);
-    explain_ctx_from_config(&st->test_cx, cfg);
     buf b;
     buf_init(&b);
-    buf_printf(&b, "%s GET %s/models …", S(st, "settings.testing"), cfg_str(cfg, OPT_BASE_URL));
+    buf_printf(&b, "%s GET %s/models …", S(st, "settings.testing"), st->test_cx.base_url);
     set_message(st, false, buf_str(&b));
     buf_free(&b);
 }
@@ -163,7 +177,7 @@ static unsigned settings_event(screen *sc, const worker_event *ev)
             char count[24];
             snprintf(count, sizeof count, "%ld", n);
             buf_fill(&b, S(st, "settings.test_ok"), 1, count);
-            buf_printf(&b, " · %s", cfg_str(st->cfg, OPT_BASE_URL));
+            buf_printf(&b, " · %s", st->test_cx.base_url);
             set_message(st, false, buf_str(&b));
             buf_free(&b);
             return UI_REDRAW_ALL;
@@ -179,6 +193,8 @@ static unsigned settings_event(screen *sc, const worker_event *ev)
         .detail = ev->detail,
     };
     classify(&in, &st->test_failure);
+    redact_failure(&st->test_failure, cfg_str(st->cfg, OPT_API_KEY),
+                   cfg_str(st->cfg, OPT_BASE_URL));
     st->has_test_failure = true;
     free(st->message);
     st->message = NULL;
@@ -480,6 +496,13 @@ static void value_text(const settings *st, opt_id id, buf *out)
     }
     if (!*v) {
         buf_puts(out, S(st, "settings.empty"));
+        return;
+    }
+    if (opt_get_def(id)->type == OPT_URL) {
+        /* A password in the URL shows as *** (editing shows it whole). */
+        char *shown = url_display(v);
+        buf_puts(out, shown);
+        free(shown);
         return;
     }
     /* One line: a multi-line system prompt shows its first line. */

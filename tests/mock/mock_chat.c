@@ -611,7 +611,20 @@ void mock_chat_respond(const mock_chat *ch)
         mock_hangup(ch->conn, st->rst);
         return;
     }
-    if (mock_step_is_plain(st))
+    if (mock_step_is_plain(st) && st->echo_key && st->error) {
+        /* A server that quotes the credentials it got, in full. */
+        mock_step echo = *st;
+        echo.error = cJSON_Duplicate(st->error, true);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(st->error, "message");
+        mock_buf msg = {0};
+        mock_buf_printf(&msg, "%s %s", cJSON_IsString(m) ? m->valuestring : "",
+                        ch->key ? ch->key : "(none)");
+        cJSON_DeleteItemFromObjectCaseSensitive(echo.error, "message");
+        cJSON_AddStringToObject(echo.error, "message", msg.data);
+        mock_send_plain(ch->conn, &echo, ch->hdrs);
+        mock_buf_free(&msg);
+        cJSON_Delete(echo.error);
+    } else if (mock_step_is_plain(st))
         mock_send_plain(ch->conn, st, ch->hdrs);
     else if (st->n_raw_sse)
         stream_raw(ch);

@@ -14,6 +14,7 @@ typedef struct mock_chat {
     mock_hdrs *hdrs;         /* default headers already set; the step's are added */
     const char *model;
     const char *echo;        /* text of the last user message */
+    const char *key;         /* the bearer token the request sent, or NULL */
     bool stream;
     bool include_usage;
     long prompt_tokens;

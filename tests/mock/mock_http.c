@@ -124,8 +124,15 @@ static mock_read_result parse_head(mock_request *r, char *head, const char **why
             *why = "invalid method";
             return MOCK_READ_BAD;
         }
-    if (r->target[0] != '/') {
-        *why = "request target must start with /";
+    /* The absolute form a client sends through a proxy (http_proxy pointed at the mock)
+     * is answered as its path, as the origin server would answer it. */
+    const char *origin = r->target;
+    if (strncasecmp(origin, "http://", 7) == 0) {
+        size_t auth = strcspn(origin + 7, "/?#");
+        origin = origin[7 + auth] == '/' ? origin + 7 + auth : "/";
+    }
+    if (origin[0] != '/') {
+        *why = "request target must start with / (or be an http:// URL)";
         return MOCK_READ_BAD;
     }
     for (const unsigned char *p = (const unsigned char *)r->target; *p; p++)
@@ -141,7 +148,7 @@ static mock_read_result parse_head(mock_request *r, char *head, const char **why
         *why = "unsupported HTTP version";
         return MOCK_READ_BAD;
     }
-    r->path = mock_xstrndup(r->target, strcspn(r->target, "?#"));
+    r->path = mock_xstrndup(origin, strcspn(origin, "?#"));
 
     bool have_length = false;
     bool chunked = false;
@@ -240,6 +247,13 @@ mock_read_result mock_read_request(mock_conn *c, mock_request *r, const char **w
         if (lead) {
             memmove(c->in, c->in + lead, c->in_len - lead);
             c->in_len -= lead;
+        }
+        /* A TLS handshake record (https:// to this plain-HTTP server): answered with a
+         * plain 400, as real HTTP servers do, which is what clients see as "wrong
+         * version number". */
+        if (c->in_len && (unsigned char)c->in[0] == 0x16) {
+            *why = "a TLS handshake sent to a plain-HTTP port";
+            return MOCK_READ_BAD;
         }
         end = head_end(c->in, c->in_len);
         if (end)
@@ -495,7 +509,8 @@ const char *mock_reason(int status)
         {304, "Not Modified"}, {307, "Temporary Redirect"}, {308, "Permanent Redirect"},
         {400, "Bad Request"}, {401, "Unauthorized"}, {402, "Payment Required"},
         {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
-        {408, "Request Timeout"}, {409, "Conflict"}, {410, "Gone"},
+        {407, "Proxy Authentication Required"}, {408, "Request Timeout"}, {409, "Conflict"},
+        {410, "Gone"},
         {411, "Length Required"}, {413, "Payload Too Large"},
         {415, "Unsupported Media Type"}, {418, "I'm a teapot"},
         {422, "Unprocessable Entity"}, {425, "Too Early"}, {429, "Too Many Requests"},

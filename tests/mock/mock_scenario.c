@@ -178,6 +178,7 @@ static const struct field {
     {"close", K_BOOL, offsetof(mock_step, close), 0, 0},
     {"demo", K_BOOL, offsetof(mock_step, demo), 0, 0},
     {"hangup", K_BOOL, offsetof(mock_step, hangup), 0, 0},
+    {"echo_key", K_BOOL, offsetof(mock_step, echo_key), 0, 0},
     {"rst", K_BOOL, offsetof(mock_step, rst), 0, 0},
     {"body", K_STR, offsetof(mock_step, body), 0, 0},
     {"content_type", K_STR, offsetof(mock_step, content_type), 0, 0},

@@ -32,6 +32,7 @@ typedef struct mock_step {
     bool no_done, comments, crlf, malformed, invalid_utf8, escapes, html, close;
     bool demo;                   /* the reply quotes the message and lists the demo scenarios */
     bool hangup;                 /* close before sending anything */
+    bool echo_key;               /* the error's message ends with the key the request sent */
     bool rst;                    /* hangup/drop_after with a TCP reset instead of a FIN */
     struct cJSON *stream_error;  /* object or NULL */
     struct cJSON *data_error;    /* object or NULL */

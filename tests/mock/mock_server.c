@@ -426,6 +426,7 @@ static void route_chat(route *rt)
         .hdrs = &rt->hdrs,
         .model = model->valuestring,
         .echo = echo.data ? echo.data : "",
+        .key = bearer_token(rt->r),
         .stream = cJSON_IsTrue(stream),
         .include_usage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "include_usage")),
         .prompt_tokens = prompt_tokens,

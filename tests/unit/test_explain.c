@@ -573,7 +573,9 @@ static const exit_case exit_cases[] = {
     {GUIDE_TLS, 0, 7},                 {GUIDE_PROXY, 0, 7},
     {GUIDE_STREAM_INTERRUPTED, 200, 7}, {GUIDE_STREAM_ERROR, 200, 6},
     {GUIDE_MALFORMED_RESPONSE, 200, 6}, {GUIDE_NO_KEY, 0, 3},
-    {GUIDE_REPLY_TOO_LONG, 200, 1},    {GUIDE_CANCELLED, 0, 130},
+    {GUIDE_TLS_PLAIN_HTTP, 0, 7},      {GUIDE_PROXY_AUTH, 407, 7},
+    {GUIDE_INSECURE_HTTP, 0, 2},       {GUIDE_REPLY_TOO_LONG, 200, 1},
+    {GUIDE_CANCELLED, 0, 130},
     {GUIDE__COUNT, 0, 1},
 };
 

@@ -209,6 +209,33 @@ static void test_string_cap(void **state)
     }
 }
 
+/* sanitize_line: clean, on one line, cut at a character boundary. */
+static void test_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *in;
+        size_t cap;
+        const char *out;
+    } lines[] = {
+        {"plain", "abc", 0, "abc"},
+        {"newlines and tabs become spaces", "a\nb\tc\r\nd", 0, "a b c d"},
+        {"U+2028 is a newline too", "a\xE2\x80\xA8" "b", 0, "a b"},
+        {"escape sequence and bidi override gone", "\x1B]0;t\x07" "a\xE2\x80\xAE" "b", 0, "ab"},
+        {"C1 CSI gone", "\xC2\x9B" "2Jx", 0, "x"},
+        {"cap", "abcdef", 4, "abcd"},
+        {"cap never splits a character", "ab\xE4\xBD\xA0", 4, "ab"},
+        {"cap at a character end", "ab\xE4\xBD\xA0", 5, "ab\xE4\xBD\xA0"},
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char *got = sanitize_line(lines[i].in, strlen(lines[i].in), lines[i].cap);
+        if (strcmp(got, lines[i].out) != 0)
+            fail_msg("%s: got \"%s\"", lines[i].name, got);
+        free(got);
+    }
+}
+
 static void test_finish_resets(void **state)
 {
     (void)state;
@@ -247,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_every_split),
         cmocka_unit_test(test_string_cap),
+        cmocka_unit_test(test_line),
         cmocka_unit_test(test_finish_resets),
         cmocka_unit_test(test_appends),
     };

@@ -271,6 +271,28 @@ static const char *last_reply(const session *s)
     return buf_str(&s->msgs[s->nmsgs - 1].text);
 }
 
+/* A session on the fake transport and clock, for the tests below the table. */
+static void session_start(session *s, fake_net *net, const session_observer *obs,
+                          const char *base_url, const char *key)
+{
+    session_transport tr = {fake_submit, fake_cancel, net};
+    session_init(s, &tr, obs);
+    s->wall_clock = fake_wall;
+    s->random01 = zero_random;
+    s->p.model = xstrdup("m");
+    s->p.base_url = xstrdup(base_url);
+    s->p.api_key = xstrdup(key);
+    s->p.key_required = false;
+}
+
+static void session_stop(session *s, fake_net *net)
+{
+    session_done(s);
+    free(net->last_body);
+    free(net->last_url);
+    free(net->last_key);
+}
+
 static void run_case(const scase *c)
 {
     fake_net net = {0};
@@ -393,16 +415,9 @@ static void test_request_history(void **state)
 {
     (void)state;
     fake_net net = {0};
-    session_transport tr = {fake_submit, fake_cancel, &net};
     session s;
-    session_init(&s, &tr, NULL);
-    s.wall_clock = fake_wall;
-    s.random01 = zero_random;
-    s.p.model = xstrdup("m");
-    s.p.base_url = xstrdup("http://127.0.0.1:9/v1");
-    s.p.api_key = xstrdup("");
+    session_start(&s, &net, NULL, "http://127.0.0.1:9/v1", "");
     s.p.system = xstrdup("be brief");
-    s.p.key_required = false;
 
     session_submit(&s, "first", 0);
     assert_string_equal(net.last_url, "http://127.0.0.1:9/v1/chat/completions");
@@ -429,10 +444,106 @@ static void test_request_history(void **state)
     const char *b = net.last_body;
     const char *p1 = strstr(b, "\"second\""), *p2 = strstr(b, "\"answer\""), *p3 = strstr(b, "\"third\"");
     assert_true(p1 && p2 && p3 && p1 < p2 && p2 < p3);
-    session_done(&s);
-    free(net.last_body);
-    free(net.last_url);
-    free(net.last_key);
+    session_stop(&s, &net);
+}
+
+typedef struct warnings {
+    int n;
+    char *host; /* the last one warned about */
+} warnings;
+
+static void count_warning(void *ud, const char *host)
+{
+    warnings *w = ud;
+    w->n++;
+    free(w->host);
+    w->host = xstrdup(host);
+}
+
+/* The key does not go unencrypted to another machine unless allow_insecure_http says so;
+ * then the observer hears of it once, before the first such request. */
+static void test_key_in_clear(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *base_url;
+        const char *key;
+        bool send_key;
+        bool allow;
+        int want_submits;    /* of two prompts */
+        int want_entry;      /* of the last failure, -1 for none */
+        int want_warnings;
+        const char *want_host;
+    } clear_cases[] = {
+        {"https: sent", "https://api.openai.com/v1", "sk-test", true, false, 2, -1, 0, NULL},
+        {"http to another machine: refused, nothing sent", "http://10.0.0.5:8080/v1", "sk-test",
+         true, false, 0, GUIDE_INSECURE_HTTP, 0, NULL},
+        {"http to a name: refused", "HTTP://llm.example.com/v1", "sk-test", true, false, 0,
+         GUIDE_INSECURE_HTTP, 0, NULL},
+        {"http to loopback: sent", "http://127.0.0.1:8080/v1", "sk-test", true, false, 2, -1, 0,
+         NULL},
+        {"http to localhost: sent", "http://localhost:11434/v1", "sk-test", true, false, 2, -1, 0,
+         NULL},
+        {"http with needs_key false: no key, sent", "http://10.0.0.5/v1", "sk-test", false, false,
+         2, -1, 0, NULL},
+        {"http with no key at all: sent", "http://10.0.0.5/v1", "", true, false, 2, -1, 0, NULL},
+        {"allowed: sent, warned once", "http://u:pw@10.0.0.5:8080/v1", "sk-test", true, true, 2,
+         -1, 1, "10.0.0.5:8080"},
+    };
+    for (size_t i = 0; i < sizeof clear_cases / sizeof clear_cases[0]; i++) {
+        fake_net net = {0};
+        warnings warned = {0, NULL};
+        session_observer obs = {.key_in_clear = count_warning, .ud = &warned};
+        session s;
+        session_start(&s, &net, &obs, clear_cases[i].base_url, clear_cases[i].key);
+        s.p.send_key = clear_cases[i].send_key;
+        s.p.allow_insecure_http = clear_cases[i].allow;
+        for (int k = 0; k < 2; k++) {
+            session_submit(&s, "hi", k * 10);
+            if (s.state == SESSION_SENDING) {
+                worker_event *ev = make_event(WEV_DONE, s.job);
+                session_handle(&s, ev, k * 10 + 1);
+                free_event(ev);
+            }
+        }
+        if (net.submits != clear_cases[i].want_submits)
+            fail_msg("%s: %d requests, want %d", clear_cases[i].name, net.submits, clear_cases[i].want_submits);
+        int entry = s.has_failure ? (int)s.last_failure.entry : -1;
+        if (entry != clear_cases[i].want_entry)
+            fail_msg("%s: entry %d, want %d", clear_cases[i].name, entry, clear_cases[i].want_entry);
+        if (entry == GUIDE_INSECURE_HTTP && s.last_decision.verdict == RETRY_YES)
+            fail_msg("%s: retried", clear_cases[i].name);
+        if (warned.n != clear_cases[i].want_warnings)
+            fail_msg("%s: %d warnings, want %d", clear_cases[i].name, warned.n,
+                     clear_cases[i].want_warnings);
+        if (clear_cases[i].want_host && strcmp(warned.host, clear_cases[i].want_host) != 0)
+            fail_msg("%s: warned about \"%s\"", clear_cases[i].name, warned.host);
+        free(warned.host);
+        session_stop(&s, &net);
+    }
+}
+
+/* https:// to a plain-HTTP server: the failure names the URL that works, password masked. */
+static void test_plain_http_suggestion(void **state)
+{
+    (void)state;
+    fake_net net = {0};
+    session s;
+    session_start(&s, &net, NULL, "https://u:secretpw@127.0.0.1:8080/v1", "");
+    session_submit(&s, "hi", 0);
+    worker_event *ev = make_event(WEV_FAILED, s.job);
+    ev->net = NET_TLS;
+    ev->detail = xstrdup("OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number");
+    session_handle(&s, ev, 1);
+    free_event(ev);
+    assert_int_equal(s.state, SESSION_FAILED);
+    assert_int_equal(s.last_failure.entry, GUIDE_TLS_PLAIN_HTTP);
+    assert_int_equal(s.last_decision.verdict, RETRY_NO_STATUS);
+    assert_string_equal(s.last_failure.detail,
+                        "OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number; the "
+                        "server answered in plain HTTP: use http://u:***@127.0.0.1:8080/v1");
+    session_stop(&s, &net);
 }
 
 /* A reply past max_reply_bytes stops: the transfer is cancelled, what fits is kept (on a
@@ -510,6 +621,8 @@ int main(void)
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_request_history),
         cmocka_unit_test(test_long_reply_stopped),
+        cmocka_unit_test(test_key_in_clear),
+        cmocka_unit_test(test_plain_http_suggestion),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     guide_done();

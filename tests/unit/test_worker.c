@@ -62,6 +62,14 @@ static void add_content(buf *b, const char *text)
     "{\"error\":{\"message\":\"Rate limit reached for requests\",\"type\":\"requests\","      \
     "\"code\":\"rate_limit_exceeded\"}}"
 #define HTML_500 "<html><head><title>500 Internal Server Error</title></head><body>oops</body></html>"
+#define LOGIN_HTML                                                                            \
+    "<html><head><title>Sign in - Hotel Wi-Fi</title></head><body><form action=\"/login\">"  \
+    "</form></body></html>\n"
+/* Escape sequences, a bidi override and a C1 CSI in a header value and a finish reason. */
+#define HOSTILE_HEADER "X-Evil: \x1b]0;pwned\x07" "a\xe2\x80\xae" "b\xc2\x9b" "31mc\t!\r\n"
+#define HOSTILE_FINISH                                                                        \
+    "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":"                     \
+    "\"st\\u001b]0;pwned\\u0007op\\u202e\\u0085\"}]}\n\n"
 #define MODELS_JSON "{\"object\":\"list\",\"data\":[{\"id\":\"gpt-4o\"},{\"id\":\"gpt-4o-mini\"}]}"
 #define COMPLETION_JSON                                                                       \
     "{\"id\":\"x\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[{\"index\":0,"  \
@@ -303,6 +311,21 @@ static bool handle(conn *c, const char *path)
         keep = respond(c, "200 OK", JSON_HEADERS, STREAM_ERROR_JSON, strlen(STREAM_ERROR_JSON));
     } else if (strcmp(path, "/json-bad") == 0) {
         keep = respond(c, "200 OK", JSON_HEADERS, "<html>not json</html>", 21);
+    } else if (strcmp(path, "/login-page") == 0) {
+        keep = respond(c, "200 OK", "Content-Type: text/html; charset=utf-8\r\n", LOGIN_HTML,
+                       strlen(LOGIN_HTML));
+    } else if (strcmp(path, "/login-page-untyped") == 0) {
+        /* No content type at all: the first byte that is not blank gives it away. */
+        static const char page[] = " \r\n" LOGIN_HTML;
+        keep = respond(c, "200 OK", "", page, sizeof page - 1);
+    } else if (strcmp(path, "/hostile") == 0) {
+        add_content(&b, "ok");
+        buf_puts(&b, HOSTILE_FINISH DONE_CHUNK);
+        keep = respond(c, "200 OK", SSE_HEADERS HOSTILE_HEADER, b.data, b.len);
+    } else if (strncmp(path, "tchat-proxy-auth.invalid:", 25) == 0) {
+        /* CONNECT through this server as a proxy that wants credentials. */
+        keep = respond(c, "407 Proxy Authentication Required",
+                       "Proxy-Authenticate: Basic realm=\"test\"\r\n", "", 0);
     } else if (strcmp(path, "/models") == 0) {
         keep = respond(c, "200 OK", JSON_HEADERS, MODELS_JSON, strlen(MODELS_JSON));
     } else if (strcmp(path, "/models-404") == 0) {
@@ -701,7 +724,17 @@ static const wcase cases[] = {
     {"error object in a 200 JSON body", "/json-error", JOB_CHAT, false, "RX", NET_OK, 200, "", "",
      STREAM_ERROR_JSON, true, false, NULL, NULL, NULL},
     {"200 body that is not JSON", "/json-bad", JOB_CHAT, false, "RX", NET_MALFORMED, 200, "", "",
-     NULL, false, false, NULL, NULL, "<html>not json</html>"},
+     "<html>not json</html>", false, false, NULL, NULL, "<html>not json</html>"},
+    {"login page while streaming: malformed, with the page for its title", "/login-page",
+     JOB_CHAT, true, "RX", NET_MALFORMED, 200, "", "", LOGIN_HTML, false, false, "content-type",
+     "text/html; charset=utf-8", "web page"},
+    {"login page without streaming: the same", "/login-page", JOB_CHAT, false, "RX",
+     NET_MALFORMED, 200, "", "", LOGIN_HTML, false, false, NULL, NULL, "web page"},
+    {"untyped page while streaming: told by its first byte", "/login-page-untyped", JOB_CHAT,
+     true, "RX", NET_MALFORMED, 200, "", "", " \r\n" LOGIN_HTML, false, false, NULL, NULL,
+     "web page"},
+    {"hostile header value cleaned", "/hostile", JOB_CHAT, true, "RCFD", NET_OK, 200, "ok", "",
+     NULL, false, false, "x-evil", "abc !", NULL},
     {"models", "/models", JOB_MODELS, false, "RD", NET_OK, 200, "", "", MODELS_JSON, false, false,
      "content-type", "application/json", NULL},
     {"models 404", "/models-404", JOB_MODELS, false, "RX", NET_OK, 404, "", "",
@@ -773,8 +806,16 @@ static void test_cases_concurrent(void **state)
 static void test_usage_and_finish(void **state)
 {
     worker *w = *state;
-    worker_job j = job_for("/sse-ok", JOB_CHAT, true);
+    /* A finish reason is kept with the reply and written to files: it arrives clean. */
+    worker_job hostile = job_for("/hostile", JOB_CHAT, true);
     result r;
+    result_init(&r, worker_submit(w, &hostile));
+    collect(w, &r, 1, 5000, 0);
+    assert_string_equal(r.kinds, "RCFD");
+    assert_string_equal(buf_str(&r.finish), "stop");
+    result_free(&r);
+
+    worker_job j = job_for("/sse-ok", JOB_CHAT, true);
     result_init(&r, worker_submit(w, &j));
     collect(w, &r, 1, 5000, 0);
     assert_string_equal(r.kinds, "RCFUD");
@@ -967,15 +1008,18 @@ typedef struct tls_case {
     const char *name;
     const char *ca_bundle;
     const char *detail_has;
+    const char *detail_lacks; /* or NULL */
 } tls_case;
 
-/* https:// against the plain-text server: the handshake fails. */
+/* https:// against the plain-text server: the handshake fails. A certificate problem
+ * names the CA bundle; a server that answers in plain HTTP had no certificate to check. */
 static void test_tls(void **state)
 {
     worker *w = *state;
     static const tls_case tcases[] = {
-        {"default CA bundle", NULL, "; CA bundle: "},
-        {"profile CA bundle", "/nonexistent/ca.pem", "; CA bundle: /nonexistent/ca.pem"},
+        {"plain HTTP answer, default CA bundle", NULL, "wrong version number", "CA bundle"},
+        {"profile CA bundle that is missing", "/nonexistent/ca.pem",
+         "; CA bundle: /nonexistent/ca.pem", NULL},
     };
     char url[128];
     snprintf(url, sizeof url, "https://127.0.0.1:%d/sse-ok", srv.port);
@@ -992,6 +1036,8 @@ static void test_tls(void **state)
         assert_int_equal(r.status, 0);
         if (!strstr(r.detail, tcases[i].detail_has))
             fail_msg("detail \"%s\" lacks \"%s\"", r.detail, tcases[i].detail_has);
+        if (tcases[i].detail_lacks && strstr(r.detail, tcases[i].detail_lacks))
+            fail_msg("detail \"%s\" has \"%s\"", r.detail, tcases[i].detail_lacks);
         result_free(&r);
     }
 }
@@ -1013,6 +1059,27 @@ static void test_proxy_env(void **state)
     close(fd);
     assert_int_equal(r.net, NET_PROXY);
     assert_non_null(strstr(r.detail, "http_proxy"));
+    result_free(&r);
+}
+
+/* https:// through a proxy that answers CONNECT with 407: a proxy failure that keeps
+ * the status, so that it is explained as the proxy's demand for credentials. */
+static void test_proxy_auth(void **state)
+{
+    worker *w = *state;
+    char proxy[128];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", srv.port);
+    setenv("https_proxy", proxy, 1);
+    worker_job j = job_for("/", JOB_CHAT, true);
+    j.url = "https://tchat-proxy-auth.invalid/v1/chat/completions";
+    result r;
+    result_init(&r, worker_submit(w, &j));
+    collect(w, &r, 1, 5000, 0);
+    unsetenv("https_proxy");
+    assert_string_equal(r.kinds, "X");
+    assert_int_equal(r.net, NET_PROXY);
+    assert_int_equal(r.status, 407);
+    assert_non_null(strstr(r.detail, "https_proxy"));
     result_free(&r);
 }
 
@@ -1269,6 +1336,7 @@ int main(void)
         cmocka_unit_test(test_reuse_after_dns_failure),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_proxy_env),
+        cmocka_unit_test(test_proxy_auth),
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_concurrent_jobs),
         cmocka_unit_test(test_request_headers),
