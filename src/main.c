@@ -244,11 +244,6 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    if ((want_continue || resume_id) && prompt) {
-        fprintf(stderr, "tchat: --continue and --resume open the chat interface; they do not "
-                        "combine with -p\n");
-        return EXIT_USAGE;
-    }
     char err[1024];
     if (want_list)
         return list_conversations();
@@ -308,41 +303,56 @@ int main(int argc, char **argv)
         goto out;
     }
     piped = read_piped_stdin();
-    if (prompt || piped) {
-        char *full = prompt && piped ? xasprintf("%s\n\n%s", prompt, piped)
-                                     : xstrdup(prompt ? prompt : piped);
-        oneshot_opts o = {.prompt = full, .json_errors = json_errors, .lang = lang};
-        code = oneshot_run(&o, &cfg);
-        free(full);
-        goto out;
-    }
-    if (!isatty(STDIN_FILENO)) {
+    bool oneshot = prompt || piped;
+    if (!oneshot && !isatty(STDIN_FILENO)) {
         fprintf(stderr, "tchat: no prompt: give one with -p, or pipe it to stdin\n");
         code = EXIT_USAGE;
         goto out;
     }
-    if (!isatty(STDOUT_FILENO)) {
+    if (!oneshot && !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "tchat: the chat interface needs a terminal; for scripts use -p PROMPT\n");
         code = EXIT_USAGE;
         goto out;
     }
-    dir = demo_on ? xstrdup(d.convo_dir) : convo_dir(err, sizeof err);
-    if (!dir) {
-        /* Chatting still works; the panel says that nothing will be saved. */
-        fprintf(stderr, "tchat: %s\n", err);
-    } else if (resume_id) {
+    /* The chat always keeps its conversation; one-shot mode only with -c or --resume. */
+    if (!oneshot || want_continue || resume_id) {
+        dir = demo_on ? xstrdup(d.convo_dir) : convo_dir(err, sizeof err);
+        if (!dir) {
+            fprintf(stderr, "tchat: %s\n", err);
+            if (oneshot) {
+                code = EXIT_USAGE;
+                goto out;
+            }
+            /* Chatting still works, without saving. */
+        }
+    }
+    if (dir && resume_id) {
         if (convo_find(dir, resume_id, &resume_path, err, sizeof err) != 0) {
             fprintf(stderr, "tchat: %s\n", err);
             code = EXIT_USAGE;
             goto out;
         }
-    } else if (want_continue) {
+    } else if (dir && want_continue) {
         int rc = convo_latest(dir, &resume_path, err, sizeof err);
         if (rc < 0) {
             fprintf(stderr, "tchat: %s\n", err);
             code = EXIT_USAGE;
             goto out;
         }
+    }
+    if (oneshot) {
+        char *full = prompt && piped ? xasprintf("%s\n\n%s", prompt, piped)
+                                     : xstrdup(prompt ? prompt : piped);
+        oneshot_opts o = {
+            .prompt = full,
+            .json_errors = json_errors,
+            .lang = lang,
+            .convo_dir = want_continue || resume_id ? dir : NULL,
+            .convo_path = resume_path,
+        };
+        code = oneshot_run(&o, &cfg);
+        free(full);
+        goto out;
     }
     ui_opts u = {
         .cfg = &cfg,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "convo.h"
 #include "explain.h"
 #include "session.h"
 #include "sigwake.h"
@@ -183,6 +184,29 @@ static void report_finish(runner *r)
         fprintf(stderr, "tchat: %s\n", guide_str(r->cx.lang, key));
 }
 
+/* -c or --resume: the conversation the turn joins (a new one when none was found). A
+ * conversation open in another window is continued in a copy, and stderr says so. */
+static int open_conversation(const oneshot_opts *o, const config *c, session *s, convo **cv)
+{
+    if (!o->convo_path) {
+        *cv = convo_new(o->convo_dir, cfg_profile_name(c), cfg_str(c, OPT_MODEL));
+        return 0;
+    }
+    char err[1024], *from = NULL;
+    *cv = convo_open(o->convo_path, s, &from, err, sizeof err);
+    if (!*cv) {
+        fprintf(stderr, "tchat: %s\n", err);
+        return -1;
+    }
+    if (from) {
+        fprintf(stderr, "tchat: conversation %s is open in another tchat window; this turn "
+                        "continues in a copy, %s\n",
+                from, convo_id(*cv));
+        free(from);
+    }
+    return 0;
+}
+
 static void drain(runner *r)
 {
     worker_event *ev = worker_drain(r->w);
@@ -227,8 +251,22 @@ int oneshot_run(const oneshot_opts *o, const config *c)
     };
     session_init(&r.s, &tr, &obs);
     session_configure(&r.s, c);
-    r.s.stream_only = true;
+    convo *cv = NULL;
+    if (o->convo_dir && open_conversation(o, c, &r.s, &cv) != 0) {
+        session_done(&r.s);
+        worker_free(r.w);
+        explain_ctx_done(&r.cx);
+        sigwake_close();
+        return 2;
+    }
+    /* Without a conversation to save, the reply is not kept: memory stays flat. */
+    r.s.stream_only = !cv;
     session_submit(&r.s, o->prompt, clock_mono_ms());
+    if (cv) {
+        /* The prompt is on disk before the reply begins. */
+        convo_save(cv, &r.s);
+        convo_flush(cv);
+    }
 
     bool interrupted = false;
     while (session_busy(&r.s)) {
@@ -273,6 +311,15 @@ int oneshot_run(const oneshot_opts *o, const config *c)
         code = 0;
     }
     fflush(stdout);
+    if (cv) {
+        convo_save(cv, &r.s);
+        char cerr[600];
+        if (convo_close(cv, cerr, sizeof cerr) != 0) {
+            fprintf(stderr, "tchat: %s: this turn is not on disk\n", cerr);
+            if (code == 0)
+                code = 1;
+        }
+    }
     session_done(&r.s);
     worker_free(r.w);
     explain_ctx_done(&r.cx);

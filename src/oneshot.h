@@ -13,6 +13,10 @@ typedef struct oneshot_opts {
     const char *prompt;  /* the whole prompt (with any piped text already appended) */
     bool json_errors;    /* stderr gets one JSON object per failed attempt */
     guide_lang lang;
+    /* -c, --resume: the turn is added to a conversation and saved (the reply is then kept
+     * in memory to be saved). convo_dir NULL: none; convo_path NULL: a new one in it. */
+    const char *convo_dir;
+    const char *convo_path;
 } oneshot_opts;
 
 /* Returns the process exit code. */

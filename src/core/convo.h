@@ -50,10 +50,19 @@ convo *convo_new(const char *dir, const char *profile, const char *model);
 /* Loads the file at path into s (which must not be busy): its messages replace
  * s's. Returns the handle that saves back to the same file (through a symlink,
  * to its target), or NULL with "PATH: what is wrong" in err and s untouched.
+ *
+ * One window per conversation: the handle holds a lock file beside it (.ID.lock,
+ * flock, so a process that dies lets go of it). When another tchat holds it, and
+ * continued_from is not NULL, the conversation is loaded all the same and continued
+ * in a copy: a new file in the same directory, written at the first save, whose
+ * "continued_from" member names the original; *continued_from (malloc'd) is then the
+ * original's id. With continued_from NULL, a held lock is an error ("PATH: open in
+ * another tchat window"). Two windows never write the same file.
  * A prompt saved as pending (sent, not answered) comes back failed (MSG_FAILED:
  * F5 resends it); a reply saved while being written comes back interrupted.
  * Message text passes through the sanitizer, as text from the network does. */
-convo *convo_open(const char *path, struct session *s, char *err, size_t errlen);
+convo *convo_open(const char *path, struct session *s, char **continued_from, char *err,
+                  size_t errlen);
 /* The same from text already in memory (tests, fuzzing); path names it in
  * messages and is where it would be saved. */
 convo *convo_parse(const char *path, const char *text, size_t len, struct session *s, char *err,
@@ -61,8 +70,14 @@ convo *convo_parse(const char *path, const char *text, size_t len, struct sessio
 /* convo_open without keeping the handle. 0 or -1 with err. */
 int convo_load(const char *path, struct session *s, char *err, size_t errlen);
 
-/* Waits for the pending save (convo_flush), stops the saver thread, frees. */
+/* Waits for the pending save (convo_flush), stops the saver thread, lets go of the lock,
+ * frees. */
 void convo_free(convo *c);
+/* The same, telling whether everything reached the disk: 0, or -1 with "cannot save PATH:
+ * why" in err when the last write failed (the handle is freed either way). */
+int convo_close(convo *c, char *err, size_t errlen);
+/* Whether another tchat has the conversation at path open (its lock is held). */
+bool convo_in_use(const char *path);
 
 const char *convo_id(const convo *c);
 const char *convo_path(const convo *c);
@@ -82,6 +97,10 @@ void convo_set_model(convo *c, const char *profile, const char *model);
  * stays unwritten. Returns 1 when a snapshot was handed to the saver, 0 when
  * there was nothing to write. Write failures come later: convo_last_error. */
 int convo_save(convo *c, const struct session *s);
+/* Without waiting: 1 while a snapshot handed over is still being written, 0 when the last
+ * write succeeded (or none was made), -1 when it failed: *errnum (may be NULL) is its errno
+ * (ENOSPC for a full disk) and err gets "cannot save PATH: why". */
+int convo_save_status(convo *c, int *errnum, char *err, size_t errlen);
 /* Waits until every snapshot handed over is written (at exit, in tests).
  * Returns 0, or -1 when the last write failed (see convo_last_error). */
 int convo_flush(convo *c);

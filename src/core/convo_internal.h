@@ -51,6 +51,8 @@ struct convo {
     size_t nfrags, capfrags;
     bool header_dirty;
     bool on_disk; /* loaded from, or handed to be written to, the file */
+    int lock_fd;  /* the lock file beside the conversation, held open (flock); -1: none */
+    char *lock_path;
     tz_cache tz;
 
     /* The store: shared with the saver thread, under mu. */
@@ -62,6 +64,7 @@ struct convo {
     size_t pending_len;
     unsigned long submitted, written, writes;
     char errmsg[512];
+    int err_no;    /* errno of the last failed write */
 };
 
 /* "PATH: what is wrong" into err. */

@@ -5,6 +5,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,9 +55,85 @@ static int read_convo(const char *path, char **text, size_t *len, char *err, siz
 convo *convo_alloc(void)
 {
     convo *c = xcalloc(1, sizeof *c);
+    c->lock_fd = -1;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     return c;
+}
+
+/* ---------------------------------------------------------------- the lock
+ * A flock on the conversation file itself would be lost at each save (the file is
+ * replaced by a rename), so the lock is a file of its own beside it: DIR/.ID.lock.
+ * It is removed when its holder lets go; a taker checks that the file it locked is
+ * still the one at the path, so a removal racing with a taker cannot give two
+ * windows the same conversation. */
+
+static char *lock_path_for(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t n = strlen(base);
+    if (n > 5 && strcmp(base + n - 5, ".json") == 0)
+        n -= 5;
+    return xasprintf("%.*s.%.*s.lock", (int)(base - path), path, (int)n, base);
+}
+
+/* 0: locked (*fd holds it); 1: another process holds it; -1: no lock can be had here
+ * (a directory that is not writable: the conversation cannot be saved there either). */
+static int take_lock(const char *lock_path, int *fd)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        int f = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (f < 0)
+            return -1;
+        if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            close(f);
+            return e == EWOULDBLOCK ? 1 : -1;
+        }
+        struct stat held, now;
+        if (fstat(f, &held) == 0 && stat(lock_path, &now) == 0 && held.st_dev == now.st_dev &&
+            held.st_ino == now.st_ino) {
+            *fd = f;
+            return 0;
+        }
+        close(f); /* removed by its last holder meanwhile: take the new one */
+    }
+    return -1;
+}
+
+static void release_lock(convo *c)
+{
+    if (c->lock_fd >= 0) {
+        unlink(c->lock_path);
+        close(c->lock_fd);
+        c->lock_fd = -1;
+    }
+    free(c->lock_path);
+    c->lock_path = NULL;
+}
+
+/* Takes the lock of c's file (a new conversation's, before its first write). */
+static int lock_convo(convo *c)
+{
+    if (c->lock_fd >= 0)
+        return 0;
+    free(c->lock_path);
+    c->lock_path = lock_path_for(c->path);
+    return take_lock(c->lock_path, &c->lock_fd);
+}
+
+bool convo_in_use(const char *path)
+{
+    char *lp = lock_path_for(path);
+    int fd = -1;
+    int rc = take_lock(lp, &fd);
+    if (rc == 0) {
+        unlink(lp);
+        close(fd);
+    }
+    free(lp);
+    return rc == 1;
 }
 
 static void random_hex4(char out[5])
@@ -69,9 +147,9 @@ static void random_hex4(char out[5])
     snprintf(out, 5, "%02x%02x", r[0], r[1]);
 }
 
-convo *convo_new(const char *dir, const char *profile, const char *model)
+/* A fresh id and path in dir, for a new conversation or a copy. */
+static void assign_new_id(convo *c, const char *dir)
 {
-    convo *c = convo_alloc();
     int64_t now = clock_wall_ms();
     time_t secs = (time_t)(now / 1000);
     struct tm tm;
@@ -90,12 +168,45 @@ convo *convo_new(const char *dir, const char *profile, const char *model)
             break;
     }
     c->created_ms = now;
+}
+
+convo *convo_new(const char *dir, const char *profile, const char *model)
+{
+    convo *c = convo_alloc();
+    assign_new_id(c, dir);
     c->profile = xstrdup(profile);
     c->model = xstrdup(model);
     return c;
 }
 
-convo *convo_open(const char *path, session *s, char *err, size_t errlen)
+/* Turns a loaded conversation into a copy of itself: a new file beside the original,
+ * the same messages (and unknown members), "continued_from" naming the original. */
+static void become_copy(convo *c)
+{
+    char *from = c->id;
+    char *dir = fileio_dir_of(c->path);
+    c->id = NULL;
+    assign_new_id(c, dir);
+    free(dir);
+    buf extra;
+    buf_init(&extra);
+    if (c->top_extra)
+        buf_puts(&extra, c->top_extra);
+    buf_puts(&extra, ",\"continued_from\":");
+    cJSON *id = cJSON_CreateString(from);
+    char *json = cJSON_PrintUnformatted(id);
+    buf_puts(&extra, json);
+    cJSON_free(json);
+    cJSON_Delete(id);
+    free(c->top_extra);
+    c->top_extra = buf_steal(&extra);
+    free(from);
+    c->on_disk = false;
+    c->header_dirty = true;
+}
+
+/* Loads path into s without taking its lock. */
+static convo *load(const char *path, session *s, char *err, size_t errlen)
 {
     char *text;
     size_t len;
@@ -114,9 +225,33 @@ convo *convo_open(const char *path, session *s, char *err, size_t errlen)
     return c;
 }
 
+convo *convo_open(const char *path, session *s, char **continued_from, char *err, size_t errlen)
+{
+    if (continued_from)
+        *continued_from = NULL;
+    if (!continued_from && convo_in_use(path)) {
+        convo_fail(err, errlen, path, "open in another tchat window");
+        return NULL;
+    }
+    convo *c = load(path, s, err, errlen);
+    if (!c)
+        return NULL;
+    if (lock_convo(c) == 1) {
+        if (!continued_from) {
+            convo_free(c);
+            session_clear(s);
+            convo_fail(err, errlen, path, "open in another tchat window");
+            return NULL;
+        }
+        *continued_from = xstrdup(c->id);
+        become_copy(c);
+    }
+    return c;
+}
+
 int convo_load(const char *path, session *s, char *err, size_t errlen)
 {
-    convo *c = convo_open(path, s, err, errlen);
+    convo *c = load(path, s, err, errlen);
     if (!c)
         return -1;
     convo_free(c);
@@ -157,9 +292,11 @@ static void *saver_main(void *arg)
 
         char err[512] = "";
         int rc = write_file(c->path, text, len, err, sizeof err);
+        int e = errno;
         free(text);
 
         pthread_mutex_lock(&c->mu);
+        c->err_no = rc != 0 ? e : 0;
         c->written = seq;
         c->writes++;
         c->failed = rc != 0;
@@ -193,6 +330,9 @@ int convo_save(convo *c, const session *s)
         return 0;
     if (!s->nmsgs && !c->on_disk)
         return 0;
+    /* A new file is ours from its first write: no other window can have it. */
+    if (!c->on_disk)
+        lock_convo(c);
     c->updated_ms = clock_wall_ms();
     if (c->created_ms <= 0)
         c->created_ms = c->updated_ms;
@@ -220,6 +360,7 @@ int convo_save(convo *c, const session *s)
     c->pending = NULL;
     char err[512] = "";
     int rc = write_file(c->path, snapshot, len, err, sizeof err);
+    c->err_no = rc != 0 ? errno : 0;
     c->written = c->submitted;
     c->writes++;
     c->failed = rc != 0;
@@ -236,6 +377,18 @@ int convo_flush(convo *c)
     while (c->written != c->submitted)
         pthread_cond_wait(&c->cv, &c->mu);
     int rc = c->failed ? -1 : 0;
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+int convo_save_status(convo *c, int *errnum, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = c->written != c->submitted ? 1 : c->failed ? -1 : 0;
+    if (rc < 0 && err && errlen)
+        snprintf(err, errlen, "%s", c->errmsg);
+    if (rc < 0 && errnum)
+        *errnum = c->err_no;
     pthread_mutex_unlock(&c->mu);
     return rc;
 }
@@ -266,21 +419,34 @@ unsigned long convo_writes(convo *c)
     return n;
 }
 
-void convo_free(convo *c)
+int convo_close(convo *c, char *err, size_t errlen)
 {
     if (!c)
-        return;
+        return 0;
     pthread_mutex_lock(&c->mu);
     c->quit = true;
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     if (c->thread_started)
         pthread_join(c->thread, NULL); /* it writes what is pending first */
+    int rc = 0;
+    if (c->failed) {
+        rc = -1;
+        if (err && errlen)
+            snprintf(err, errlen, "%s", c->errmsg);
+    }
     free(c->pending);
+    release_lock(c);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     convo_model_free(c);
     free(c);
+    return rc;
+}
+
+void convo_free(convo *c)
+{
+    convo_close(c, NULL, 0);
 }
 
 /* ---------------------------------------------------------------- listing */

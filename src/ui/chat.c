@@ -21,6 +21,7 @@ const char *chat_str(const chat *c, const char *key)
 
 unsigned chat_notice(chat *c, bool error, const char *fmt, ...)
 {
+    c->notice_is_save = false;
     free(c->notice);
     va_list ap;
     va_start(ap, fmt);
@@ -32,6 +33,7 @@ unsigned chat_notice(chat *c, bool error, const char *fmt, ...)
 
 unsigned chat_clear_notice(chat *c)
 {
+    c->notice_is_save = false;
     if (!c->notice)
         return 0;
     free(c->notice);
@@ -74,14 +76,54 @@ static void on_key_in_clear(void *ud, const char *host)
     buf_free(&t);
 }
 
+enum {
+    SAVE_CHECK_MS = 200,  /* a save is usually on disk by then */
+    SAVE_RETRY_MS = 5000, /* a failed save (a full disk) is tried again this often */
+};
+
 void chat_save(chat *c)
 {
+    if (c->cv && convo_save(c->cv, &c->s) > 0 && !c->save_check_ms)
+        c->save_check_ms = clock_mono_ms() + SAVE_CHECK_MS;
+}
+
+/* How the last save went: a failure is said (and tried again every few seconds until one
+ * succeeds), a success takes the failure's notice away. */
+static unsigned follow_saves(chat *c, int64_t now)
+{
     if (!c->cv)
-        return;
-    convo_save(c->cv, &c->s);
+        return 0;
+    unsigned f = 0;
+    if (c->save_retry_ms && now >= c->save_retry_ms) {
+        c->save_retry_ms = 0;
+        chat_save(c);
+    }
+    if (!c->save_check_ms || now < c->save_check_ms)
+        return 0;
     char err[512];
-    if (convo_last_error(c->cv, err, sizeof err))
-        c->pending |= chat_notice(c, true, "%s", err);
+    int errnum = 0;
+    int st = convo_save_status(c->cv, &errnum, err, sizeof err);
+    if (st > 0) {
+        c->save_check_ms = now + SAVE_CHECK_MS;
+    } else if (st < 0) {
+        c->save_check_ms = 0;
+        c->save_retry_ms = now + SAVE_RETRY_MS;
+        /* The reason first: a path can be longer than the panel is wide. */
+        buf b;
+        buf_init(&b);
+        buf_fill(&b, chat_str(c, "ui.save_failed"), 2, errnum ? strerror(errnum) : err,
+                 convo_path(c->cv));
+        if (!c->notice_is_save || !c->notice || strcmp(c->notice, buf_str(&b)) != 0) {
+            f |= chat_notice(c, true, "%s", buf_str(&b));
+            c->notice_is_save = true;
+        }
+        buf_free(&b);
+    } else {
+        c->save_check_ms = 0;
+        if (c->notice_is_save)
+            f |= chat_clear_notice(c);
+    }
+    return f;
 }
 
 static void on_state(void *ud, session_state from, session_state to)
@@ -115,19 +157,25 @@ static unsigned chat_event(screen *sc, const worker_event *ev)
     return f | take_pending(c);
 }
 
+static int64_t sooner(int64_t t, int64_t u)
+{
+    return u >= 0 && (t < 0 || u < t) ? u : t;
+}
+
 int64_t chat_next_timeout(const chat *c, int64_t now)
 {
-    int64_t t = session_next_timeout(&c->s, now);
-    int64_t p = panel_next_tick(&c->s, now);
-    if (p >= 0 && (t < 0 || p < t))
-        t = p;
+    int64_t t = sooner(session_next_timeout(&c->s, now), panel_next_tick(&c->s, now));
+    if (c->save_check_ms)
+        t = sooner(t, c->save_check_ms > now ? c->save_check_ms - now : 0);
+    if (c->save_retry_ms)
+        t = sooner(t, c->save_retry_ms > now ? c->save_retry_ms - now : 0);
     return t;
 }
 
 unsigned chat_tick(chat *c, int64_t now)
 {
     session_tick(&c->s, now);
-    unsigned f = take_pending(c);
+    unsigned f = take_pending(c) | follow_saves(c, now);
     if (panel_next_tick(&c->s, now) >= 0 || c->s.state == SESSION_WAITING)
         f |= UI_REDRAW_PANEL | UI_REDRAW_TITLE;
     return f;
@@ -213,6 +261,12 @@ unsigned chat_submit(chat *c, char *line)
         c->demo_active = true;
     }
     session_submit(&c->s, text, clock_mono_ms());
+    /* The prompt is on disk before it is shown: whatever happens next (kill -9, a crash,
+     * the power), a prompt seen in the conversation is not lost. */
+    if (c->cv && convo_flush(c->cv) != 0) {
+        c->save_check_ms = clock_mono_ms(); /* say so now */
+        f |= follow_saves(c, c->save_check_ms);
+    }
     view_follow(&c->view);
     /* A screen over the conversation gives way to the reply. */
     while (screens_top(c->stack) != &c->base && screens_top(c->stack)->ops->over_conversation)
@@ -485,30 +539,43 @@ static void open_conversation(chat *c, const char *resume_path)
     if (!c->convo_dir)
         return;
     if (resume_path) {
-        char err[1024];
-        c->cv = convo_open(resume_path, &c->s, err, sizeof err);
-        if (c->cv)
+        char err[1024], *from = NULL;
+        c->cv = convo_open(resume_path, &c->s, &from, err, sizeof err);
+        if (c->cv) {
+            if (from) {
+                /* Another window has it: both keep every turn, each in its own file. */
+                buf b;
+                buf_init(&b);
+                buf_fill(&b, chat_str(c, "ui.continued_copy"), 1, from);
+                chat_notice(c, false, "%s", buf_str(&b));
+                buf_free(&b);
+                free(from);
+            }
             return;
+        }
         chat_notice(c, true, "%s", err);
     }
     c->cv = convo_new(c->convo_dir, cfg_profile_name(c->cfg), c->s.p.model);
 }
 
-void chat_finish(chat *c)
+int chat_finish(chat *c, char *err, size_t errlen)
 {
     if (session_busy(&c->s))
         session_cancel(&c->s, clock_mono_ms());
+    int rc = 0;
     if (c->cv) {
-        /* Everything on disk before tchat exits. */
-        convo_free(c->cv);
+        /* Everything on disk before tchat exits, or said that it is not. */
+        convo_save(c->cv, &c->s);
+        rc = convo_close(c->cv, err, errlen);
         c->cv = NULL;
     }
+    return rc;
 }
 
 static void chat_close(screen *sc)
 {
     chat *c = (chat *)sc;
-    chat_finish(c);
+    chat_finish(c, NULL, 0);
     input_done();
     session_done(&c->s);
     view_free(&c->view);

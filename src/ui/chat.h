@@ -65,6 +65,9 @@ struct chat {
 
     struct convo *cv;          /* NULL: not saved */
     const char *convo_dir;
+    int64_t save_check_ms;     /* when to look at how the last save went (0: nothing to see) */
+    int64_t save_retry_ms;     /* when to try a failed save again (0: none failed) */
+    bool notice_is_save;       /* the notice says a save failed (it goes when one succeeds) */
 
     bool demo;
     unsigned demo_count;
@@ -98,8 +101,9 @@ unsigned chat_tick(chat *c, int64_t now);
  * explanation context, the language, the theme and the status page follow it. The
  * one way a configuration change reaches the chat. */
 void chat_config_changed(chat *c);
-/* Ends the request in flight and writes the conversation (at exit). */
-void chat_finish(chat *c);
+/* Ends the request in flight and writes the conversation (at exit). Returns 0, or -1
+ * when the conversation could not be saved (err says why: the last changes are lost). */
+int chat_finish(chat *c, char *err, size_t errlen);
 
 /* What commands use. */
 /* A one-line notice in the panel; returns UI_* flags. */

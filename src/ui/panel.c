@@ -218,17 +218,29 @@ static void failure_lines(ui_lines *out, const panel_in *in, int64_t now)
     keys_line(out, in);
 }
 
+/* A command's answer or a warning is read whole: it wraps, where the panel's other lines
+ * are cut at the edge. */
+static void notice_lines(ui_lines *out, const panel_in *in)
+{
+    bool wrap = out->wrap;
+    out->wrap = true;
+    lines_add(out, in->notice_error ? ROLE_ERROR : ROLE_OK, 1, in->notice);
+    out->wrap = wrap;
+}
+
 static void ready_line(ui_lines *out, const panel_in *in)
 {
     const session *s = in->s;
     guide_lang lang = in->cx->lang;
     buf b;
     buf_init(&b);
-    theme_role role = ROLE_STATUS;
     if (in->notice) {
-        buf_puts(&b, in->notice);
-        role = in->notice_error ? ROLE_ERROR : ROLE_OK;
-    } else if (s->state == SESSION_SENDING) {
+        notice_lines(out, in);
+        buf_free(&b);
+        return;
+    }
+    theme_role role = ROLE_STATUS;
+    if (s->state == SESSION_SENDING) {
         int64_t start = s->nattempts ? s->attempts[s->nattempts - 1].start_wall_ms : 0;
         int64_t secs = start ? (s->wall_clock() - start) / 1000 : 0;
         buf_printf(&b, "%s · %s", str(lang, "ui.sending"), s->p.model);
@@ -264,7 +276,7 @@ void panel_build(ui_lines *out, const panel_in *in, int64_t now)
         failure_lines(out, in, now);
         /* A command's answer (a report's path, an error) goes under the explanation. */
         if (in->notice)
-            lines_add(out, in->notice_error ? ROLE_ERROR : ROLE_OK, 1, in->notice);
+            notice_lines(out, in);
     } else {
         ready_line(out, in);
     }

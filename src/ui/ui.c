@@ -294,7 +294,14 @@ int ui_run(const ui_opts *o)
 
     run(&u, sigfd);
 
-    chat_finish(u.chat);
+    char save_err[600];
+    int code = 0;
+    if (chat_finish(u.chat, save_err, sizeof save_err) != 0) {
+        /* Said after the terminal is back, and the exit status says it too. */
+        fprintf(stderr, "tchat: %s: the last changes of this conversation are not on disk\n",
+                save_err);
+        code = 1;
+    }
     history_save(&u);
     screens_close_all(&u.stack);
     if (u.body)
@@ -303,5 +310,5 @@ int ui_run(const ui_opts *o)
     worker_free(u.w);
     free(u.history_path);
     sigwake_close();
-    return 0;
+    return code;
 }

@@ -169,7 +169,7 @@ int main(int argc, char **argv)
         session l;
         session_init(&l, &tr, NULL);
         double t0 = now_ms();
-        convo *c = convo_open(path, &l, err, sizeof err);
+        convo *c = convo_open(path, &l, NULL, err, sizeof err);
         load[r] = now_ms() - t0;
         if (!c || l.nmsgs != nmsgs + 1) {
             fprintf(stderr, "load failed: %s\n", c ? "wrong count" : err);

@@ -20,7 +20,8 @@ check "F6 again: compact" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | g
 
 # F7: the support report, 0600, with the prompt and without any key.
 keys F7
-check "F7 writes a report and shows its path" wait_screen 'Support report written: .*tchat-report-'
+check "F7 writes a report and shows its path" wait_screen 'Support report written:'
+check "the path, whole (the notice wraps)" wait_screen 'tchat-report-[0-9-]+\.txt'
 report=$(ls "$XDG_STATE_HOME"/tchat/reports/tchat-report-*.txt 2>/dev/null | head -n1)
 check "report exists" test -f "$report"
 check "report is 0600" test "$(stat -c %a "$report")" = 600

@@ -231,7 +231,7 @@ static void round_trip(const msg_spec *const *msgs, size_t n, const char *name)
     session l;
     new_session(&l);
     char err[512] = "";
-    convo *o = convo_open(path, &l, err, sizeof err);
+    convo *o = convo_open(path, &l, NULL, err, sizeof err);
     if (!o) {
         print_error("%s: %s\n", name, err);
         fail();
@@ -493,7 +493,7 @@ static void test_damaged_files(void **state)
         new_session(&s);
         session_append(&s, API_ROLE_USER, "keep me", 7);
         char err[512] = "";
-        convo *c = convo_open(path, &s, err, sizeof err);
+        convo *c = convo_open(path, &s, NULL, err, sizeof err);
         char *want = xasprintf("%s: %s", path, tc->want);
         if (c || strcmp(err, want) != 0) {
             print_error("%s:\n got: %s\nwant: %s\n", tc->name, c ? "(opened)" : err, want);
@@ -760,9 +760,10 @@ static void test_save_failures(void **state)
             print_error("%s: got \"%s\", want \"%s...%s\"\n", tc->name, err, prefix, tc->want_suffix);
             fail();
         }
-        /* The old file is intact and no temp file is left. */
+        /* The old file is intact and no temp file is left (the lock file is there while the
+         * conversation is open). */
         char *names = dir_names(dir);
-        char *want_names = xasprintf("%s.json", convo_id(c));
+        char *want_names = xasprintf(".%s.lock %s.json", convo_id(c), convo_id(c));
         assert_string_equal(names, want_names);
         if (old) {
             char *now = read_text(convo_path(c));
@@ -872,7 +873,7 @@ static void test_kill9(void **state)
             session s;
             new_session(&s);
             char err[512];
-            convo *c = path ? convo_open(path, &s, err, sizeof err) : convo_new(dir, "p", "m");
+            convo *c = path ? convo_open(path, &s, NULL, err, sizeof err) : convo_new(dir, "p", "m");
             if (!c)
                 _exit(3);
             if (!path) {
@@ -924,7 +925,7 @@ static void test_kill9(void **state)
         session l;
         new_session(&l);
         char err[512] = "";
-        convo *c = convo_open(path, &l, err, sizeof err);
+        convo *c = convo_open(path, &l, NULL, err, sizeof err);
         if (!c) {
             print_error("round %d: %s\n", round, err);
             fail();
@@ -1414,6 +1415,113 @@ static void test_convo_dir(void **state)
     free(dir);
 }
 
+/* One window per conversation. A second open of a held conversation continues in a copy
+ * (or fails when no copy is wanted); the lock goes with its holder, a process that dies
+ * included, and its file with it. */
+static void test_lock_and_copy(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    session s;
+    new_session(&s);
+    session_append(&s, API_ROLE_USER, "first", 5);
+    session_append(&s, API_ROLE_ASSISTANT, "reply", 5);
+    convo *a = convo_new(dir, "p", "m");
+    assert_int_equal(convo_save(a, &s), 1);
+    assert_int_equal(convo_flush(a), 0);
+    char *path = xstrdup(convo_path(a));
+    char *lock = xasprintf("%s/.%s.lock", dir, convo_id(a));
+    assert_true(convo_in_use(path));
+    assert_int_equal(access(lock, F_OK), 0);
+
+    /* A second window without a copy: refused, its session untouched. */
+    session b;
+    new_session(&b);
+    char err[512] = "", *from = NULL;
+    assert_null(convo_open(path, &b, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "open in another tchat window"));
+    assert_int_equal(b.nmsgs, 0);
+
+    /* With a copy: the messages, a new file, "continued_from" naming the original. */
+    convo *cb = convo_open(path, &b, &from, err, sizeof err);
+    assert_non_null(cb);
+    assert_non_null(from);
+    assert_string_equal(from, convo_id(a));
+    assert_string_not_equal(convo_path(cb), path);
+    assert_int_equal(b.nmsgs, 2);
+    assert_int_equal(access(convo_path(cb), F_OK), -1); /* written at its first save */
+    session_append(&b, API_ROLE_USER, "second window", 13);
+    assert_int_equal(convo_save(cb, &b), 1);
+    assert_int_equal(convo_flush(cb), 0);
+    char *copy = read_text(convo_path(cb));
+    assert_non_null(copy);
+    assert_non_null(strstr(copy, "\"continued_from\":\""));
+    assert_non_null(strstr(copy, convo_id(a)));
+    assert_non_null(strstr(copy, "second window"));
+    assert_non_null(strstr(copy, "\"first\""));
+    char *copy_path = xstrdup(convo_path(cb));
+    assert_true(convo_in_use(copy_path));
+
+    /* The first window goes on writing its own file. */
+    session_append(&s, API_ROLE_USER, "first window again", 18);
+    assert_int_equal(convo_save(a, &s), 1);
+    assert_int_equal(convo_flush(a), 0);
+    char *orig = read_text(path);
+    assert_non_null(strstr(orig, "first window again"));
+    assert_null(strstr(orig, "second window"));
+
+    /* Letting go: the lock and its file are gone; the conversation opens as itself. */
+    convo_free(a);
+    assert_false(convo_in_use(path));
+    assert_int_equal(access(lock, F_OK), -1);
+    session again;
+    new_session(&again);
+    free(from);
+    from = NULL;
+    convo *ca = convo_open(path, &again, &from, err, sizeof err);
+    assert_non_null(ca);
+    assert_null(from);
+    assert_string_equal(convo_path(ca), path);
+    convo_free(ca);
+
+    /* A holder that dies lets go: flock ends with its process. */
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t child = fork();
+    if (child == 0) {
+        session cs;
+        new_session(&cs);
+        char e[256];
+        convo *cc = convo_open(path, &cs, NULL, e, sizeof e);
+        if (write(ready[1], cc ? "y" : "n", 1) != 1)
+            _exit(2);
+        pause();
+        _exit(0);
+    }
+    char got = 0;
+    assert_int_equal(read(ready[0], &got, 1), 1);
+    assert_int_equal(got, 'y');
+    assert_true(convo_in_use(path));
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    assert_false(convo_in_use(path));
+    close(ready[0]);
+    close(ready[1]);
+
+    convo_free(cb);
+    assert_false(convo_in_use(copy_path));
+    session_done(&again);
+    session_done(&b);
+    session_done(&s);
+    free(copy);
+    free(orig);
+    free(copy_path);
+    free(lock);
+    free(path);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1422,6 +1530,7 @@ int main(void)
     signal(SIGXFSZ, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_lock_and_copy),
         cmocka_unit_test(test_file_text),
         cmocka_unit_test(test_unknown_members),
         cmocka_unit_test(test_damaged_files),
