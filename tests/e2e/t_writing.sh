@@ -6,8 +6,8 @@ source "$(dirname "$0")/lib.sh"
 
 cat >"$T_DIR/scenarios.json" <<'JSON'
 {"scenarios": {
-  "queue-slow": {"chunk_delay_ms": 120, "chunk_chars": 3, "reply": "Slowly, one piece at a time, the first reply arrives."},
-  "queue-401": {"status": 401, "delay_ms": 1500, "error": {"message": "Incorrect API key provided: sk-ab***wxyz.", "type": "invalid_request_error", "code": "invalid_api_key"}}
+  "queue-slow": {"chunk_delay_ms": 150, "chunk_chars": 3, "reply": "Slowly, one piece at a time, taking its time over every word of it, the first reply arrives."},
+  "queue-401": {"status": 401, "delay_ms": 3000, "error": {"message": "Incorrect API key provided: sk-ab***wxyz.", "type": "invalid_request_error", "code": "invalid_api_key"}}
 }}
 JSON
 start_mock --scenarios "$T_DIR/scenarios.json"
@@ -179,6 +179,12 @@ check "appended at the end: the file stays a list of turns" python3 -c "
 import json; m = json.load(open('$conv'))['messages']
 assert m[-2]['role'] == 'user' and m[-2]['content'] == 'second again', m[-2:]
 assert m[-1]['role'] == 'assistant' and m[0]['content'] == 'first [[mock:queue-slow]]', m"
+
+# F1 lists the new keys and commands.
+keys F1
+check "F1: the editor's key" wait_screen 'Ctrl-X Ctrl-E +/edit \[TEXT\]'
+check "F1: the prompts' keys" wait_screen 'Alt-Up / Alt-Down +/prompt \[N\]'
+keys F1
 
 # ---- vi mode (from the inputrc): Esc is vi's, Ctrl-C cancels ----
 printf 'set editing-mode vi\n' >"$T_DIR/inputrc"
