@@ -3,7 +3,6 @@
  * up after a timeout, and what it printed is wiped from memory. */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,81 +19,6 @@
 #include "util.h"
 
 /* ---------------------------------------------------------------- the key command */
-
-/* Splits cmd into words the way a shell would for plain words and quotes, but
- * expands nothing. Returns a NULL-terminated vector or NULL with why. */
-static char **split_words(const char *cmd, size_t *argc, const char **why)
-{
-    char **v = NULL;
-    size_t n = 0;
-    buf w;
-    bool in_word = false;
-    buf_init(&w);
-    for (const char *p = cmd; *p;) {
-        char ch = *p;
-        if (isspace((unsigned char)ch)) {
-            if (in_word) {
-                v = xrealloc_array(v, n + 2, sizeof *v);
-                v[n++] = buf_steal(&w);
-                in_word = false;
-            }
-            p++;
-            continue;
-        }
-        in_word = true;
-        if (ch == '\'') {
-            const char *close = strchr(p + 1, '\'');
-            if (!close) {
-                *why = "a ' is not closed";
-                goto fail;
-            }
-            buf_append(&w, p + 1, (size_t)(close - p - 1));
-            p = close + 1;
-        } else if (ch == '"') {
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1] && strchr("\"\\$`", p[1]))
-                    p++;
-                buf_putc(&w, *p);
-            }
-            if (!*p) {
-                *why = "a \" is not closed";
-                goto fail;
-            }
-            p++;
-        } else if (ch == '\\' && p[1]) {
-            buf_putc(&w, p[1]);
-            p += 2;
-        } else {
-            buf_putc(&w, ch);
-            p++;
-        }
-    }
-    if (in_word) {
-        v = xrealloc_array(v, n + 2, sizeof *v);
-        v[n++] = buf_steal(&w);
-    }
-    if (!n) {
-        *why = "the command is empty";
-        goto fail;
-    }
-    v[n] = NULL;
-    *argc = n;
-    buf_free(&w);
-    return v;
-fail:
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-    buf_free(&w);
-    return NULL;
-}
-
-static void free_words(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
 
 static int pipe_cloexec(int fds[2])
 {
@@ -149,7 +73,7 @@ int config_run_key_cmd(const char *cmd, int timeout_ms, char **key, char *err, s
     size_t argc = 0;
     *key = NULL;
     str_clip(cmd ? cmd : "", cmd ? strlen(cmd) : 0, 80, shown, sizeof shown);
-    char **argv = split_words(cmd ? cmd : "", &argc, &why);
+    char **argv = str_split_words(cmd ? cmd : "", &argc, &why);
     if (!argv) {
         err_set(err, errlen, "api_key_cmd \"%s\": %s", shown, why);
         return -1;
@@ -163,7 +87,7 @@ int config_run_key_cmd(const char *cmd, int timeout_ms, char **key, char *err, s
         for (int i = 0; i < 2; i++)
             if (out[i] >= 0)
                 close(out[i]);
-        free_words(argv);
+        str_free_words(argv);
         return -1;
     }
     posix_spawn_file_actions_t fa;
@@ -200,7 +124,7 @@ int config_run_key_cmd(const char *cmd, int timeout_ms, char **key, char *err, s
                     strerror(sr));
         close(out[0]);
         close(errp[0]);
-        free_words(argv);
+        str_free_words(argv);
         return -1;
     }
 
@@ -293,7 +217,7 @@ int config_run_key_cmd(const char *cmd, int timeout_ms, char **key, char *err, s
         explicit_bzero(ob.data, ob.cap);
     buf_free(&ob);
     buf_free(&eb);
-    free_words(argv);
+    str_free_words(argv);
     return rc;
 }
 

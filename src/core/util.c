@@ -330,6 +330,84 @@ void str_clip(const char *s, size_t n, size_t max, char *out, size_t outlen)
     buf_free(&b);
 }
 
+static bool is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+char **str_split_words(const char *cmd, size_t *argc, const char **why)
+{
+    char **v = NULL;
+    size_t n = 0;
+    buf w;
+    bool in_word = false;
+    buf_init(&w);
+    for (const char *p = cmd; *p;) {
+        char ch = *p;
+        if (is_blank(ch)) {
+            if (in_word) {
+                v = xrealloc_array(v, n + 2, sizeof *v);
+                v[n++] = buf_steal(&w);
+                in_word = false;
+            }
+            p++;
+            continue;
+        }
+        in_word = true;
+        if (ch == '\'') {
+            const char *close = strchr(p + 1, '\'');
+            if (!close) {
+                *why = "a ' is not closed";
+                goto fail;
+            }
+            buf_append(&w, p + 1, (size_t)(close - p - 1));
+            p = close + 1;
+        } else if (ch == '"') {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1] && strchr("\"\\$`", p[1]))
+                    p++;
+                buf_putc(&w, *p);
+            }
+            if (!*p) {
+                *why = "a \" is not closed";
+                goto fail;
+            }
+            p++;
+        } else if (ch == '\\' && p[1]) {
+            buf_putc(&w, p[1]);
+            p += 2;
+        } else {
+            buf_putc(&w, ch);
+            p++;
+        }
+    }
+    if (in_word) {
+        v = xrealloc_array(v, n + 2, sizeof *v);
+        v[n++] = buf_steal(&w);
+    }
+    if (!n) {
+        *why = "the command is empty";
+        goto fail;
+    }
+    v[n] = NULL;
+    *argc = n;
+    buf_free(&w);
+    return v;
+fail:
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+    buf_free(&w);
+    return NULL;
+}
+
+void str_free_words(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
 int dir_make(const char *path, char **failed)
 {
     if (failed)

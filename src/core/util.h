@@ -68,6 +68,13 @@ size_t str_utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
  * characters and invalid UTF-8 become '?', and past max bytes it is cut with "…". */
 void str_clip(const char *s, size_t n, size_t max, char *out, size_t outlen);
 
+/* Splits cmd into words the way a shell does for plain words, quotes ('...', "..." with
+ * \" \\ \$ \` escaped) and backslashes, but expands and runs nothing: a command line run
+ * without a shell. Returns a NULL-terminated vector (free with str_free_words) and its
+ * length in *argc, or NULL with why (an unclosed quote, an empty command). */
+char **str_split_words(const char *cmd, size_t *argc, const char **why);
+void str_free_words(char **v);
+
 /* Creates path and any missing parents, each 0700 whatever the umask (tchat's directories
  * hold prompts and keys); directories that exist are left as they are. Returns 0, or -1
  * with errno set and *failed (when failed is not NULL; malloc'd) naming the directory

@@ -1,15 +1,19 @@
 #include "chat.h"
 
 #include <readline/readline.h>
+#include <readline/tilde.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "convo.h"
 #include "draw.h"
+#include "editor.h"
 #include "input.h"
+#include "models.h"
 #include "panel.h"
 #include "render.h"
 #include "term.h"
@@ -135,13 +139,22 @@ static void on_state(void *ud, session_state from, session_state to)
         c->demo_active = false;
         session_configure(&c->s, c->cfg);
     }
+    /* The queue is seen to once the session function that changed the state has
+     * returned (take_pending), never from inside it. */
+    if (to == SESSION_IDLE || to == SESSION_FAILED)
+        c->queue_check = true;
     chat_save(c);
     c->pending |= UI_REDRAW_ALL;
 }
 
+static unsigned follow_queue(chat *c);
+
+/* What session callbacks asked for, and the queue's next step. Every path that drives the
+ * session (a key, an event, a tick) ends here. */
 static unsigned take_pending(chat *c)
 {
-    unsigned f = c->pending;
+    unsigned f = c->queue_check ? follow_queue(c) : 0;
+    f |= c->pending;
     c->pending = 0;
     return f;
 }
@@ -217,43 +230,23 @@ bool chat_needs_key(const chat *c)
 
 /* ---- input ---- */
 
-unsigned chat_submit(chat *c, char *line)
+/* The command name[0..n) names, if it can run. */
+static const ui_command *command_named(const chat *c, const char *name, size_t n)
 {
-    unsigned f = chat_clear_notice(c);
-    char *text = line;
-    while (*text == ' ' || *text == '\t' || *text == '\n')
-        text++;
-    if (!*text) {
-        free(line);
-        return f;
+    for (size_t i = 0; i < c->ncmds; i++) {
+        const ui_command *cmd = &c->cmds[i];
+        if (cmd->name && cmd->run && strlen(cmd->name) == n && strncmp(cmd->name, name, n) == 0)
+            return cmd;
     }
-    if (text[0] == '/' && text[1] != '/') {
-        size_t n = strcspn(text, " \t\n");
-        char *arg = text + n;
-        while (*arg == ' ' || *arg == '\t' || *arg == '\n')
-            arg++;
-        for (size_t i = 0; i < c->ncmds; i++) {
-            const ui_command *cmd = &c->cmds[i];
-            if (cmd->name && cmd->run && strlen(cmd->name) == n && strncmp(cmd->name, text, n) == 0) {
-                f |= cmd->run(c, *arg ? arg : NULL, 0);
-                free(line);
-                return f;
-            }
-        }
-        f |= chat_notice(c, true, "%s: %.*s · /help", chat_str(c, "ui.unknown_command"), (int)n,
-                         text);
-        free(line);
-        return f;
-    }
-    if (text[0] == '/')
-        text++; /* "//x" sends "/x" */
-    if (session_busy(&c->s)) {
-        f |= chat_notice(c, true, "%s", chat_str(c, "ui.busy"));
-        free(c->restore_line);
-        c->restore_line = xstrdup(line);
-        free(line);
-        return f;
-    }
+    return NULL;
+}
+
+/* ---- sending, and the queue ---- */
+
+/* Sends text as the next prompt (the session is not busy). */
+static unsigned send_prompt(chat *c, const char *text)
+{
+    unsigned f = 0;
     if (c->demo_model) {
         free(c->s.p.model);
         c->s.p.model = c->demo_model;
@@ -268,25 +261,159 @@ unsigned chat_submit(chat *c, char *line)
         f |= follow_saves(c, c->save_check_ms);
     }
     view_follow(&c->view);
+    return f | UI_REDRAW_ALL;
+}
+
+static void queue_push(chat *c, const char *text)
+{
+    c->queue = xrealloc_array(c->queue, c->nqueue + 1, sizeof *c->queue);
+    c->queue[c->nqueue++] = xstrdup(text);
+}
+
+/* Every queued message back into the input line, before what is being typed there, one
+ * after the other on lines of their own: nothing typed is lost. */
+static unsigned queue_return(chat *c)
+{
+    buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < c->nqueue; i++) {
+        /* The line would run as a command: "//" sends it as it was. */
+        if (i == 0 && c->queue[i][0] == '/')
+            buf_putc(&b, '/');
+        buf_printf(&b, "%s%s", i ? "\n" : "", c->queue[i]);
+        free(c->queue[i]);
+    }
+    c->nqueue = 0;
+    input_prepend(buf_str(&b));
+    buf_free(&b);
+    return chat_notice(c, false, "%s", chat_str(c, "ui.queue_returned")) | UI_REDRAW_INPUT;
+}
+
+/* The session became idle or failed. After a reply the oldest queued message is sent (the
+ * next one waits for its reply); after a failure or a cancel the queue goes back into the
+ * input line. A send that fails at once returns the rest. */
+static unsigned follow_queue(chat *c)
+{
+    unsigned f = 0;
+    while (c->queue_check) {
+        c->queue_check = false;
+        if (!c->nqueue || session_busy(&c->s))
+            break;
+        if (c->s.state == SESSION_FAILED) {
+            f |= queue_return(c);
+            break;
+        }
+        char *next = c->queue[0];
+        memmove(c->queue, c->queue + 1, --c->nqueue * sizeof *c->queue);
+        f |= send_prompt(c, next) | UI_RELAYOUT;
+        free(next);
+    }
+    return f;
+}
+
+const char *chat_cancel_key(const chat *c)
+{
+    (void)c;
+    return input_vi_mode() ? "Ctrl-C" : "Esc";
+}
+
+unsigned chat_submit(chat *c, char *line)
+{
+    unsigned f = chat_clear_notice(c);
+    c->walk_id = 0; /* a new line: a walk through the prompts starts again */
+    char *text = line;
+    while (*text == ' ' || *text == '\t' || *text == '\n')
+        text++;
+    if (!*text) {
+        free(line);
+        return f;
+    }
+    if (text[0] == '/' && text[1] != '/') {
+        size_t n = strcspn(text, " \t\n");
+        char *arg = text + n;
+        while (*arg == ' ' || *arg == '\t' || *arg == '\n')
+            arg++;
+        const ui_command *cmd = command_named(c, text, n);
+        if (cmd) {
+            f |= cmd->run(c, *arg ? arg : NULL, 0);
+            free(line);
+            return f;
+        }
+        f |= chat_notice(c, true, "%s: %.*s · /help", chat_str(c, "ui.unknown_command"), (int)n,
+                         text);
+        free(line);
+        return f;
+    }
+    if (text[0] == '/')
+        text++; /* "//x" sends "/x" */
+    if (session_busy(&c->s)) {
+        /* Sent when the reply ends (the panel lists it meanwhile). */
+        queue_push(c, text);
+        free(line);
+        return f | UI_REDRAW_PANEL | UI_RELAYOUT;
+    }
+    f |= send_prompt(c, text);
     /* A screen over the conversation gives way to the reply. */
     while (screens_top(c->stack) != &c->base && screens_top(c->stack)->ops->over_conversation)
         screens_pop(c->stack);
     free(line);
-    return f | UI_REDRAW_ALL | take_pending(c);
+    return f | take_pending(c);
+}
+
+unsigned chat_edit(chat *c, const char *text)
+{
+    char *before = xstrdup(text);
+    char *saved = NULL;
+    editor_outcome o;
+    editor_edit(before, &saved, &o);
+    /* The editor had the screen: everything is painted again. */
+    chat_touch(c);
+    unsigned f = UI_REDRAW_ALL | UI_RELAYOUT;
+    if (o.result == EDITOR_SAVED) {
+        input_set_line(saved);
+        f |= chat_clear_notice(c);
+    } else {
+        if (strcmp(input_text(), before) != 0)
+            input_set_line(before);
+        buf b;
+        buf_init(&b);
+        char num[24];
+        if (o.result == EDITOR_ERROR) {
+            buf_fill(&b, chat_str(c, "ui.edit.error"), 2, editor_command(), o.err);
+        } else if (o.signal) {
+            snprintf(num, sizeof num, "%d", o.signal);
+            buf_fill(&b, chat_str(c, "ui.edit.killed"), 2, editor_command(), num);
+        } else {
+            snprintf(num, sizeof num, "%d", o.status);
+            buf_fill(&b, chat_str(c, "ui.edit.failed"), 2, editor_command(), num);
+        }
+        f |= chat_notice(c, true, "%s", buf_str(&b));
+        buf_free(&b);
+    }
+    free(saved);
+    free(before);
+    return f;
 }
 
 static unsigned after_feed(chat *c, input_result r, char *line)
 {
+    unsigned f = UI_REDRAW_INPUT;
+    if (input_vi_mode() != c->vi_mode) {
+        /* The panel names the key that cancels. */
+        c->vi_mode = !c->vi_mode;
+        f |= UI_REDRAW_PANEL;
+    }
     if (r == INPUT_EOF)
         return UI_QUIT;
     if (r == INPUT_LINE)
-        return chat_submit(c, line) | UI_REDRAW_INPUT;
-    if (c->restore_line) {
-        input_set_line(c->restore_line);
-        free(c->restore_line);
-        c->restore_line = NULL;
+        return f | chat_submit(c, line);
+    if (r == INPUT_EDIT) {
+        /* Readline is done with the key: the line can be handed to the editor. */
+        char *text = xstrdup(input_text());
+        f |= chat_edit(c, text);
+        free(text);
     }
-    return UI_REDRAW_INPUT;
+    return f;
 }
 
 unsigned chat_feed(chat *c, int byte)
@@ -303,34 +430,122 @@ unsigned chat_feed_seq(chat *c, const char *seq)
     return after_feed(c, r, line);
 }
 
-/* Tab completes command names. */
-static const chat *completing;
+/* ---- Tab completion: command names, then the argument the table's arg_kind names ---- */
 
-static char *command_generator(const char *text, int state)
+/* The words of one completion (readline's generator takes no user data). */
+static struct {
+    char **v;
+    size_t n, next, len;
+    bool paths;   /* the matches are file names: show their last part */
+} cands;
+
+static void cand_add(const char *w)
 {
-    static size_t i, len;
+    if (!w || !*w)
+        return;
+    for (size_t i = 0; i < cands.n; i++)
+        if (strcmp(cands.v[i], w) == 0)
+            return;
+    cands.v = xrealloc_array(cands.v, cands.n + 1, sizeof *cands.v);
+    cands.v[cands.n++] = xstrdup(w);
+}
+
+static void cand_clear(void)
+{
+    for (size_t i = 0; i < cands.n; i++)
+        free(cands.v[i]);
+    free(cands.v);
+    cands.v = NULL;
+    cands.n = 0;
+}
+
+static char *cand_generator(const char *text, int state)
+{
     if (!state) {
-        i = 0;
-        len = strlen(text);
+        cands.next = 0;
+        cands.len = strlen(text);
     }
-    while (completing && i < completing->ncmds) {
-        const ui_command *cmd = &completing->cmds[i++];
-        if (!cmd->name || (cmd->demo_only && !completing->demo))
-            continue;
-        if (strncmp(cmd->name, text, len) == 0)
-            return strdup(cmd->name);
+    while (cands.next < cands.n) {
+        const char *w = cands.v[cands.next++];
+        if (strncmp(w, text, cands.len) == 0)
+            return xstrdup(w);
     }
     return NULL;
 }
 
+/* The words that may follow cmd. */
+static void arg_words(const chat *c, const ui_command *cmd)
+{
+    switch (cmd->arg_kind) {
+    case ARG_MODEL: {
+        /* The model in use, those the profiles name, and those the server listed. */
+        cand_add(c->s.p.model);
+        for (size_t i = 0; i < c->cfg->nprofiles; i++)
+            cand_add(cfg_file_text(c->cfg, i, OPT_MODEL));
+        const char *const *ids;
+        size_t n = models_known(cfg_str(c->cfg, OPT_BASE_URL), &ids);
+        for (size_t i = 0; i < n; i++)
+            cand_add(ids[i]);
+        break;
+    }
+    case ARG_PROFILE:
+        for (size_t i = 0; i < c->cfg->nprofiles; i++)
+            cand_add(c->cfg->profiles[i].name);
+        break;
+    case ARG_THEME: {
+        char **names;
+        size_t n = theme_list(&names);
+        for (size_t i = 0; i < n; i++)
+            cand_add(names[i]);
+        theme_free_names(names, n);
+        break;
+    }
+    case ARG_LANG:
+        for (int l = 0; l < GUIDE_LANG__COUNT; l++)
+            cand_add(guide_lang_code((guide_lang)l));
+        break;
+    case ARG_DEMO:
+        for (size_t i = 0; c->demo_names && c->demo_names[i]; i++)
+            cand_add(c->demo_names[i]);
+        break;
+    case ARG_ONOFF:
+        cand_add("on");
+        cand_add("off");
+        break;
+    default:
+        break;
+    }
+}
+
 static char **complete(void *ud, const char *text, int start, int end)
 {
+    const chat *c = ud;
     (void)end;
-    if (start != 0 || text[0] != '/')
-        return NULL;
-    completing = ud;
-    char **m = rl_completion_matches(text, command_generator);
-    completing = NULL;
+    cands.paths = false;
+    const char *line = input_text();
+    if (start == 0) {
+        if (text[0] != '/')
+            return NULL;
+        for (size_t i = 0; i < c->ncmds; i++)
+            if (c->cmds[i].name && (!c->cmds[i].demo_only || c->demo))
+                cand_add(c->cmds[i].name);
+    } else {
+        /* The first argument of a command: "/theme li" */
+        size_t n = strcspn(line, " \t\n");
+        if (line[0] != '/' || (size_t)start < n || strspn(line + n, " \t") != (size_t)start - n)
+            return NULL;
+        const ui_command *cmd = command_named(c, line, n);
+        if (!cmd || (cmd->demo_only && !c->demo))
+            return NULL;
+        if (cmd->arg_kind == ARG_PATH) {
+            /* Readline's file names: ~/ is expanded to look, and kept in the line. */
+            cands.paths = true;
+            return rl_completion_matches(text, rl_filename_completion_function);
+        }
+        arg_words(c, cmd);
+    }
+    char **m = rl_completion_matches(text, cand_generator);
+    cand_clear();
     return m;
 }
 
@@ -339,8 +554,23 @@ static void show_matches(void *ud, char **matches, int n)
     chat *c = ud;
     buf b;
     buf_init(&b);
-    for (int i = 1; i <= n; i++)
-        buf_printf(&b, "%s%s", i > 1 ? "  " : "", matches[i]);
+    for (int i = 1; i <= n; i++) {
+        const char *m = matches[i];
+        bool dir = false;
+        if (cands.paths) {
+            /* "~/dir/name" as "name", a directory with a slash: "sub/" */
+            char *full = tilde_expand(m);
+            struct stat st;
+            dir = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
+            free(full);
+            size_t len = strlen(m);
+            while (len > 1 && m[len - 2] != '/')
+                len--;
+            if (len > 1)
+                m += len - 1;
+        }
+        buf_printf(&b, "%s%s%s", i > 1 ? "  " : "", m, dir && m[strlen(m) - 1] != '/' ? "/" : "");
+    }
     c->pending |= chat_notice(c, false, "%s", buf_str(&b));
     buf_free(&b);
 }
@@ -406,7 +636,14 @@ static void build_panel(chat *c, int64_t now)
 {
     lines_clear(&c->panel_lines);
     c->panel_lines.width = c->cols;
-    panel_in in = {&c->s, &c->cx, &c->sp, c->notice, c->notice_error};
+    panel_in in = {.s = &c->s,
+                   .cx = &c->cx,
+                   .sp = &c->sp,
+                   .notice = c->notice,
+                   .notice_error = c->notice_error,
+                   .queued = (const char *const *)c->queue,
+                   .nqueued = c->nqueue,
+                   .cancel_key = chat_cancel_key(c)};
     panel_build(&c->panel_lines, &in, now);
     c->panel_built = true;
 }
@@ -589,7 +826,10 @@ static void chat_close(screen *sc)
             delwin(ws[i]);
     free(c->notice);
     free(c->last_report);
-    free(c->restore_line);
+    for (size_t i = 0; i < c->nqueue; i++)
+        free(c->queue[i]);
+    free(c->queue);
+    free(c->walk_saved);
     free(c->demo_model);
     free(c);
 }
@@ -639,9 +879,11 @@ chat *chat_new(const chat_opts *o)
 
     input_hooks hooks = {.complete = complete, .show_matches = show_matches, .ud = c};
     input_init(&hooks);
+    c->vi_mode = input_vi_mode(); /* ~/.inputrc has been read */
 
     c->convo_dir = o->convo_dir;
     c->demo = o->demo;
+    c->demo_names = o->demo_names;
     open_conversation(c, o->resume_path);
     c->pending = 0;
     layout(c, UI_RELAYOUT, clock_mono_ms()); /* keys are read from the input window */

@@ -34,6 +34,7 @@ typedef struct chat_opts {
     const char *convo_dir;     /* where conversations are saved (NULL: not saved) */
     const char *resume_path;   /* a conversation to reopen, or NULL */
     bool demo;                 /* tchat --demo: /demo NAME */
+    const char *const *demo_names; /* what /demo takes (NULL-terminated), for completion */
 } chat_opts;
 
 struct chat {
@@ -60,8 +61,21 @@ struct chat {
     char *notice;              /* one line in the panel (a command's answer), until the next action */
     bool notice_error;
     char *last_report;         /* path of the last support report */
-    char *restore_line;        /* put back into the input after readline clears it */
     unsigned pending;          /* UI_* flags raised by session callbacks */
+
+    /* Messages sent while a request was busy wait here (not in the session: they are
+     * not part of the conversation until sent). The first goes when the reply ends;
+     * all go back into the input line when it fails or is cancelled. */
+    char **queue;
+    size_t nqueue;
+    bool queue_check;          /* the session became idle or failed: see to the queue */
+
+    /* Alt-Up/Alt-Down and /prompt N: a prompt of this conversation in the input line. */
+    size_t walk_index;         /* the message shown (valid while its id is walk_id) */
+    uint64_t walk_id;          /* 0: not walking */
+    char *walk_saved;          /* what the input held before the walk began */
+
+    bool vi_mode;              /* readline's vi mode, as the panel last showed it */
 
     struct convo *cv;          /* NULL: not saved */
     const char *convo_dir;
@@ -70,6 +84,7 @@ struct chat {
     bool notice_is_save;       /* the notice says a save failed (it goes when one succeeds) */
 
     bool demo;
+    const char *const *demo_names;
     unsigned demo_count;
     char *demo_model;          /* "mock-demo-NAME#N" for the next request */
     bool demo_active;          /* the current request runs a demo scenario */
@@ -113,8 +128,15 @@ unsigned chat_clear_notice(chat *c);
 unsigned chat_feed(chat *c, int byte);
 unsigned chat_feed_seq(chat *c, const char *seq);
 /* Sends text as a prompt, or runs it as a command (a leading '/'; "//" sends a '/').
+ * While a request is busy a prompt is queued instead (commands still run at once).
  * Takes ownership of line. */
 unsigned chat_submit(chat *c, char *line);
+/* Opens the editor ($VISUAL, $EDITOR, vi) on text; what it saves becomes the input line
+ * (not sent). An editor that fails leaves the input as it was (text when it was empty)
+ * and says why. */
+unsigned chat_edit(chat *c, const char *text);
+/* The key that cancels a request: Esc, or Ctrl-C in readline's vi mode (Esc is vi's). */
+const char *chat_cancel_key(const chat *c);
 /* Saves the conversation (a notice when saving fails). */
 void chat_save(chat *c);
 const char *chat_str(const chat *c, const char *key);

@@ -33,7 +33,7 @@ static void build_errors(void *ud, ui_lines *out)
 static void build_details(void *ud, ui_lines *out)
 {
     const chat *c = ud;
-    panel_in in = {&c->s, &c->cx, &c->sp, NULL, false};
+    panel_in in = {.s = &c->s, .cx = &c->cx, .sp = &c->sp};
     panel_details(out, &in, clock_mono_ms());
 }
 
@@ -72,7 +72,12 @@ static unsigned cmd_details(chat *c, const char *arg, int key)
 
 static unsigned busy(chat *c)
 {
-    return chat_notice(c, true, "%s", chat_str(c, "ui.busy"));
+    buf b;
+    buf_init(&b);
+    buf_fill(&b, chat_str(c, "ui.busy"), 1, chat_cancel_key(c));
+    unsigned f = chat_notice(c, true, "%s", buf_str(&b));
+    buf_free(&b);
+    return f;
 }
 
 static unsigned cmd_settings(chat *c, const char *arg, int key)
@@ -96,10 +101,13 @@ static unsigned cmd_retry(chat *c, const char *arg, int key)
 }
 
 /* Esc: cancels the request or the countdown, else clears the notice, else is the input
- * line's (vi mode). /cancel says when there is nothing to cancel. */
+ * line's. In readline's vi mode Esc is always the input line's (Ctrl-C cancels). /cancel
+ * says when there is nothing to cancel. */
 static unsigned cmd_cancel(chat *c, const char *arg, int key)
 {
     (void)arg;
+    if (key && input_vi_mode())
+        return chat_feed(c, 27);
     if (session_busy(&c->s)) {
         session_cancel(&c->s, clock_mono_ms());
         return UI_REDRAW_ALL;
@@ -318,6 +326,98 @@ static unsigned cmd_export(chat *c, const char *arg, int key)
     return f;
 }
 
+/* ---- writing ---- */
+
+/* /edit [TEXT]: the editor on TEXT (Ctrl-X Ctrl-E, readline's key, opens it on the input
+ * line; the line that ran /edit is gone by now). */
+static unsigned cmd_edit(chat *c, const char *arg, int key)
+{
+    (void)key;
+    return chat_edit(c, arg ? arg : "");
+}
+
+/* The index of the user message before (dir < 0) or after (dir > 0) message i, or
+ * s->nmsgs when there is none. */
+static size_t next_prompt(const session *s, size_t i, int dir)
+{
+    if (dir < 0) {
+        while (i-- > 0)
+            if (s->msgs[i].role == API_ROLE_USER)
+                return i;
+        return s->nmsgs;
+    }
+    while (++i < s->nmsgs)
+        if (s->msgs[i].role == API_ROLE_USER)
+            return i;
+    return s->nmsgs;
+}
+
+/* Puts prompt msgs[i] into the input line, remembering what the line held when a walk
+ * through the prompts began. Sending it appends a new turn: nothing earlier changes. */
+static unsigned show_prompt(chat *c, size_t i, const char *line_before)
+{
+    if (!c->walk_id) {
+        free(c->walk_saved);
+        c->walk_saved = xstrdup(line_before);
+    }
+    c->walk_index = i;
+    c->walk_id = c->s.msgs[i].id;
+    input_set_line(buf_str(&c->s.msgs[i].text));
+    return UI_REDRAW_INPUT | chat_clear_notice(c);
+}
+
+/* Alt-Up, Alt-Down: the prompt before or after the one shown (from the newest); past the
+ * newest, the line as it was before the walk. /prompt N: prompt N (1 the first, -1 the
+ * last, the last when no N). */
+static unsigned cmd_prompt(chat *c, const char *arg, int key)
+{
+    const session *s = &c->s;
+    bool walking = c->walk_id && c->walk_index < s->nmsgs && s->msgs[c->walk_index].id == c->walk_id;
+    if (!walking)
+        c->walk_id = 0;
+    if (key) {
+        int dir = key == (TERM_KEY_ALT | KEY_DOWN) ? 1 : -1;
+        size_t i = next_prompt(s, walking ? c->walk_index : s->nmsgs, dir);
+        if (i < s->nmsgs)
+            return show_prompt(c, i, input_text());
+        if (walking && dir > 0) {
+            input_set_line(c->walk_saved ? c->walk_saved : "");
+            c->walk_id = 0;
+            return UI_REDRAW_INPUT;
+        }
+        if (!walking && next_prompt(s, s->nmsgs, -1) == s->nmsgs)
+            return chat_notice(c, true, "%s", chat_str(c, "ui.prompt.none"));
+        return 0; /* at the first or before the walk: nothing further */
+    }
+    long want = -1;
+    if (arg) {
+        char *end;
+        want = strtol(arg, &end, 10);
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (end == arg || *end || want == 0)
+            return chat_notice(c, true, "%s", chat_str(c, "ui.prompt.usage"));
+    }
+    /* Counted from the first (N > 0) or from the last (N < 0). */
+    int dir = want > 0 ? 1 : -1;
+    long steps = want > 0 ? want : -want, seen = 0;
+    size_t i = next_prompt(s, dir > 0 ? (size_t)-1 : s->nmsgs, dir);
+    for (; i < s->nmsgs; i = next_prompt(s, i, dir))
+        if (++seen == steps)
+            break;
+    if (i >= s->nmsgs) {
+        char num[24];
+        snprintf(num, sizeof num, "%ld", seen);
+        buf b;
+        buf_init(&b);
+        buf_fill(&b, chat_str(c, seen ? "ui.prompt.count" : "ui.prompt.none"), 1, num);
+        unsigned f = chat_notice(c, true, "%s", buf_str(&b));
+        buf_free(&b);
+        return f;
+    }
+    return show_prompt(c, i, "");
+}
+
 /* ---- copying ---- */
 
 /* The newest reply with text, or NULL. */
@@ -468,7 +568,7 @@ static unsigned cmd_mouse(chat *c, const char *arg, int key)
 
 static const char *const demo_names[] = {
     "401", "401-key", "401-org", "429", "429-quota", "429-overloaded",
-    "503", "500", "502", "drop", "timeout", "400-context",
+    "503", "500", "502", "drop", "timeout", "400-context", NULL,
 };
 
 static unsigned cmd_demo(chat *c, const char *arg, int key)
@@ -478,7 +578,7 @@ static unsigned cmd_demo(chat *c, const char *arg, int key)
         return chat_notice(c, true, "%s", chat_str(c, "ui.demo_only"));
     buf names;
     buf_init(&names);
-    for (size_t i = 0; i < sizeof demo_names / sizeof demo_names[0]; i++) {
+    for (size_t i = 0; demo_names[i]; i++) {
         if (arg && strcmp(arg, demo_names[i]) == 0) {
             free(c->demo_model);
             /* Each /demo gets its own step counter in the mock (the #N), so that a
@@ -515,6 +615,13 @@ static const ui_command table[] = {
     {NULL, NULL, ARG_NONE, KEYS(3), "Ctrl-C", "ui.help.ctrlc", cmd_interrupt, false},
     {NULL, NULL, ARG_NONE, KEYS(0), "Ctrl-D", "ui.help.ctrld", NULL, false},
     {NULL, NULL, ARG_NONE, KEYS(0), "Ctrl-R", "ui.help.ctrlr", NULL, false},
+    /* Ctrl-X Ctrl-E is readline's (bound in input.c, as bash binds it), and so is v in vi's
+     * command mode. */
+    {"/edit", "[TEXT]", ARG_TEXT, KEYS(0), "Ctrl-X Ctrl-E", "ui.cmd.edit", cmd_edit, false},
+    /* Up and Down are readline's history (every run); Alt with them walks this
+     * conversation's prompts. */
+    {"/prompt", "[N]", ARG_NONE, KEYS(TERM_KEY_ALT | KEY_UP, TERM_KEY_ALT | KEY_DOWN),
+     "Alt-Up / Alt-Down", "ui.cmd.prompt", cmd_prompt, false},
     /* Alt-w is Emacs's copy and bound to nothing in readline; Alt-o neither (Alt-c,
      * Alt-n and Alt-b are capitalize-word, history search and backward-word). F3 and
      * F4 for terminals that send no Alt. */
@@ -539,6 +646,11 @@ const ui_command *commands_table(size_t *n)
 {
     *n = sizeof table / sizeof table[0];
     return table;
+}
+
+const char *const *commands_demo_names(void)
+{
+    return demo_names;
 }
 
 /* "/model NAME" */

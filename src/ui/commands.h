@@ -13,6 +13,8 @@
 
 /* The table and its length. */
 const ui_command *commands_table(size_t *n);
+/* What /demo NAME takes (NULL-terminated), for completion. */
+const char *const *commands_demo_names(void);
 /* The help: a heading, then one line per entry (its keys, its command, what it does),
  * in lang; demo-only entries only when demo. */
 void commands_help(ui_lines *out, guide_lang lang, bool demo);

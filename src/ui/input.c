@@ -13,6 +13,7 @@ static input_hooks hooks;
 static int pending_byte = -1;
 static char *done_line;      /* the line readline handed over, until input_feed returns it */
 static bool done_eof;
+static bool edit_wanted;     /* Ctrl-X Ctrl-E (vi: v) was pressed */
 
 static int bridge_getc(FILE *f)
 {
@@ -55,6 +56,16 @@ static int insert_newline(int count, int key)
     return 0;
 }
 
+/* Ctrl-X Ctrl-E (vi command mode: v): the editor is the screen's to run, once readline
+ * has finished with the key; here it is only asked for. */
+static int request_edit(int count, int key)
+{
+    (void)count;
+    (void)key;
+    edit_wanted = true;
+    return 0;
+}
+
 static char **complete(const char *text, int start, int end)
 {
     rl_attempted_completion_over = 1;
@@ -89,6 +100,9 @@ void input_init(const input_hooks *h)
     rl_bind_keyseq_in_map("\\e\\r", insert_newline, vi_insertion_keymap);
     rl_bind_key_in_map('\r', rl_newline, emacs_standard_keymap);
     rl_bind_key_in_map('\r', rl_newline, vi_insertion_keymap);
+    /* Readline leaves both unbound (bash binds them to edit-and-execute-command). */
+    rl_bind_keyseq_in_map("\\C-x\\C-e", request_edit, emacs_standard_keymap);
+    rl_bind_key_in_map('v', request_edit, vi_movement_keymap);
     rl_attempted_completion_function = complete;
     rl_completion_display_matches_hook = show_matches;
     using_history();
@@ -119,6 +133,10 @@ input_result input_feed(int byte, char **line)
         done_line = NULL;
         return INPUT_LINE;
     }
+    if (edit_wanted) {
+        edit_wanted = false;
+        return INPUT_EDIT;
+    }
     return INPUT_NONE;
 }
 
@@ -139,6 +157,22 @@ void input_set_line(const char *text)
 {
     rl_replace_line(text, 0);
     rl_point = rl_end;
+}
+
+void input_prepend(const char *text)
+{
+    int point = rl_point;
+    bool empty = rl_end == 0;
+    rl_point = 0;
+    rl_insert_text(text);
+    if (!empty)
+        rl_insert_text("\n");
+    rl_point = empty ? rl_end : rl_point + point;
+}
+
+bool input_vi_mode(void)
+{
+    return rl_editing_mode == 0; /* readline's vi_mode; emacs_mode is 1 */
 }
 
 const char *input_text(void)

@@ -24,6 +24,8 @@ typedef enum {
     INPUT_NONE, /* the key was taken (the line may have changed) */
     INPUT_LINE, /* Enter: a line is ready (input_feed's *line) */
     INPUT_EOF,  /* Ctrl-D on an empty line */
+    INPUT_EDIT, /* Ctrl-X Ctrl-E (vi command mode: v): run the editor on the line, then
+                   input_set_line; the key is done with, readline is not waiting on it */
 } input_result;
 
 void input_init(const input_hooks *hooks);
@@ -39,6 +41,12 @@ input_result input_feed_seq(const char *seq, char **line);
 void input_insert(const char *text);
 /* Replaces the whole line, cursor at its end. */
 void input_set_line(const char *text);
+/* Puts text before the line, on a line of its own when the line is not empty; the
+ * cursor stays on the character it was on (at the end when the line was empty). */
+void input_prepend(const char *text);
+/* Readline's editing mode is vi (set editing-mode vi in ~/.inputrc or $INPUTRC, read when
+ * the input line starts; M-C-j and C-e switch at run time): Esc is vi's then. */
+bool input_vi_mode(void);
 /* The line as it is now (readline's buffer; valid until the next input call). */
 const char *input_text(void);
 /* Rows the prompt and the line take at this width (at least 1). */

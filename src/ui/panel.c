@@ -5,9 +5,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "sanitize.h"
+
 static const char *str(guide_lang lang, const char *key)
 {
     return guide_str(lang, key);
+}
+
+static const char *cancel_key(const panel_in *in)
+{
+    return in->cancel_key ? in->cancel_key : "Esc";
 }
 
 /* " (status.openai.com: All Systems Operational)" or " (status unknown)". */
@@ -179,7 +186,7 @@ static void keys_line(ui_lines *out, const panel_in *in)
     buf b;
     buf_init(&b);
     if (s->state == SESSION_WAITING)
-        buf_puts(&b, str(lang, "ui.keys_waiting"));
+        buf_fill(&b, str(lang, "ui.keys_waiting"), 1, cancel_key(in));
     else if (s->last_decision.retryable || f->entry == GUIDE_CANCELLED)
         buf_puts(&b, str(lang, "ui.keys_failed"));
     else
@@ -250,9 +257,9 @@ static void ready_line(ui_lines *out, const panel_in *in)
             buf_puts(&b, " · ");
             explain_attempt(&b, in->cx, session_attempt_number(s), session_attempts_max(s));
         }
-        buf_puts(&b, " · Esc");
+        buf_printf(&b, " · %s", cancel_key(in));
     } else if (s->state == SESSION_STREAMING) {
-        buf_printf(&b, "%s · %s · Esc", str(lang, "ui.receiving"), s->p.model);
+        buf_printf(&b, "%s · %s · %s", str(lang, "ui.receiving"), s->p.model, cancel_key(in));
     } else {
         buf_printf(&b, "%s · %s", str(lang, "ui.ready"), s->p.model);
         if (s->usage_total >= 0) {
@@ -270,6 +277,32 @@ static void ready_line(ui_lines *out, const panel_in *in)
     buf_free(&b);
 }
 
+enum { QUEUED_SHOWN = 3 }; /* more are counted on one line */
+
+/* The messages waiting for the reply to end, oldest first, one row each. */
+static void queued_lines(ui_lines *out, const panel_in *in)
+{
+    guide_lang lang = in->cx->lang;
+    buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < in->nqueued; i++) {
+        buf_reset(&b);
+        if (i == QUEUED_SHOWN && in->nqueued > QUEUED_SHOWN + 1) {
+            char more[24];
+            snprintf(more, sizeof more, "%zu", in->nqueued - i);
+            buf_fill(&b, str(lang, "ui.queued_more"), 1, more);
+            lines_add(out, ROLE_DIM, 1, buf_str(&b));
+            break;
+        }
+        /* One row: its lines joined, and no more of it than a row can show. */
+        char *row = sanitize_line(in->queued[i], strlen(in->queued[i]), 400);
+        buf_fill(&b, str(lang, "ui.queued"), 1, row);
+        free(row);
+        lines_add(out, ROLE_DIM, 1, buf_str(&b));
+    }
+    buf_free(&b);
+}
+
 void panel_build(ui_lines *out, const panel_in *in, int64_t now)
 {
     if (showing_failure(in->s)) {
@@ -280,6 +313,7 @@ void panel_build(ui_lines *out, const panel_in *in, int64_t now)
     } else {
         ready_line(out, in);
     }
+    queued_lines(out, in);
 }
 
 void panel_details(ui_lines *out, const panel_in *in, int64_t now)

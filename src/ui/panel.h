@@ -24,9 +24,13 @@ typedef struct panel_in {
     const statuspage *sp;      /* may be NULL */
     const char *notice;        /* a command's answer or a hint, or NULL */
     bool notice_error;
+    const char *const *queued; /* messages typed while busy, sent when the reply ends */
+    size_t nqueued;
+    const char *cancel_key;    /* the key that cancels ("Ctrl-C" in vi mode); NULL: "Esc" */
 } panel_in;
 
-/* The status panel (out->wrap false: one row per line, cut when drawn). */
+/* The status panel (out->wrap false: one row per line, cut when drawn). Queued messages
+ * come last, next to the input line they came from and go back to if the request fails. */
 void panel_build(ui_lines *out, const panel_in *in, int64_t now);
 /* The full explanation of the last failure, everything wrapped (F6). */
 void panel_details(ui_lines *out, const panel_in *in, int64_t now);

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "draw.h"
 #include "explain.h"
+#include "models.h"
 #include "panel.h"
 #include "redact.h"
 #include "render.h"
@@ -171,6 +172,7 @@ static unsigned settings_event(screen *sc, const worker_event *ev)
             api_free_strings(st->models, st->nmodels);
             st->models = ids;
             st->nmodels = (size_t)n;
+            models_remember(cfg_str(st->cfg, OPT_BASE_URL), ids, (size_t)n); /* for /model */
             st->model_pick = 0;
             buf b;
             buf_init(&b);

@@ -20,6 +20,7 @@
 enum {
     KEY_PASTE_BEGIN = KEY_MAX + 1, /* via define_key */
     KEY_PASTE_END = KEY_MAX + 2,
+    KEY_ALT_FIRST = KEY_MAX + 3,   /* via define_key: xterm's Alt-arrows, when terminfo lacks them */
     PASTE_WAIT_MS = 2000,          /* the end marker of a paste must come within this */
 };
 
@@ -39,6 +40,16 @@ static buf paste;
  * Enter (CR) into a newline, which the input line would take for Ctrl-J. */
 static int typed_early;
 static bool typed_early_crnl;
+/* Alt with an arrow: xterm's modified-key sequences (tmux sends them too). Terminfo may
+ * name them (kUP3) or not; either way term_getkey returns TERM_KEY_ALT | the arrow. */
+static const struct {
+    const char *seq;
+    int key;
+} alt_arrows[] = {{"\033[1;3A", KEY_UP}, {"\033[1;3B", KEY_DOWN}};
+enum { NALT = sizeof alt_arrows / sizeof alt_arrows[0] };
+static int alt_codes[NALT];
+static bool suspended;
+static bool mouse_on, mouse_before_suspend;
 
 /* ---- stderr ---- */
 
@@ -195,6 +206,13 @@ int term_init(char *err, size_t errlen)
     mouseinterval(0);
     define_key("\033[200~", KEY_PASTE_BEGIN);
     define_key("\033[201~", KEY_PASTE_END);
+    for (int i = 0; i < NALT; i++) {
+        alt_codes[i] = key_defined(alt_arrows[i].seq);
+        if (alt_codes[i] <= 0) {
+            alt_codes[i] = KEY_ALT_FIRST + i;
+            define_key(alt_arrows[i].seq, alt_codes[i]);
+        }
+    }
     fputs("\033[?2004h", stdout);
     fflush(stdout);
     if (ioctl(STDIN_FILENO, FIONREAD, &typed_early) != 0)
@@ -226,6 +244,46 @@ void term_resize(void)
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
         resizeterm(ws.ws_row, ws.ws_col);
     clearok(curscr, TRUE);
+}
+
+int term_suspend(void)
+{
+    if (!curses_up || suspended)
+        return -1;
+    mouse_before_suspend = mouse_on;
+    if (mouse_on)
+        mousemask(0, NULL);
+    fputs("\033[?2004l", stdout);
+    fflush(stdout);
+    def_prog_mode();
+    endwin();
+    /* The program may write to stderr (an editor's messages): the terminal's, not the
+     * capture's. */
+    fflush(stderr);
+    if (stderr_saved >= 0)
+        dup2(stderr_saved, STDERR_FILENO);
+    suspended = true;
+    return 0;
+}
+
+void term_resume(void)
+{
+    if (!suspended)
+        return;
+    suspended = false;
+    fflush(stderr);
+    if (stderr_file >= 0)
+        dup2(stderr_file, STDERR_FILENO);
+    reset_prog_mode();
+    /* The window may have been resized while the program ran, and tchat's SIGWINCH
+     * handler only notes it: take the size now. */
+    term_resize();
+    fputs("\033[?2004h", stdout);
+    fflush(stdout);
+    if (mouse_before_suspend)
+        term_mouse(true);
+    /* Everything is painted again (clearok): the screen holds the program's last frame. */
+    doupdate();
 }
 
 /* ---- keys ---- */
@@ -268,6 +326,9 @@ int term_getkey(WINDOW *w)
     }
     if (ch == KEY_PASTE_END)
         return term_getkey(w); /* a stray end marker */
+    for (int i = 0; i < NALT; i++)
+        if (ch == alt_codes[i])
+            return TERM_KEY_ALT | alt_arrows[i].key;
     if (ch == 27) {
         int next = wgetch(w);
         if (next == ERR)
@@ -305,8 +366,6 @@ int term_write(const char *seq, size_t len)
         fd_write_all(STDOUT_FILENO, "\033\\", 2, clock_mono_ms() + 100);
     return -1;
 }
-
-static bool mouse_on;
 
 void term_mouse(bool on)
 {

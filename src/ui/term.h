@@ -1,6 +1,7 @@
 /* The terminal, owned in one place: curses set-up and restore, bracketed paste,
  * the mouse wheel, resizes, keys read and decoded (Alt, paste), sequences for the
- * terminal itself (the clipboard's OSC 52), and stderr.
+ * terminal itself (the clipboard's OSC 52), lending it to a program (the editor),
+ * and stderr.
  *
  * While curses runs, stderr goes to a temporary file: anything written there
  * (a library's warning, a sanitizer's report) would otherwise scribble over the
@@ -29,8 +30,19 @@ int term_init(char *err, size_t errlen);
 void term_done(void);
 /* After SIGWINCH: takes the new size. */
 void term_resize(void);
+/* Lends the terminal to a program run in the foreground (the editor): curses' modes
+ * saved (def_prog_mode) and the terminal as tchat found it (endwin: cooked mode, the
+ * alternate screen left), bracketed paste and mouse reporting off, and the real stderr
+ * back on fd 2 so that the program can write to it. Returns 0, or -1 when curses is not
+ * up or the terminal is lent already. Signals are the caller's business. */
+int term_suspend(void);
+/* Takes the terminal back after term_suspend: curses' modes, bracketed paste, the mouse
+ * as it was, stderr captured again, the size taken afresh (the window may have changed
+ * meanwhile), and the whole screen painted again. */
+void term_resume(void);
 /* Reads one key from w without waiting: ERR when none. Esc followed at once by another
- * key is TERM_KEY_ALT | key; a lone Esc is 27. A bracketed paste is read whole. */
+ * key is TERM_KEY_ALT | key; a lone Esc is 27; Alt-Up and Alt-Down (xterm's CSI 1;3 A/B)
+ * are TERM_KEY_ALT | KEY_UP / KEY_DOWN. A bracketed paste is read whole. */
 int term_getkey(WINDOW *w);
 /* The text of the last TERM_KEY_PASTE (newlines kept, control characters dropped). */
 const char *term_paste_text(void);

@@ -283,6 +283,7 @@ int ui_run(const ui_opts *o)
         .convo_dir = o->convo_dir,
         .resume_path = o->resume_path,
         .demo = o->demo,
+        .demo_names = commands_demo_names(),
     };
     u.chat = chat_new(&co);
     screens_push(&u.stack, &u.chat->base);

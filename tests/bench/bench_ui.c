@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "config.h"
 #include "input.h"
+#include "term.h"
 #include "theme.h"
 
 static uint64_t next_job;
@@ -173,9 +174,19 @@ static void run(int messages)
     }
     double page = median(v, N);
 
+    /* Alt-Up: the prompt before, walking back through the conversation. */
+    for (int i = 0; i < N; i++) {
+        t0 = cpu_ms();
+        unsigned f = c->base.ops->key(&c->base, TERM_KEY_ALT | KEY_UP);
+        chat_draw(c, f & UI_REDRAW_ALL, false, 0);
+        doupdate();
+        v[i] = cpu_ms() - t0;
+    }
+    double walk = median(v, N);
+
     printf("%6d messages: load %7.1f ms · first frame %6.2f ms · full redraw %5.3f ms · "
-           "streamed delta %5.3f ms · keypress %5.3f ms · PgUp %5.3f ms\n",
-           messages, load, cold, redraw, delta, key, page);
+           "streamed delta %5.3f ms · keypress %5.3f ms · PgUp %5.3f ms · Alt-Up %5.3f ms\n",
+           messages, load, cold, redraw, delta, key, page, walk);
 
     screens_close_all(&stack);
     config_free(&cfg);

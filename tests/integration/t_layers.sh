@@ -8,9 +8,9 @@ python3 - "$TCHAT_SRC" <<'PY' && pass "includes follow the layers" || fail "incl
 import os, re, sys
 src = sys.argv[1] + "/src"
 layers = [
-    ["theme", "render", "lines"],          # no curses windows of their own
+    ["theme", "render", "lines", "models"], # no curses windows of their own
     ["draw", "term", "clipboard", "screen", "command"], # drawing primitives, the terminal (and its clipboard), screen types
-    ["input", "view", "panel", "pager"],   # parts of screens
+    ["input", "view", "panel", "pager", "editor"], # parts of screens (editor: lends the terminal)
     ["settings", "chat"],                  # screens
     ["commands"],                          # the table of keys and commands over the chat
     ["ui"],                                # the loop

@@ -59,6 +59,8 @@ typedef struct pcase {
     bool sp_unknown;
     const char *notice;
     bool notice_error;
+    const char *queued[6];  /* messages waiting for the reply */
+    const char *cancel_key; /* NULL: Esc */
     int64_t now;            /* the clock when the panel is built */
     const char *want[10];   /* substrings that must appear, in this order */
     const char *absent[4];  /* substrings that must not appear */
@@ -130,6 +132,22 @@ static const pcase cases[] = {
      .now = 10,
      .want = {"✖ 401 Incorrect API key provided", "Server says: Incorrect API key provided: …."},
      .absent = {"sk-test"}, .want_lines = -1},
+    {"vi mode: Ctrl-C cancels, Esc is vi's", SHOW_PANEL, 4, true, .cancel_key = "Ctrl-C",
+     .now = 0, .want = {"sending · gpt-4o-mini · Ctrl-C"}, .absent = {"Esc"}, .want_lines = 1},
+    {"vi mode: the countdown's keys", SHOW_PANEL, 4, true, 429, NET_OK, "retry-after: 3\n",
+     RATE_BODY, .cancel_key = "Ctrl-C", .now = 1000,
+     .want = {"Retrying in", "F5 retry now · Ctrl-C cancel · F6 details"},
+     .absent = {"Esc cancel"}, .want_lines = -1},
+    {"queued messages under the status line, oldest first, one row each", SHOW_PANEL, 4, true,
+     .queued = {"second", "third\nwith two lines"}, .now = 0,
+     .want = {"sending", "queued · second", "queued · third with two lines"}, .want_lines = 3},
+    {"many queued: the first three, then a count", SHOW_PANEL, 4, true,
+     .queued = {"a", "b", "c", "d", "e"}, .now = 0,
+     .want = {"queued · a", "queued · b", "queued · c", "… 2 more queued"}, .absent = {"· d"},
+     .want_lines = 5},
+    {"queued during a countdown: after the keys", SHOW_PANEL, 4, true, 429, NET_OK,
+     "retry-after: 3\n", RATE_BODY, .queued = {"next"}, .now = 1000,
+     .want = {"Retrying in", "F5 retry now · Esc cancel", "queued · next"}, .want_lines = -1},
     {"F6 with nothing failed", SHOW_DETAILS, 4, false, .now = 0,
      .want = {"No error to explain"}, .absent = {"✖"}, .want_lines = -1},
 };
@@ -213,7 +231,17 @@ static void run_case(const pcase *c)
     sp.text = c->sp_text ? xstrdup(c->sp_text) : NULL;
     sp.unknown = c->sp_unknown;
 
-    panel_in in = {&s, &cx, &sp, c->notice, c->notice_error};
+    size_t nqueued = 0;
+    while (nqueued < 6 && c->queued[nqueued])
+        nqueued++;
+    panel_in in = {.s = &s,
+                   .cx = &cx,
+                   .sp = &sp,
+                   .notice = c->notice,
+                   .notice_error = c->notice_error,
+                   .queued = c->queued,
+                   .nqueued = nqueued,
+                   .cancel_key = c->cancel_key};
     ui_lines l;
     lines_init(&l, 100, c->what == SHOW_DETAILS);
     if (c->what == SHOW_PANEL)

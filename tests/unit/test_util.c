@@ -222,6 +222,51 @@ static void test_str(void **state)
     }
 }
 
+/* Command lines run without a shell ($EDITOR, api_key_cmd): words, quotes, backslashes. */
+static void test_split_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *in;
+        const char *want[5]; /* the words, or {NULL} with why */
+        const char *why;
+    } cases[] = {
+        {"one word", "vi", {"vi"}, NULL},
+        {"arguments", "  code --wait\t-n ", {"code", "--wait", "-n"}, NULL},
+        {"single quotes keep everything", "'/opt/my editor/bin/ed' '$HOME \\'", {"/opt/my editor/bin/ed", "$HOME \\"}, NULL},
+        {"double quotes take \\\" and \\$", "emacs \"a \\\"b\\\" \\$c \\x\"", {"emacs", "a \"b\" $c \\x"}, NULL},
+        {"a backslash keeps the next character", "my\\ editor -x", {"my editor", "-x"}, NULL},
+        {"quotes join a word", "a'b'\"c\"d", {"abcd"}, NULL},
+        {"an empty quoted word", "ed ''", {"ed", ""}, NULL},
+        {"nothing expanded", "$EDITOR ~/f *", {"$EDITOR", "~/f", "*"}, NULL},
+        {"unclosed single quote", "vi 'a", {NULL}, "a ' is not closed"},
+        {"unclosed double quote", "vi \"a", {NULL}, "a \" is not closed"},
+        {"empty", " \t ", {NULL}, "the command is empty"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *why = NULL;
+        size_t argc = 0;
+        char **v = str_split_words(cases[i].in, &argc, &why);
+        if (!cases[i].want[0]) {
+            if (v || !why || strcmp(why, cases[i].why) != 0)
+                fail_msg("%s: want failure \"%s\", got %s", cases[i].name, cases[i].why,
+                         v ? "words" : why ? why : "(null)");
+            continue;
+        }
+        if (!v)
+            fail_msg("%s: failed: %s", cases[i].name, why);
+        size_t n = 0;
+        while (n < 5 && cases[i].want[n])
+            n++;
+        if (argc != n || v[n])
+            fail_msg("%s: %zu words, want %zu", cases[i].name, argc, n);
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(v[k], cases[i].want[k]) != 0)
+                fail_msg("%s: word %zu is [%s], want [%s]", cases[i].name, k, v[k], cases[i].want[k]);
+        str_free_words(v);
+    }
+}
+
 static void test_str_trim(void **state)
 {
     (void)state;
@@ -580,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_xasprintf),
         cmocka_unit_test(test_err_set),
         cmocka_unit_test(test_str),
+        cmocka_unit_test(test_split_words),
         cmocka_unit_test(test_str_trim),
         cmocka_unit_test(test_str_utf8_seq),
         cmocka_unit_test(test_str_clip),
