@@ -415,7 +415,8 @@ void chat_draw_title(chat *c)
     buf left, right;
     buf_init(&left);
     buf_init(&right);
-    panel_title(&left, &right, cfg_profile_name(c->cfg), c->s.p.model, &c->s.resp_headers);
+    panel_title(&left, &right, cfg_profile_name(c->cfg), c->s.p.model, &c->s.resp_headers,
+                classify_reset_unit(c->s.p.provider, c->s.p.base_url), c->s.wall_clock());
     int rcols = render_width(buf_str(&right), right.len);
     draw_text(w, 0, 0, buf_str(&left), left.len, width - rcols - 1, theme_attr(ROLE_TITLE));
     if (rcols < width)
