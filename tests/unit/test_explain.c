@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "explain.h"
+#include "fileio.h"
 #include "guide.h"
 
 #define OPENAI_STATUS "https://status.openai.com/"
@@ -572,6 +573,39 @@ static void test_json(void **state)
     }
 }
 
+/* README.md's table of exit codes (the same as --help's, the man page's and docs/errors.md's,
+ * which tests/integration/t_help.sh compares) gives every entry its code. */
+static void test_exit_table(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    char err[256];
+    fileio_read_opts ro = {.max = 1 << 20, .too_large = "too large"};
+    assert_int_equal(fileio_read(TCHAT_SOURCE_DIR "/README.md", &ro, &text, &len, NULL, err,
+                                 sizeof err),
+                     0);
+    const char *table = strstr(text, "<!-- exit codes");
+    const char *end = table ? strstr(table, "<!-- /exit codes -->") : NULL;
+    assert_non_null(end);
+    for (int e = 0; e < GUIDE__COUNT; e++) {
+        char *needle = xasprintf("`%s`", guide_entry_id((guide_entry)e));
+        const char *hit = strstr(table, needle);
+        if (!hit || hit > end)
+            fail_msg("README.md's exit codes lack %s", needle);
+        const char *row = hit;
+        while (row > table && row[-1] != '\n')
+            row--;
+        failure f = make_failure((guide_entry)e, GUIDE_T_NONE, 400, LIMIT_UNKNOWN);
+        int code = explain_exit_code(&f);
+        if (atoi(row + 2) != code)
+            fail_msg("%s: README.md says %d, explain_exit_code %d", needle, atoi(row + 2), code);
+        free(needle);
+        failure_free(&f);
+    }
+    free(text);
+}
+
 /* ---------------------------------------------------------------- one-shot wording */
 
 /* Keys and commands of the chat, which mean nothing to someone running tchat -p. */
@@ -781,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_exit_code),
+        cmocka_unit_test(test_exit_table),
         cmocka_unit_test(test_oneshot_wording),
         cmocka_unit_test(test_notes_and_hints),
     };
