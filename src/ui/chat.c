@@ -210,6 +210,10 @@ unsigned chat_submit(chat *c, char *line)
         free(c->s.p.model);
         c->s.p.model = c->demo_model;
         c->demo_model = NULL;
+        /* Until the demo ends session_configure puts the profile's own back. */
+        free(c->s.p.provider);
+        c->s.p.provider = c->demo_provider;
+        c->demo_provider = NULL;
         c->demo_active = true;
     }
     session_submit(&c->s, text, clock_mono_ms());
@@ -525,6 +529,7 @@ static void chat_close(screen *sc)
     free(c->last_report);
     free(c->restore_line);
     free(c->demo_model);
+    free(c->demo_provider);
     free(c);
 }
 

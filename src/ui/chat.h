@@ -69,6 +69,7 @@ struct chat {
     bool demo;
     unsigned demo_count;
     char *demo_model;          /* "mock-demo-NAME#N" for the next request */
+    char *demo_provider;       /* the provider that demo answers as, or NULL */
     bool demo_active;          /* the current request runs a demo scenario */
 };
 
