@@ -122,7 +122,7 @@ static void note_line(void *ud, const char *note)
 }
 
 /* The library type's part of the guide: one line under the title in the panel ("About
- * RateLimitError: cause"), all of it (cause, reasons, steps) in F6. */
+ * RateLimitError: cause"), all of it (cause, reasons, steps) at the end of F6. */
 static void type_lines(ui_lines *out, const explain_ctx *cx, const failure *f, bool detail)
 {
     const guide_text *tt = guide_type_text(f->type, cx->lang);
@@ -181,8 +181,6 @@ static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failur
     explain_notes(cx, f, note_line, out);
     if (f->detail && *f->detail)
         lines_add(out, ROLE_DIM, 3, f->detail);
-    if (detail)
-        type_lines(out, cx, f, true);
     buf_free(&b);
 }
 
@@ -334,6 +332,9 @@ void panel_details(ui_lines *out, const panel_in *in, int64_t now)
         if (f->request_id)
             lines_addf(out, ROLE_DIM, 3, "%s: %s", str(lang, "request_id"), f->request_id);
         header_lines(out, &s->resp_headers);
+        /* The guide's part for the library type, after what is this failure's own. */
+        if (f->entry != GUIDE_CANCELLED)
+            type_lines(out, in->cx, f, true);
     }
     lines_add(out, ROLE_NORMAL, 2, "");
     lines_add(out, ROLE_DIM, 2, str(lang, "ui.help.close"));
