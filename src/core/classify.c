@@ -29,6 +29,7 @@ void failure_init(failure *f)
     f->net = NET_OK;
     f->status = 0;
     f->limit = LIMIT_UNKNOWN;
+    f->quota_limit = -1;
 }
 
 static void free_strings(failure *f)
@@ -185,8 +186,24 @@ static void parse_metadata(const cJSON *md, failure *out)
     cJSON_Delete(parsed);
 }
 
-/* Google's details: RetryInfo's delay, and a QuotaFailure's limits as "limit: N" text
- * (the message says the same in the newer bodies). Anthropic's details: its error_code. */
+/* The smallest quotaValue of a google.rpc.QuotaFailure's violations, or -1. */
+static long smallest_quota_value(const cJSON *failure_detail, long best)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(failure_detail, "violations")) {
+        const cJSON *q = cJSON_GetObjectItemCaseSensitive(v, "quotaValue");
+        const char *s = cJSON_IsString(q) ? q->valuestring : NULL;
+        if (!s || *s < '0' || *s > '9' || strlen(s) > 15)
+            continue;
+        long n = strtol(s, NULL, 10);
+        if (best < 0 || n < best)
+            best = n;
+    }
+    return best;
+}
+
+/* Google's details: RetryInfo's delay, and the limits a QuotaFailure names (the newer
+ * messages say them too, as "limit: N"). Anthropic's details: its error_code. */
 static void parse_details(const cJSON *details, failure *out)
 {
     if (cJSON_IsObject(details)) {
@@ -204,6 +221,8 @@ static void parse_details(const cJSON *details, failure *out)
             const cJSON *delay = cJSON_GetObjectItemCaseSensitive(d, "retryDelay");
             if (cJSON_IsString(delay))
                 set_field(&out->retry_delay, json_text(delay, FIELD_CAP));
+        } else if (str_ends_with(t->valuestring, "google.rpc.QuotaFailure")) {
+            out->quota_limit = smallest_quota_value(d, out->quota_limit);
         }
     }
 }
@@ -550,7 +569,7 @@ static bool says_exceeded_quota(const failure *f)
 static bool quota_is_a_rate_limit(const failure *f)
 {
     return !is_insufficient_quota(f) && says_exceeded_quota(f) && body_gives_delay(f) &&
-           smallest_limit(f->err_message) != 0;
+           smallest_limit(f->err_message) != 0 && f->quota_limit != 0;
 }
 
 static bool is_quota(const failure *f)

@@ -53,6 +53,7 @@ typedef struct failure {
     char *resumes;         /* when a spending limit lifts, as the server wrote it */
     char *retry_delay;     /* google.rpc.RetryInfo's retryDelay ("38s"), unparsed */
     long n_prompt_tokens, n_ctx; /* llama.cpp's prompt size and context, 0 when not given */
+    long quota_limit; /* the smallest quotaValue of Google's QuotaFailure, -1 when none */
     classify_hint hint;
 } failure;
 

@@ -369,6 +369,14 @@ static const classify_case cases[] = {
      true, NULL, NULL, GUIDE_RATE_LIMIT, GUIDE_T_RATE_LIMIT, LIMIT_UNKNOWN, "429",
      "RESOURCE_EXHAUSTED", "You exceeded your current quota. limit: 15. Please retry in 3s.", NULL,
      NULL},
+    {"Gemini's QuotaFailure with a quotaValue of 0: a quota, whatever the delay", NET_OK, 429,
+     "{\"error\":{\"code\":429,\"message\":\"You exceeded your current quota, please check your "
+     "plan and billing details.\",\"status\":\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":"
+     "\"type.googleapis.com/google.rpc.QuotaFailure\",\"violations\":[{\"quotaValue\":\"0\"},"
+     "{\"quotaValue\":\"250000\"}]},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+     "\"retryDelay\":\"26s\"}]}}",
+     false, NULL, NULL, GUIDE_QUOTA, GUIDE_T_RATE_LIMIT, LIMIT_UNKNOWN, "429", "RESOURCE_EXHAUSTED",
+     "You exceeded your current quota, please check your plan and billing details.", NULL, NULL},
     {"stream moderation", NET_OK, 200,
      "{\"error\":{\"code\":403,\"message\":\"flagged\",\"metadata\":{\"reasons\":[\"violence\"]}}}",
      true, NULL, NULL, GUIDE_MODERATION, GUIDE_T_API_ERROR, LIMIT_UNKNOWN, "403", NULL, "flagged",
