@@ -67,8 +67,8 @@ enum { MAX_OVERRIDES = 64 };
 static void no_key_on_command_line(void)
 {
     fprintf(stderr, "tchat: the API key is not taken from the command line, where other users "
-                    "could read it; use OPENAI_API_KEY, the config file, api_key_cmd or Settings "
-                    "(F2)\n");
+                    "could read it; use OPENAI_API_KEY, the config file, api_key_cmd, or run "
+                    "tchat and open Settings\n");
 }
 
 /* tchat --list: one line per saved conversation, newest first; damaged files on stderr. */
@@ -147,8 +147,8 @@ static int key_status(const config *c)
         printf("profile %s: needs no key\n", cfg_profile_name(c));
         return 0;
     }
-    printf("profile %s: no key configured (set OPENAI_API_KEY, or api_key in %s, or use "
-           "Settings: F2)\n",
+    printf("profile %s: no key configured (set OPENAI_API_KEY, or api_key in %s, or run "
+           "tchat and open Settings)\n",
            cfg_profile_name(c), c->path ? c->path : "the config file");
     return 3;
 }

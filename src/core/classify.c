@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sanitize.h"
+#include "url.h"
 #include "util.h"
 
 /* Display caps: the panel shows these, and a hostile server must not be able
@@ -28,17 +29,14 @@ void failure_init(failure *f)
     f->net = NET_OK;
     f->status = 0;
     f->limit = LIMIT_UNKNOWN;
+    f->quota_limit = -1;
 }
 
 static void free_strings(failure *f)
 {
-    free(f->err_type);
-    free(f->err_code);
-    free(f->err_param);
-    free(f->err_message);
-    free(f->html_title);
-    free(f->request_id);
-    free(f->detail);
+#define FREE_(name) free(f->name);
+    FAILURE_STRINGS(FREE_)
+#undef FREE_
 }
 
 void failure_free(failure *f)
@@ -53,13 +51,9 @@ void failure_copy(failure *dst, const failure *src)
         return;
     free_strings(dst);
     *dst = *src;
-    dst->err_type = xstrdup(src->err_type);
-    dst->err_code = xstrdup(src->err_code);
-    dst->err_param = xstrdup(src->err_param);
-    dst->err_message = xstrdup(src->err_message);
-    dst->html_title = xstrdup(src->html_title);
-    dst->request_id = xstrdup(src->request_id);
-    dst->detail = xstrdup(src->detail);
+#define COPY_(name) dst->name = xstrdup(src->name);
+    FAILURE_STRINGS(COPY_)
+#undef COPY_
 }
 
 /* ---- text helpers ---- */
@@ -130,6 +124,109 @@ static char *json_text(const cJSON *item, size_t cap)
     return NULL;
 }
 
+static bool parse_envelope_value(const cJSON *root, failure *out);
+
+static long json_long(const cJSON *item)
+{
+    return cJSON_IsNumber(item) && item->valuedouble >= 0 && item->valuedouble < 1e15
+               ? (long)item->valuedouble
+               : 0;
+}
+
+/* The strings of a JSON array, ", "-joined and cleaned; NULL when there are none. */
+static char *json_joined(const cJSON *arr)
+{
+    if (!cJSON_IsArray(arr))
+        return NULL;
+    buf b;
+    buf_init(&b);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr) {
+        if (cJSON_IsString(item) && item->valuestring && *item->valuestring)
+            buf_printf(&b, "%s%s", b.len ? ", " : "", item->valuestring);
+    }
+    char *joined = b.len ? clean_text(b.data, b.len, FIELD_CAP) : NULL;
+    buf_free(&b);
+    return joined;
+}
+
+/* OpenRouter's metadata: who answered upstream, what a moderation flagged, and the
+ * upstream's own error ("raw"), which says more than "Provider returned error". */
+static void parse_metadata(const cJSON *md, failure *out)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(md, "provider_name");
+    if (cJSON_IsString(name))
+        set_field(&out->upstream, json_text(name, FIELD_CAP));
+    char *flagged = json_joined(cJSON_GetObjectItemCaseSensitive(md, "reasons"));
+    if (flagged)
+        set_field(&out->flagged, flagged);
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(md, "raw");
+    cJSON *parsed = cJSON_IsString(raw) && raw->valuestring ? cJSON_Parse(raw->valuestring) : NULL;
+    const cJSON *inner_root = parsed ? parsed : (cJSON_IsObject(raw) ? raw : NULL);
+    failure inner;
+    failure_init(&inner);
+    if (inner_root && parse_envelope_value(inner_root, &inner) && inner.err_message) {
+        set_field(&out->err_message, inner.err_message);
+        inner.err_message = NULL;
+        /* The upstream's code and type say what happened; OpenRouter's is the status. */
+        if (inner.err_code) {
+            set_field(&out->err_code, inner.err_code);
+            inner.err_code = NULL;
+        }
+        if (inner.err_type) {
+            set_field(&out->err_type, inner.err_type);
+            inner.err_type = NULL;
+        }
+    } else if (cJSON_IsString(raw) && raw->valuestring) {
+        char *text = clean_text(raw->valuestring, strlen(raw->valuestring), MESSAGE_CAP);
+        if (text)
+            set_field(&out->err_message, text);
+    }
+    failure_free(&inner);
+    cJSON_Delete(parsed);
+}
+
+/* The smallest quotaValue of a google.rpc.QuotaFailure's violations, or -1. */
+static long smallest_quota_value(const cJSON *failure_detail, long best)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(failure_detail, "violations")) {
+        const cJSON *q = cJSON_GetObjectItemCaseSensitive(v, "quotaValue");
+        const char *s = cJSON_IsString(q) ? q->valuestring : NULL;
+        if (!s || *s < '0' || *s > '9' || strlen(s) > 15)
+            continue;
+        long n = strtol(s, NULL, 10);
+        if (best < 0 || n < best)
+            best = n;
+    }
+    return best;
+}
+
+/* Google's details: RetryInfo's delay, and the limits a QuotaFailure names (the newer
+ * messages say them too, as "limit: N"). Anthropic's details: its error_code. */
+static void parse_details(const cJSON *details, failure *out)
+{
+    if (cJSON_IsObject(details)) {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(details, "error_code");
+        if (cJSON_IsString(code))
+            set_field(&out->err_code, json_text(code, FIELD_CAP));
+        return;
+    }
+    const cJSON *d;
+    cJSON_ArrayForEach(d, details) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "@type");
+        if (!cJSON_IsString(t) || !t->valuestring)
+            continue;
+        if (str_ends_with(t->valuestring, "google.rpc.RetryInfo")) {
+            const cJSON *delay = cJSON_GetObjectItemCaseSensitive(d, "retryDelay");
+            if (cJSON_IsString(delay))
+                set_field(&out->retry_delay, json_text(delay, FIELD_CAP));
+        } else if (str_ends_with(t->valuestring, "google.rpc.QuotaFailure")) {
+            out->quota_limit = smallest_quota_value(d, out->quota_limit);
+        }
+    }
+}
+
 static bool parse_error_object(const cJSON *obj, bool need_message, failure *out)
 {
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(obj, "message");
@@ -143,6 +240,13 @@ static bool parse_error_object(const cJSON *obj, bool need_message, failure *out
     set_field(&out->err_type, cJSON_IsString(type) ? json_text(type, FIELD_CAP) : NULL);
     set_field(&out->err_param, json_text(cJSON_GetObjectItemCaseSensitive(obj, "param"), FIELD_CAP));
     set_field(&out->err_code, json_text(cJSON_GetObjectItemCaseSensitive(obj, "code"), FIELD_CAP));
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    if (cJSON_IsObject(md))
+        parse_metadata(md, out);
+    parse_details(cJSON_GetObjectItemCaseSensitive(obj, "details"), out);
+    /* llama.cpp's exceed_context_size_error says how much was asked and what fits. */
+    out->n_prompt_tokens = json_long(cJSON_GetObjectItemCaseSensitive(obj, "n_prompt_tokens"));
+    out->n_ctx = json_long(cJSON_GetObjectItemCaseSensitive(obj, "n_ctx"));
     return true;
 }
 
@@ -150,6 +254,12 @@ static bool parse_envelope_value(const cJSON *root, failure *out)
 {
     if (cJSON_IsArray(root))
         root = cJSON_GetArrayItem(root, 0);
+    if (cJSON_IsString(root)) {
+        /* A body that is one JSON string ("Your team ... has used all available credits")
+         * is the message itself. */
+        set_field(&out->err_message, json_text(root, MESSAGE_CAP));
+        return out->err_message != NULL;
+    }
     if (!cJSON_IsObject(root))
         return false;
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
@@ -383,36 +493,227 @@ static bool code_or_type(const failure *f, const char *name)
     return eq_nocase(f->err_code, name) || eq_nocase(f->err_type, name);
 }
 
+static bool msg_has(const failure *f, const char *needle)
+{
+    return has_nocase(f->err_message, needle);
+}
+
+/* True when the message has any of the phrases (a NULL-terminated list). */
+static bool msg_has_any(const failure *f, const char *const *phrases)
+{
+    for (; *phrases; phrases++)
+        if (msg_has(f, *phrases))
+            return true;
+    return false;
+}
+
+static bool code_or_type_any(const failure *f, const char *const *names)
+{
+    for (; *names; names++)
+        if (code_or_type(f, *names))
+            return true;
+    return false;
+}
+
+bool classify_is_billing(guide_entry e)
+{
+    return e == GUIDE_QUOTA || e == GUIDE_CREDITS || e == GUIDE_SPEND_CAP ||
+           e == GUIDE_BILLING_INACTIVE;
+}
+
+/* Where needle first occurs in hay, ignoring case; NULL when it does not. */
+static const char *find_ci(const char *hay, const char *needle)
+{
+    return hay ? find_nocase(hay, hay + strlen(hay), needle) : NULL;
+}
+
+/* The smallest "limit: N" of the message (Gemini lists every quota it hit), -1 if none. */
+static long smallest_limit(const char *m)
+{
+    long best = -1;
+    for (const char *p = find_ci(m, "limit: "); p; p = find_ci(p + 7, "limit: ")) {
+        const char *d = p + 7;
+        if (*d < '0' || *d > '9')
+            continue;
+        long v = 0;
+        for (; *d >= '0' && *d <= '9' && v < 1000000000L; d++)
+            v = v * 10 + (*d - '0');
+        if (best < 0 || v < best)
+            best = v;
+    }
+    return best;
+}
+
+/* A delay to wait for in the body: RetryInfo, or "retry in 38.6s" / "try again in" /
+ * "retry after 37 seconds" in the message. */
+static bool body_gives_delay(const failure *f)
+{
+    static const char *const phrases[] = {"retry in ", "try again in ", "retry after ", NULL};
+    return f->retry_delay || msg_has_any(f, phrases);
+}
+
+static bool is_insufficient_quota(const failure *f)
+{
+    static const char *const codes[] = {"insufficient_quota", "billing_hard_limit_reached", NULL};
+    return code_or_type_any(f, codes);
+}
+
+/* "You exceeded your current quota": OpenAI's monthly quota, or Gemini's free tier, whose
+ * per-minute limits say so too. With a delay to wait and a limit above 0 it is a rate
+ * limit; a limit of 0 never lets a request through. */
+static bool says_exceeded_quota(const failure *f)
+{
+    return msg_has(f, "exceeded your current quota");
+}
+
+static bool quota_is_a_rate_limit(const failure *f)
+{
+    return !is_insufficient_quota(f) && says_exceeded_quota(f) && body_gives_delay(f) &&
+           smallest_limit(f->err_message) != 0 && f->quota_limit != 0;
+}
+
 static bool is_quota(const failure *f)
 {
-    return code_or_type(f, "insufficient_quota") || code_or_type(f, "billing_hard_limit_reached") ||
-           code_or_type(f, "credit_balance_exhausted") ||
-           has_nocase(f->err_message, "exceeded your current quota");
+    return is_insufficient_quota(f) || (says_exceeded_quota(f) && !quota_is_a_rate_limit(f));
+}
+
+static bool is_billing_inactive(const failure *f)
+{
+    return code_or_type(f, "billing_not_active") ||
+           (msg_has(f, "account is not active") && msg_has(f, "billing"));
+}
+
+static bool is_spend_cap(const failure *f)
+{
+    static const char *const codes[] = {"enforced_spend_limit_reached",
+                                        "organization_spend_limit_exceeded",
+                                        "project_spend_limit_exceeded",
+                                        "organization_usage_limit_exceeded",
+                                        "spend_limit_exceeded",
+                                        NULL};
+    static const char *const phrases[] = {"reached your specified api usage limits",
+                                          "reached your specified workspace api usage limits",
+                                          "reached your api usage limits",
+                                          "spending limit",
+                                          "spend limit",
+                                          NULL};
+    return code_or_type_any(f, codes) || msg_has_any(f, phrases);
+}
+
+static bool is_credits(const failure *f)
+{
+    static const char *const codes[] = {"credit_balance_exhausted", "insufficient_balance",
+                                        "billing_error", "payment_required", NULL};
+    static const char *const phrases[] = {
+        "requires more credits",       "insufficient credits",
+        "insufficient balance",        "credit balance is too low",
+        "credit balance is exhausted", "credit limit exceeded",
+        "credits are depleted",        "out of credits",
+        "used all available credits",  NULL};
+    /* Together's type "credit_limit" also marks its plain rate limits: the word must be
+     * in the message too. */
+    return code_or_type_any(f, codes) || msg_has_any(f, phrases) ||
+           (code_or_type(f, "credit_limit") && msg_has(f, "credit"));
 }
 
 static bool code_says_overloaded(const failure *f)
 {
-    return code_or_type(f, "slow_down") || code_or_type(f, "server_is_overloaded") ||
-           code_or_type(f, "engine_overloaded") || code_or_type(f, "overloaded") ||
-           code_or_type(f, "overloaded_error");
+    static const char *const codes[] = {"slow_down",  "server_is_overloaded", "engine_overloaded",
+                                        "overloaded", "overloaded_error",     NULL};
+    return code_or_type_any(f, codes);
 }
 
 static bool is_overloaded(const failure *f)
 {
-    return code_says_overloaded(f) || has_nocase(f->err_message, "overloaded") ||
-           has_nocase(f->err_message, "slow down");
+    return code_says_overloaded(f) || msg_has(f, "overloaded") || msg_has(f, "slow down");
 }
 
 static bool is_rate_limit(const failure *f)
 {
     return code_or_type(f, "rate_limit_exceeded") || code_or_type(f, "rate_limit_error") ||
-           has_nocase(f->err_message, "rate limit reached");
+           msg_has(f, "rate limit reached");
 }
 
 static bool is_context_length(const failure *f)
 {
-    return code_or_type(f, "context_length_exceeded") ||
-           has_nocase(f->err_message, "maximum context length");
+    static const char *const codes[] = {"context_length_exceeded", "exceed_context_size_error",
+                                        NULL};
+    static const char *const phrases[] = {"maximum context length",
+                                          "context length of the model",
+                                          "exceeds the available context size",
+                                          "`inputs` tokens + `max_new_tokens` must be",
+                                          "input token count + max_tokens",
+                                          "prompt is too long",
+                                          NULL};
+    return code_or_type_any(f, codes) || msg_has_any(f, phrases);
+}
+
+static bool is_moderation(const failure *f)
+{
+    return f->flagged || code_or_type(f, "content_filter") ||
+           (msg_has(f, "flagged") && msg_has(f, "moderation")) || msg_has(f, "requires moderation");
+}
+
+/* One request bigger than the whole per-minute budget (Groq's 413, OpenAI's 429). */
+static bool is_request_too_large(const failure *f)
+{
+    return msg_has(f, "request too large") &&
+           (msg_has(f, "per min") || msg_has(f, "(TPM)") || msg_has(f, "per day"));
+}
+
+static bool is_no_model_loaded(const failure *f)
+{
+    return msg_has(f, "no models loaded");
+}
+
+static bool is_deployment_missing(const failure *f)
+{
+    return code_or_type(f, "DeploymentNotFound") ||
+           msg_has(f, "API deployment for this resource does not exist");
+}
+
+static bool is_model_loading(const failure *f)
+{
+    return msg_has(f, "loading model") || msg_has(f, "model is loading");
+}
+
+/* The model is unknown here, or the key may not use it. */
+static bool is_model_missing(const failure *f)
+{
+    static const char *const phrases[] = {"does not have access to model",
+                                          "not allowed to sample from this model",
+                                          "access to model denied", "try pulling it first", NULL};
+    return code_or_type(f, "model_not_found") ||
+           (msg_has(f, "the model") && msg_has(f, "does not exist")) || msg_has_any(f, phrases) ||
+           (msg_has(f, "model ") && msg_has(f, " not found"));
+}
+
+/* The name in Ollama's "model 'llama3' not found, try pulling it first". */
+static char *quoted_model(const char *m)
+{
+    for (const char *p = find_ci(m, "model "); p; p = find_ci(p + 6, "model ")) {
+        char q = p[6];
+        if (q != '\'' && q != '"' && q != '`')
+            continue;
+        const char *name = p + 7, *end = strchr(name, q);
+        if (end && end > name && end - name <= FIELD_CAP)
+            return clean_text(name, (size_t)(end - name), FIELD_CAP);
+    }
+    return NULL;
+}
+
+/* "You will regain access on 2026-09-01 at 00:00 UTC." */
+static char *resumes_at(const char *m)
+{
+    static const char needle[] = "regain access on ";
+    const char *p = find_ci(m, needle);
+    if (!p)
+        return NULL;
+    p += sizeof needle - 1;
+    size_t n = strcspn(p, "\n");
+    while (n && (p[n - 1] == '.' || p[n - 1] == ' '))
+        n--;
+    return n && n < 80 ? clean_text(p, n, FIELD_CAP) : NULL;
 }
 
 static bool header_is_zero(const http_headers *h, const char *name)
@@ -424,10 +725,12 @@ static bool header_is_zero(const http_headers *h, const char *name)
 static limit_kind which_limit(const failure *f, const http_headers *h)
 {
     const char *m = f->err_message;
-    /* The precise phrases first: "... on tokens per min (TPM)". */
-    if (has_nocase(m, "on tokens per") || has_nocase(m, "(TPM)") || has_nocase(m, "(TPD)"))
+    /* The precise phrases first: "... on tokens per min (TPM)", Azure's "token rate limit". */
+    if (has_nocase(m, "on tokens per") || has_nocase(m, "(TPM)") || has_nocase(m, "(TPD)") ||
+        has_nocase(m, "token rate limit"))
         return LIMIT_TOKENS;
-    if (has_nocase(m, "on requests per") || has_nocase(m, "(RPM)") || has_nocase(m, "(RPD)"))
+    if (has_nocase(m, "on requests per") || has_nocase(m, "(RPM)") || has_nocase(m, "(RPD)") ||
+        has_nocase(m, "call rate limit"))
         return LIMIT_REQUESTS;
     if (has_nocase(m, "tokens") || has_nocase(f->err_code, "token"))
         return LIMIT_TOKENS;
@@ -444,6 +747,61 @@ static void set_entry(failure *f, guide_entry e, guide_type t)
 {
     f->entry = e;
     f->type = t;
+}
+
+/* The library type of an entry the body chose: what the library raises for the status. */
+static guide_type status_type(const failure *f, bool in_stream)
+{
+    long s = f->status;
+    if (in_stream)
+        return classify_is_billing(f->entry) ? GUIDE_T_RATE_LIMIT : GUIDE_T_API_ERROR;
+    if (s == 429)
+        return GUIDE_T_RATE_LIMIT;
+    if (s == 503)
+        return GUIDE_T_SERVICE_UNAVAILABLE;
+    if (s >= 500)
+        return GUIDE_T_API_ERROR;
+    return GUIDE_T_INVALID_REQUEST;
+}
+
+/* What the body says, whatever the status (401, 407 and 408 aside): the entries that only
+ * the words tell apart. False when it says none of them. */
+static bool body_entry(failure *f, bool in_stream)
+{
+    guide_entry e;
+    if (is_moderation(f))
+        e = GUIDE_MODERATION;
+    else if (is_request_too_large(f))
+        e = GUIDE_REQUEST_TOO_LARGE;
+    else if (is_context_length(f))
+        e = GUIDE_CONTEXT_LENGTH;
+    else if (is_no_model_loaded(f))
+        e = GUIDE_MODEL_NOT_LOADED;
+    else if (is_deployment_missing(f))
+        e = GUIDE_DEPLOYMENT_NOT_FOUND;
+    else if (is_billing_inactive(f))
+        e = GUIDE_BILLING_INACTIVE;
+    else if (f->status == 402)
+        e = GUIDE_CREDITS; /* Payment Required: credits, whatever the words (a monthly limit too) */
+    else if (is_spend_cap(f))
+        e = GUIDE_SPEND_CAP;
+    else if (is_credits(f))
+        e = GUIDE_CREDITS;
+    else if (is_quota(f))
+        e = GUIDE_QUOTA;
+    else
+        return false;
+    f->entry = e;
+    f->type = status_type(f, in_stream);
+    if (e == GUIDE_SPEND_CAP)
+        f->resumes = resumes_at(f->err_message);
+    return true;
+}
+
+static void set_rate_limit(failure *f, const http_headers *h, guide_type t)
+{
+    set_entry(f, GUIDE_RATE_LIMIT, t);
+    f->limit = which_limit(f, h);
 }
 
 static void classify_net(failure *f)
@@ -490,18 +848,28 @@ static void classify_net(failure *f)
 
 static void classify_stream_error(failure *f, const http_headers *h)
 {
-    if (is_quota(f)) {
-        set_entry(f, GUIDE_QUOTA, GUIDE_T_RATE_LIMIT);
-    } else if (is_overloaded(f)) {
+    if (body_entry(f, true))
+        return;
+    if (is_overloaded(f))
         set_entry(f, GUIDE_OVERLOADED, GUIDE_T_API_ERROR);
-    } else if (is_rate_limit(f)) {
-        set_entry(f, GUIDE_RATE_LIMIT, GUIDE_T_RATE_LIMIT);
-        f->limit = which_limit(f, h);
-    } else if (is_context_length(f)) {
-        set_entry(f, GUIDE_CONTEXT_LENGTH, GUIDE_T_API_ERROR);
-    } else {
+    else if (is_rate_limit(f) || quota_is_a_rate_limit(f))
+        set_rate_limit(f, h, GUIDE_T_RATE_LIMIT);
+    else
         set_entry(f, GUIDE_STREAM_ERROR, GUIDE_T_API_ERROR);
+}
+
+/* A model that this endpoint lacks: 4xx only. Ollama's says which, and how to get it. */
+static bool model_missing(failure *f)
+{
+    if (!is_model_missing(f))
+        return false;
+    set_entry(f, GUIDE_MODEL_NOT_FOUND, GUIDE_T_INVALID_REQUEST);
+    if (msg_has(f, "try pulling it first")) {
+        f->model_name = quoted_model(f->err_message);
+        if (f->model_name)
+            f->hint = HINT_OLLAMA_PULL;
     }
+    return true;
 }
 
 static void classify_status(failure *f, const http_headers *h)
@@ -518,42 +886,6 @@ static void classify_status(failure *f, const http_headers *h)
         else
             set_entry(f, GUIDE_AUTH_INVALID, GUIDE_T_AUTHENTICATION);
         return;
-    case 403:
-        if (code_or_type(f, "unsupported_country_region_territory") ||
-            has_nocase(f->err_message, "Country, region, or territory not supported"))
-            set_entry(f, GUIDE_FORBIDDEN_REGION, GUIDE_T_AUTHENTICATION);
-        else
-            set_entry(f, GUIDE_AUTH_INVALID, GUIDE_T_AUTHENTICATION);
-        return;
-    case 429:
-        if (is_quota(f)) {
-            set_entry(f, GUIDE_QUOTA, GUIDE_T_RATE_LIMIT);
-        } else if (is_overloaded(f)) {
-            set_entry(f, GUIDE_OVERLOADED, GUIDE_T_RATE_LIMIT);
-        } else {
-            set_entry(f, GUIDE_RATE_LIMIT, GUIDE_T_RATE_LIMIT);
-            f->limit = which_limit(f, h);
-        }
-        return;
-    case 503:
-        set_entry(f, is_overloaded(f) ? GUIDE_OVERLOADED : GUIDE_SERVER_ERROR,
-                  GUIDE_T_SERVICE_UNAVAILABLE);
-        return;
-    case 502:
-    case 504:
-        set_entry(f, is_overloaded(f) ? GUIDE_OVERLOADED : GUIDE_GATEWAY, GUIDE_T_API_ERROR);
-        return;
-    case 404:
-        if (code_or_type(f, "model_not_found") ||
-            (has_nocase(f->err_message, "The model") && has_nocase(f->err_message, "does not exist")))
-            set_entry(f, GUIDE_MODEL_NOT_FOUND, GUIDE_T_INVALID_REQUEST);
-        else
-            set_entry(f, GUIDE_NOT_FOUND, GUIDE_T_INVALID_REQUEST);
-        return;
-    case 400:
-        set_entry(f, is_context_length(f) ? GUIDE_CONTEXT_LENGTH : GUIDE_BAD_REQUEST,
-                  GUIDE_T_INVALID_REQUEST);
-        return;
     case 407:
         /* Only a proxy asks for Proxy-Authorization (a plain-HTTP request through it). */
         set_entry(f, GUIDE_PROXY_AUTH, GUIDE_T_API_CONNECTION);
@@ -561,16 +893,86 @@ static void classify_status(failure *f, const http_headers *h)
     case 408:
         set_entry(f, GUIDE_TIMEOUT, GUIDE_T_TIMEOUT);
         return;
+    case 403:
+        if (code_or_type(f, "unsupported_country_region_territory") ||
+            has_nocase(f->err_message, "Country, region, or territory not supported"))
+            set_entry(f, GUIDE_FORBIDDEN_REGION, GUIDE_T_AUTHENTICATION);
+        else if (!body_entry(f, false) && !model_missing(f))
+            set_entry(f, GUIDE_AUTH_INVALID, GUIDE_T_AUTHENTICATION);
+        return;
+    case 429:
+        if (body_entry(f, false))
+            return;
+        if (is_overloaded(f))
+            set_entry(f, GUIDE_OVERLOADED, GUIDE_T_RATE_LIMIT);
+        else
+            set_rate_limit(f, h, GUIDE_T_RATE_LIMIT);
+        return;
     default:
         break;
     }
-    if (s >= 500 && s <= 599)
-        set_entry(f, code_says_overloaded(f) ? GUIDE_OVERLOADED : GUIDE_SERVER_ERROR,
-                  GUIDE_T_API_ERROR);
-    else if (s >= 400 && s <= 499)
-        set_entry(f, GUIDE_BAD_REQUEST, GUIDE_T_INVALID_REQUEST);
-    else /* a success, a redirect or no status at all is not an answer we can use */
+    if (s >= 500 && s <= 599) {
+        /* llama.cpp answered a too-long prompt with a 500 before it said 400. */
+        if (is_context_length(f))
+            set_entry(f, GUIDE_CONTEXT_LENGTH,
+                      s == 503 ? GUIDE_T_SERVICE_UNAVAILABLE : GUIDE_T_API_ERROR);
+        else if (s == 503 && is_model_loading(f))
+            set_entry(f, GUIDE_MODEL_LOADING, GUIDE_T_SERVICE_UNAVAILABLE);
+        else if (s == 503)
+            set_entry(f, is_overloaded(f) ? GUIDE_OVERLOADED : GUIDE_SERVER_ERROR,
+                      GUIDE_T_SERVICE_UNAVAILABLE);
+        else if (s == 502 || s == 504)
+            set_entry(f, is_overloaded(f) ? GUIDE_OVERLOADED : GUIDE_GATEWAY, GUIDE_T_API_ERROR);
+        else
+            set_entry(f, code_says_overloaded(f) ? GUIDE_OVERLOADED : GUIDE_SERVER_ERROR,
+                      GUIDE_T_API_ERROR);
+    } else if (s >= 400 && s <= 499) {
+        if (body_entry(f, false) || model_missing(f))
+            return;
+        set_entry(f, s == 404 ? GUIDE_NOT_FOUND : GUIDE_BAD_REQUEST, GUIDE_T_INVALID_REQUEST);
+    } else { /* a success, a redirect or no status at all is not an answer we can use */
         set_entry(f, GUIDE_MALFORMED_RESPONSE, GUIDE_T_API_ERROR);
+    }
+}
+
+/* The host of the base URL ends with one of the domains (a whole label). */
+static bool host_in(const char *base_url, const char *const *domains)
+{
+    char *auth = base_url ? url_authority(base_url) : NULL;
+    if (!auth)
+        return false;
+    char *at = strrchr(auth, '@');
+    char *host = at ? at + 1 : auth;
+    char *colon = strrchr(host, ':');
+    if (colon && !strchr(host, ']'))
+        *colon = '\0';
+    bool found = false;
+    size_t hl = strlen(host);
+    for (; *domains && !found; domains++) {
+        size_t dl = strlen(*domains);
+        found = hl >= dl && str_casecmp(host + hl - dl, *domains) == 0 &&
+                (hl == dl || host[hl - dl - 1] == '.');
+    }
+    free(auth);
+    return found;
+}
+
+reset_unit classify_reset_unit(const char *provider, const char *base_url)
+{
+    static const char *const openrouter[] = {"openrouter.ai", NULL};
+    static const char *const together[] = {"together.xyz", "together.ai", NULL};
+    if (provider && *provider) {
+        if (str_casecmp(provider, "openrouter") == 0)
+            return RESET_UNIT_EPOCH_MS;
+        if (str_casecmp(provider, "together") == 0)
+            return RESET_UNIT_SECONDS;
+        return RESET_UNIT_GUESS;
+    }
+    if (host_in(base_url, openrouter))
+        return RESET_UNIT_EPOCH_MS;
+    if (host_in(base_url, together))
+        return RESET_UNIT_SECONDS;
+    return RESET_UNIT_GUESS;
 }
 
 void classify(const classify_input *in, failure *out)
@@ -580,6 +982,8 @@ void classify(const classify_input *in, failure *out)
     out->status = in->status;
     /* libcurl's words may quote what the server sent. */
     out->detail = in->detail ? clean_text(in->detail, strlen(in->detail), MESSAGE_CAP) : NULL;
+    out->provider = in->provider && *in->provider ? xstrdup(in->provider) : NULL;
+    out->reset_unit = classify_reset_unit(in->provider, in->base_url);
 
     const http_headers *h = in->headers;
     const char *rid = h ? hdrs_get(h, "x-request-id") : NULL;

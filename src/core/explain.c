@@ -113,6 +113,7 @@ const char *explain_verdict(const explain_ctx *cx, retry_verdict v)
         [RETRY_YES] = "retry_now",
         [RETRY_NO_STATUS] = "verdict.status",
         [RETRY_NO_QUOTA] = "verdict.quota",
+        [RETRY_NO_BILLING] = "verdict.billing",
         [RETRY_NO_TLS] = "verdict.tls",
         [RETRY_NO_CANCELLED] = "verdict.cancelled",
         [RETRY_NO_CONTENT] = "verdict.content",
@@ -142,6 +143,56 @@ void explain_links(const explain_ctx *cx, const failure *f,
         if (*url)
             fn(ud, t->links[i].label, url);
     }
+}
+
+void explain_steps(const explain_ctx *cx, const failure *f, bool chat,
+                   void (*fn)(void *ud, const char *step), void *ud)
+{
+    if (f->hint == HINT_OLLAMA_PULL && f->model_name) {
+        buf b;
+        buf_init(&b);
+        buf_fill(&b, guide_str(cx->lang, "hint.ollama_pull"), 1, f->model_name);
+        fn(ud, buf_str(&b));
+        buf_free(&b);
+    }
+    const guide_text *t = guide_entry_text(f->entry, cx->lang);
+    for (size_t i = 0; i < t->nsteps; i++)
+        fn(ud, chat ? t->steps[i] : t->steps_cli[i]);
+}
+
+void explain_notes(const explain_ctx *cx, const failure *f, void (*fn)(void *ud, const char *note),
+                   void *ud)
+{
+    buf b;
+    buf_init(&b);
+    if (f->flagged) {
+        buf_fill(&b, guide_str(cx->lang, "note.flagged"), 1, f->flagged);
+        fn(ud, buf_str(&b));
+    }
+    if (f->n_prompt_tokens > 0 && f->n_ctx > 0) {
+        char n[24], c[24];
+        snprintf(n, sizeof n, "%ld", f->n_prompt_tokens);
+        snprintf(c, sizeof c, "%ld", f->n_ctx);
+        buf_reset(&b);
+        buf_fill(&b, guide_str(cx->lang, "note.context"), 2, n, c);
+        fn(ud, buf_str(&b));
+    }
+    if (f->resumes) {
+        buf_reset(&b);
+        buf_fill(&b, guide_str(cx->lang, "note.resets"), 1, f->resumes);
+        fn(ud, buf_str(&b));
+    }
+    if (f->upstream) {
+        buf_reset(&b);
+        buf_fill(&b, guide_str(cx->lang, "note.upstream"), 1, f->upstream);
+        fn(ud, buf_str(&b));
+    }
+    buf_free(&b);
+}
+
+void explain_type_heading(buf *out, const explain_ctx *cx, const failure *f)
+{
+    buf_fill(out, guide_str(cx->lang, "type_about"), 1, guide_type_name(f->type));
 }
 
 void explain_put_text(buf *out, const char *text, const char *indent)
@@ -176,28 +227,66 @@ static void text_link(void *ud, const char *label, const char *url)
     buf_printf(ud, "    %s: %s\n", label, url);
 }
 
+/* Numbered lines: "    1. text". */
+typedef struct numbered {
+    buf *out;
+    const char *indent;
+    size_t n;
+} numbered;
+
+static void text_numbered(void *ud, const char *line)
+{
+    numbered *nb = ud;
+    buf_printf(nb->out, "%s%zu. ", nb->indent, ++nb->n);
+    explain_put_text(nb->out, line, "       ");
+    buf_putc(nb->out, '\n');
+}
+
+static void text_note(void *ud, const char *note)
+{
+    text_field(ud, NULL, note);
+}
+
+/* The library type's part of the guide: its cause and steps (one-shot wording). */
+static void text_type(buf *out, const explain_ctx *cx, const failure *f)
+{
+    const guide_text *tt = guide_type_text(f->type, cx->lang);
+    if (!tt)
+        return;
+    buf_puts(out, "  ");
+    explain_type_heading(out, cx, f);
+    buf_printf(out, ": %s\n", tt->cause);
+    for (size_t i = 0; i < tt->nsteps; i++)
+        buf_printf(out, "    %zu. %s\n", i + 1, tt->steps_cli[i]);
+}
+
 void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry_decision *d)
 {
     const guide_text *t = guide_entry_text(f->entry, cx->lang);
     explain_title(out, cx, f);
     buf_putc(out, '\n');
     buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "cause"), t->cause);
-    if (t->nsteps) {
-        buf_printf(out, "  %s:\n", guide_str(cx->lang, "steps"));
-        for (size_t i = 0; i < t->nsteps; i++)
-            buf_printf(out, "    %zu. %s\n", i + 1, t->steps[i]);
+    if (t->nreasons) {
+        buf_printf(out, "  %s:\n", guide_str(cx->lang, "reasons"));
+        for (size_t i = 0; i < t->nreasons; i++)
+            buf_printf(out, "    · %s\n", t->reasons[i]);
     }
+    buf_printf(out, "  %s:\n", guide_str(cx->lang, "steps"));
+    numbered nb = {out, "    ", 0};
+    explain_steps(cx, f, false, text_numbered, &nb);
     /* Server text may hold newlines: none of its lines may pass for one of tchat's own. */
     if (f->err_message && *f->err_message)
         text_field(out, guide_str(cx->lang, "server_said"), f->err_message);
     else if (f->html_title && *f->html_title)
         text_field(out, guide_str(cx->lang, "server_said"), f->html_title);
+    explain_notes(cx, f, text_note, out);
     if (f->detail && *f->detail)
         text_field(out, NULL, f->detail);
     if (f->request_id && *f->request_id)
         text_field(out, guide_str(cx->lang, "request_id"), f->request_id);
     if (explain_foreign_endpoint(cx))
         buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "endpoint"), cx->base_url);
+    text_type(out, cx, f);
     buf_printf(out, "  %s:\n", guide_str(cx->lang, "links"));
     explain_links(cx, f, text_link, out);
     if (d && d->verdict != RETRY_YES && d->verdict != RETRY_NO_CANCELLED) {
@@ -231,10 +320,24 @@ static void add_opt_string(cJSON *o, const char *key, const char *value)
         cJSON_AddNullToObject(o, key);
 }
 
+static void json_string(void *ud, const char *s)
+{
+    cJSON_AddItemToArray(ud, cJSON_CreateString(s));
+}
+
+static cJSON *json_strings(const char *const *v, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]));
+    return arr;
+}
+
 void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry_decision *d,
                   int attempt, int attempts_max, int exit_code)
 {
     const guide_text *t = guide_entry_text(f->entry, cx->lang);
+    const guide_text *tt = guide_type_text(f->type, cx->lang);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "entry", guide_entry_id(f->entry));
     cJSON_AddStringToObject(o, "type", guide_type_name(f->type));
@@ -245,9 +348,14 @@ void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry
     cJSON_AddStringToObject(o, "net", net_result_name(f->net));
     cJSON_AddStringToObject(o, "title", t->title);
     cJSON_AddStringToObject(o, "cause", t->cause);
-    cJSON *steps = cJSON_AddArrayToObject(o, "steps");
-    for (size_t i = 0; i < t->nsteps; i++)
-        cJSON_AddItemToArray(steps, cJSON_CreateString(t->steps[i]));
+    cJSON_AddItemToObject(o, "reasons", json_strings(t->reasons, t->nreasons));
+    explain_steps(cx, f, false, json_string, cJSON_AddArrayToObject(o, "steps"));
+    add_opt_string(o, "type_cause", tt ? tt->cause : NULL);
+    cJSON_AddItemToObject(o, "type_steps",
+                          tt ? json_strings(tt->steps_cli, tt->nsteps) : cJSON_CreateArray());
+    explain_notes(cx, f, json_string, cJSON_AddArrayToObject(o, "notes"));
+    add_opt_string(o, "upstream", f->upstream);
+    add_opt_string(o, "flagged", f->flagged);
     explain_links(cx, f, json_link, cJSON_AddArrayToObject(o, "links"));
     add_opt_string(o, "error_type", f->err_type);
     add_opt_string(o, "error_code", f->err_code);
@@ -286,10 +394,13 @@ int explain_exit_code(const failure *f)
         return 2; /* a setting to change: nothing was sent */
     case GUIDE_RATE_LIMIT:
         return 4;
-    case GUIDE_OVERLOADED:
-        return f->status == 429 ? 4 : 6;
     case GUIDE_QUOTA:
+    case GUIDE_CREDITS:
+    case GUIDE_SPEND_CAP:
+    case GUIDE_BILLING_INACTIVE:
         return 5;
+    case GUIDE_OVERLOADED:
+    case GUIDE_MODEL_LOADING:
     case GUIDE_SERVER_ERROR:
     case GUIDE_GATEWAY:
     case GUIDE_STREAM_ERROR:
@@ -307,8 +418,12 @@ int explain_exit_code(const failure *f)
     case GUIDE_TIMEOUT:
         return 8;
     case GUIDE_MODEL_NOT_FOUND:
+    case GUIDE_MODEL_NOT_LOADED:
+    case GUIDE_DEPLOYMENT_NOT_FOUND:
     case GUIDE_NOT_FOUND:
     case GUIDE_CONTEXT_LENGTH:
+    case GUIDE_REQUEST_TOO_LARGE:
+    case GUIDE_MODERATION:
     case GUIDE_BAD_REQUEST:
         return 9;
     case GUIDE_CANCELLED:

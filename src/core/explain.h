@@ -49,6 +49,17 @@ void explain_links(const explain_ctx *cx, const failure *f,
                    void (*fn)(void *ud, const char *label, const char *url), void *ud);
 /* True when the base URL is not OpenAI's (the endpoint is then named). */
 bool explain_foreign_endpoint(const explain_ctx *cx);
+/* The steps of f's entry, one call each: first what only this failure tells (Ollama's
+ * "ollama pull MODEL"), then the catalog's, in the chat's wording or (chat false) in
+ * one-shot mode's, which names no key of the chat. */
+void explain_steps(const explain_ctx *cx, const failure *f, bool chat,
+                   void (*fn)(void *ud, const char *step), void *ud);
+/* What the body said beyond its message, one line each: what a moderation flagged, the
+ * prompt's size against the context, when a spending limit lifts, the upstream provider. */
+void explain_notes(const explain_ctx *cx, const failure *f, void (*fn)(void *ud, const char *note),
+                   void *ud);
+/* "About RateLimitError": the heading of the library type's part of the guide. */
+void explain_type_heading(buf *out, const explain_ctx *cx, const failure *f);
 /* Appends server text (already sanitised) so that it cannot start a line of its own that
  * looks like tchat's: each line after the first begins with indent; blank lines go. */
 void explain_put_text(buf *out, const char *text, const char *indent);
@@ -58,7 +69,8 @@ void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry
 /* One JSON object (one line, no newline) describing a failed attempt. */
 void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry_decision *d,
                   int attempt, int attempts_max, int exit_code);
-/* The exit code of one-shot mode for a failure (see tchat --help). */
+/* The exit code of one-shot mode for a failure: it follows the entry, never the status
+ * (docs/errors.md#exit-codes, tchat --help). */
 int explain_exit_code(const failure *f);
 
 #endif

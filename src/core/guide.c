@@ -28,6 +28,7 @@ struct text_slot {
     guide_text text;
     const char **reasons;
     const char **steps;
+    const char **steps_cli;
     guide_link *links;
 };
 
@@ -123,6 +124,48 @@ static int get_string_array(const struct ctx *c, const cJSON *obj, const char *f
     return 0;
 }
 
+/* "steps": each element is a string, or {"chat": ..., "cli": ...} when the chat's wording
+ * (a key, a slash command) has no meaning in one-shot mode. Both arrays are malloc'd
+ * (the caller frees them, also on failure) and point into the cJSON tree. */
+static int get_steps(const struct ctx *c, const cJSON *obj, const char ***chat, const char ***cli,
+                     size_t *n)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "steps");
+    *chat = *cli = NULL;
+    *n = 0;
+    if (!arr)
+        return fail(c, "\"steps\" is missing");
+    if (!cJSON_IsArray(arr))
+        return fail(c, "\"steps\" is not an array");
+    int count = cJSON_GetArraySize(arr);
+    if (count <= 0)
+        return fail(c, "\"steps\" is empty");
+    *chat = xmalloc_array((size_t)count, sizeof **chat);
+    *cli = xmalloc_array((size_t)count, sizeof **cli);
+    size_t i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, arr) {
+        const char *a = NULL, *b = NULL;
+        if (cJSON_IsString(item)) {
+            a = b = item->valuestring;
+        } else if (cJSON_IsObject(item)) {
+            const cJSON *ca = cJSON_GetObjectItemCaseSensitive(item, "chat");
+            const cJSON *cb = cJSON_GetObjectItemCaseSensitive(item, "cli");
+            a = cJSON_IsString(ca) ? ca->valuestring : NULL;
+            b = cJSON_IsString(cb) ? cb->valuestring : NULL;
+            if (!a || !b || !*a || !*b || cJSON_GetArraySize(item) != 2)
+                return fail(c, "\"steps\"[%zu] needs exactly a non-empty \"chat\" and \"cli\"", i);
+        }
+        if (!a || !*a)
+            return fail(c, "\"steps\"[%zu] is not a non-empty string", i);
+        (*chat)[i] = a;
+        (*cli)[i] = b;
+        i++;
+    }
+    *n = i;
+    return 0;
+}
+
 static int get_links(const struct ctx *c, const cJSON *obj, guide_link **out, size_t *n)
 {
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "links");
@@ -157,6 +200,7 @@ static void slot_free(struct text_slot *s)
 {
     free(s->reasons);
     free(s->steps);
+    free(s->steps_cli);
     free(s->links);
     memset(s, 0, sizeof *s);
 }
@@ -172,11 +216,12 @@ static int parse_text(struct ctx *c, const cJSON *section, bool is_entry, struct
     guide_text *t = &s->text;
     if (get_string(c, obj, "title", true, &t->title) < 0 ||
         get_string(c, obj, "cause", true, &t->cause) < 0 ||
-        get_string_array(c, obj, "steps", true, &s->steps, &t->nsteps) < 0 ||
+        get_steps(c, obj, &s->steps, &s->steps_cli, &t->nsteps) < 0 ||
         get_string_array(c, obj, "reasons", false, &s->reasons, &t->nreasons) < 0 ||
         get_links(c, obj, &s->links, &t->nlinks) < 0)
         return -1;
     t->steps = s->steps;
+    t->steps_cli = s->steps_cli;
     t->reasons = s->reasons;
     t->links = s->links;
 

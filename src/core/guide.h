@@ -8,35 +8,43 @@
 #include <stddef.h>
 
 /* X(enum, id): ids are stable; tests, themes and translations name them. */
-#define GUIDE_ENTRIES(X)                            \
-    X(GUIDE_AUTH_INVALID, "auth-invalid")           \
-    X(GUIDE_AUTH_INCORRECT_KEY, "auth-incorrect-key") \
-    X(GUIDE_AUTH_NO_ORG, "auth-no-org")             \
-    X(GUIDE_RATE_LIMIT, "rate-limit")               \
-    X(GUIDE_QUOTA, "quota")                         \
-    X(GUIDE_OVERLOADED, "overloaded")               \
-    X(GUIDE_SERVER_ERROR, "server-error")           \
-    X(GUIDE_FORBIDDEN_REGION, "forbidden-region")   \
-    X(GUIDE_MODEL_NOT_FOUND, "model-not-found")     \
-    X(GUIDE_NOT_FOUND, "not-found")                 \
-    X(GUIDE_CONTEXT_LENGTH, "context-length")       \
-    X(GUIDE_BAD_REQUEST, "bad-request")             \
-    X(GUIDE_GATEWAY, "gateway")                     \
-    X(GUIDE_TIMEOUT, "timeout")                     \
-    X(GUIDE_DNS, "dns")                             \
-    X(GUIDE_CONNECT_REFUSED, "connect-refused")     \
-    X(GUIDE_CONNECTION, "connection")               \
-    X(GUIDE_TLS, "tls")                             \
-    X(GUIDE_TLS_PLAIN_HTTP, "tls-plain-http")       \
-    X(GUIDE_PROXY, "proxy")                         \
-    X(GUIDE_PROXY_AUTH, "proxy-auth")               \
-    X(GUIDE_STREAM_INTERRUPTED, "stream-interrupted") \
-    X(GUIDE_STREAM_ERROR, "stream-error")           \
-    X(GUIDE_MALFORMED_RESPONSE, "malformed-response") \
-    X(GUIDE_NO_KEY, "no-key")                       \
-    X(GUIDE_INSECURE_HTTP, "insecure-http")         \
-    X(GUIDE_REPLY_TOO_LONG, "reply-too-long")       \
-    X(GUIDE_CANCELLED, "cancelled")
+#define GUIDE_ENTRIES(X)                                  \
+    X(GUIDE_AUTH_INVALID, "auth-invalid")                 \
+    X(GUIDE_AUTH_INCORRECT_KEY, "auth-incorrect-key")     \
+    X(GUIDE_AUTH_NO_ORG, "auth-no-org")                   \
+    X(GUIDE_RATE_LIMIT, "rate-limit")                     \
+    X(GUIDE_QUOTA, "quota")                               \
+    X(GUIDE_OVERLOADED, "overloaded")                     \
+    X(GUIDE_SERVER_ERROR, "server-error")                 \
+    X(GUIDE_FORBIDDEN_REGION, "forbidden-region")         \
+    X(GUIDE_MODEL_NOT_FOUND, "model-not-found")           \
+    X(GUIDE_NOT_FOUND, "not-found")                       \
+    X(GUIDE_CONTEXT_LENGTH, "context-length")             \
+    X(GUIDE_BAD_REQUEST, "bad-request")                   \
+    X(GUIDE_GATEWAY, "gateway")                           \
+    X(GUIDE_TIMEOUT, "timeout")                           \
+    X(GUIDE_DNS, "dns")                                   \
+    X(GUIDE_CONNECT_REFUSED, "connect-refused")           \
+    X(GUIDE_CONNECTION, "connection")                     \
+    X(GUIDE_TLS, "tls")                                   \
+    X(GUIDE_TLS_PLAIN_HTTP, "tls-plain-http")             \
+    X(GUIDE_PROXY, "proxy")                               \
+    X(GUIDE_PROXY_AUTH, "proxy-auth")                     \
+    X(GUIDE_STREAM_INTERRUPTED, "stream-interrupted")     \
+    X(GUIDE_STREAM_ERROR, "stream-error")                 \
+    X(GUIDE_MALFORMED_RESPONSE, "malformed-response")     \
+    X(GUIDE_NO_KEY, "no-key")                             \
+    X(GUIDE_INSECURE_HTTP, "insecure-http")               \
+    X(GUIDE_REPLY_TOO_LONG, "reply-too-long")             \
+    X(GUIDE_CANCELLED, "cancelled")                       \
+    X(GUIDE_CREDITS, "credits")                           \
+    X(GUIDE_SPEND_CAP, "spend-cap")                       \
+    X(GUIDE_BILLING_INACTIVE, "billing-inactive")         \
+    X(GUIDE_MODERATION, "moderation")                     \
+    X(GUIDE_MODEL_LOADING, "model-loading")               \
+    X(GUIDE_MODEL_NOT_LOADED, "model-not-loaded")         \
+    X(GUIDE_DEPLOYMENT_NOT_FOUND, "deployment-not-found") \
+    X(GUIDE_REQUEST_TOO_LARGE, "request-too-large")
 
 #define GUIDE_ENUM_(id, name) id,
 typedef enum { GUIDE_ENTRIES(GUIDE_ENUM_) GUIDE__COUNT } guide_entry;
@@ -76,7 +84,9 @@ typedef struct guide_text {
     const char *cause;    /* one or two sentences */
     const char *const *reasons; /* the guide's "this can happen because" list */
     size_t nreasons;
-    const char *const *steps; /* numbered steps of the solution */
+    const char *const *steps;     /* numbered steps of the solution, as the chat says them */
+    const char *const *steps_cli; /* the same steps for one-shot mode and the support
+                                     report: no keys or slash commands of the chat */
     size_t nsteps;
     const guide_link *links;
     size_t nlinks;

@@ -62,10 +62,9 @@ void redact_string(char **s, const char *key, const char *base_url)
 
 void redact_failure(failure *f, const char *key, const char *base_url)
 {
-    char **fields[] = {&f->err_type,   &f->err_code,   &f->err_param, &f->err_message,
-                       &f->html_title, &f->request_id, &f->detail};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        redact_string(fields[i], key, base_url);
+#define REDACT_(name) redact_string(&f->name, key, base_url);
+    FAILURE_STRINGS(REDACT_)
+#undef REDACT_
 }
 
 void redact_headers(http_headers *h, const char *key, const char *base_url)

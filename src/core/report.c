@@ -30,6 +30,23 @@ static void put_time(buf *out, int64_t wall_ms)
     buf_puts(out, t);
 }
 
+static void report_note(void *ud, const char *note)
+{
+    buf_printf(ud, "Note: %s\n", note);
+}
+
+/* The library type's cause and steps, as the guide's second table gives them; in the
+ * wording of one-shot mode, which names no key of the chat. */
+static void report_type(buf *out, const explain_ctx *cx, const failure *f)
+{
+    const guide_text *tt = guide_type_text(f->type, cx->lang);
+    if (!tt)
+        return;
+    buf_printf(out, "Library type: %s\n  %s\n", guide_type_name(f->type), tt->cause);
+    for (size_t i = 0; i < tt->nsteps; i++)
+        buf_printf(out, "  %zu. %s\n", i + 1, tt->steps_cli[i]);
+}
+
 void report_build(buf *out, const session *s, const explain_ctx *cx, const char *profile_name)
 {
     size_t start = out->len;
@@ -59,6 +76,8 @@ void report_build(buf *out, const session *s, const explain_ctx *cx, const char 
         buf_printf(out, "x-request-id: %s\n", f->request_id ? f->request_id : "-");
         if (f->detail)
             buf_printf(out, "Detail: %s\n", f->detail);
+        explain_notes(cx, f, report_note, out);
+        report_type(out, cx, f);
     }
 
     buf_puts(out, "\nAttempts (ISO-8601, local time with zone)\n-----------------------------------------\n");

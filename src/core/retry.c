@@ -1,6 +1,7 @@
 #include "retry.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -385,21 +386,139 @@ static int message_duration(const char *p, int64_t *ms)
 
 int retry_parse_message_delay(const char *msg, int64_t *ms)
 {
-    static const char needle[] = "try again in";
+    static const char *const needles[] = {"try again in", "retry in", "retry after"};
     if (!msg)
         return -1;
     for (const char *p = msg; *p; p++) {
-        if (str_ncasecmp(p, needle, sizeof needle - 1) != 0)
-            continue;
-        const char *q = p + sizeof needle - 1;
-        if (*q != ' ')
-            continue;
-        while (*q == ' ')
-            q++;
-        if (message_duration(q, ms) == 0)
-            return 0;
+        for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++) {
+            size_t n = strlen(needles[i]);
+            if (str_ncasecmp(p, needles[i], n) != 0)
+                continue;
+            const char *q = p + n;
+            if (*q != ' ')
+                continue;
+            while (*q == ' ')
+                q++;
+            if (message_duration(q, ms) == 0)
+                return 0;
+        }
     }
     return -1;
+}
+
+/* ---- reset times: RFC 3339 and bare numbers ---- */
+
+int retry_parse_rfc3339(const char *s, int64_t *epoch_ms)
+{
+    if (!s)
+        return -1;
+    const char *p = s;
+    int year, mon, day, hh, mm, ss;
+    if (!(take_digits(&p, 4, &year) && take(&p, "-") && take_digits(&p, 2, &mon) && take(&p, "-") &&
+          take_digits(&p, 2, &day)))
+        return -1;
+    if (*p != 'T' && *p != 't' && *p != ' ')
+        return -1;
+    p++;
+    if (!take_time(&p, &hh, &mm, &ss))
+        return -1;
+    int64_t frac_ms = 0;
+    if (*p == '.') {
+        p++;
+        int digits = 0;
+        for (; is_digit(*p); p++, digits++)
+            if (digits < 3)
+                frac_ms = frac_ms * 10 + (*p - '0');
+        if (!digits)
+            return -1;
+        for (; digits < 3; digits++)
+            frac_ms *= 10;
+    }
+    int64_t offset_min = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1, oh, om;
+        p++;
+        if (!(take_digits(&p, 2, &oh) && take(&p, ":") && take_digits(&p, 2, &om)) || oh > 23 ||
+            om > 59)
+            return -1;
+        offset_min = sign * (oh * 60 + om);
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mon < 1 || mon > 12)
+        return -1;
+    int dim = mdays[mon - 1] + (mon == 2 && leap(year));
+    if (day < 1 || day > dim || hh > 23 || mm > 59 || ss > 60)
+        return -1;
+    if (ss == 60)
+        ss = 59;
+    int64_t days = time_days_from_civil(year, mon, day);
+    *epoch_ms = ((days * 24 + hh) * 60 + mm - offset_min) * INT64_C(60000) + ss * INT64_C(1000) +
+                frac_ms;
+    return 0;
+}
+
+int retry_parse_reset(const char *value, reset_unit unit, int64_t now_wall_ms, int64_t *ms)
+{
+    if (!value)
+        return -1;
+    int64_t at;
+    if (retry_parse_rfc3339(value, &at) == 0) {
+        *ms = at > now_wall_ms ? at - now_wall_ms : 0;
+        return 0;
+    }
+    /* A bare number: what it counts depends on who sent it. */
+    int64_t v = parse_decimal_scaled(value, 3); /* thousandths of the number */
+    if (v < 0)
+        return retry_parse_go_duration(value, ms);
+    int64_t whole = v / 1000;
+    bool guess = unit == RESET_UNIT_GUESS;
+    if (unit == RESET_UNIT_EPOCH_MS || (guess && whole >= INT64_C(1000000000000)))
+        at = whole;
+    else if (guess && whole >= INT64_C(1000000000))
+        at = v; /* epoch seconds: v is their milliseconds */
+    else
+        at = now_wall_ms + v; /* seconds left: v is their milliseconds */
+    *ms = at > now_wall_ms ? at - now_wall_ms : 0;
+    return 0;
+}
+
+void retry_gauge_read(const http_headers *h, reset_unit unit, int64_t now_wall_ms, retry_gauge *g)
+{
+    memset(g, 0, sizeof *g);
+    g->reset_ms = -1;
+    if (!h)
+        return;
+#define FIRST_(a, b, c) \
+    (hdrs_get(h, a) ? hdrs_get(h, a) : hdrs_get(h, b) ? hdrs_get(h, b) : hdrs_get(h, c))
+    g->req_left = FIRST_("x-ratelimit-remaining-requests", "x-ratelimit-remaining",
+                         "anthropic-ratelimit-requests-remaining");
+    g->req_limit = FIRST_("x-ratelimit-limit-requests", "x-ratelimit-limit",
+                          "anthropic-ratelimit-requests-limit");
+    g->tok_left = FIRST_("x-ratelimit-remaining-tokens", "anthropic-ratelimit-tokens-remaining",
+                         "anthropic-ratelimit-input-tokens-remaining");
+    g->tok_limit = FIRST_("x-ratelimit-limit-tokens", "anthropic-ratelimit-tokens-limit",
+                          "anthropic-ratelimit-input-tokens-limit");
+#undef FIRST_
+    static const char *const resets[] = {"x-ratelimit-reset-requests", "x-ratelimit-reset",
+                                         "anthropic-ratelimit-requests-reset",
+                                         "x-ratelimit-reset-tokens",
+                                         "anthropic-ratelimit-tokens-reset"};
+    for (size_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
+        const char *v = hdrs_get(h, resets[i]);
+        int64_t ms;
+        if (v && retry_parse_reset(v, unit, now_wall_ms, &ms) == 0) {
+            g->reset_ms = ms;
+            if (retry_parse_go_duration(v, &ms) == 0 && parse_decimal_scaled(v, 0) < 0)
+                g->reset_text = v;
+            return;
+        }
+    }
 }
 
 /* ---- the decision ---- */
@@ -417,9 +536,21 @@ static bool status_retryable(long status)
 
 static bool kind_retryable(const failure *f)
 {
-    /* The same page, or the same demand for proxy credentials, comes back. */
-    if (f->entry == GUIDE_MALFORMED_RESPONSE || f->entry == GUIDE_PROXY_AUTH)
+    /* The same page, or the same demand for proxy credentials, comes back; so does a
+     * request the server cannot take, whatever status it came with (llama.cpp answered
+     * a too-long prompt with a 500). */
+    switch (f->entry) {
+    case GUIDE_MALFORMED_RESPONSE:
+    case GUIDE_PROXY_AUTH:
+    case GUIDE_CONTEXT_LENGTH:
+    case GUIDE_MODEL_NOT_FOUND:
+    case GUIDE_NOT_FOUND:
+    case GUIDE_MODEL_NOT_LOADED:
+    case GUIDE_DEPLOYMENT_NOT_FOUND:
         return false;
+    default:
+        break;
+    }
     switch (f->net) {
     case NET_OK:
         break;
@@ -444,6 +575,7 @@ static bool kind_retryable(const failure *f)
     case GUIDE_SERVER_ERROR:
     case GUIDE_GATEWAY:
     case GUIDE_TIMEOUT:
+    case GUIDE_MODEL_LOADING:
         return true;
     case GUIDE_STREAM_ERROR: {
         /* Some gateways put an HTTP status in the code of a stream error. */
@@ -517,6 +649,23 @@ static void choose_delay(const retry_config *cfg, const failure *f, const http_h
         retry_parse_go_duration(hdrs_get(h, "x-ratelimit-reset-tokens"), &ms) == 0 &&
         offer(d, ms, DELAY_RESET_TOKENS, max_wait_ms))
         return;
+    /* OpenRouter's and Together's bare x-ratelimit-reset, in the unit of the provider. */
+    if (header_is(h, "x-ratelimit-remaining", "0") &&
+        retry_parse_reset(hdrs_get(h, "x-ratelimit-reset"), f->reset_unit, now_wall_ms, &ms) == 0 &&
+        offer(d, ms, DELAY_RESET, max_wait_ms))
+        return;
+    static const char *const anthropic[] = {"requests", "tokens", "input-tokens", "output-tokens"};
+    for (size_t i = 0; i < sizeof anthropic / sizeof anthropic[0]; i++) {
+        char left[64], reset[64];
+        snprintf(left, sizeof left, "anthropic-ratelimit-%s-remaining", anthropic[i]);
+        snprintf(reset, sizeof reset, "anthropic-ratelimit-%s-reset", anthropic[i]);
+        if (header_is(h, left, "0") && retry_parse_rfc3339(hdrs_get(h, reset), &ms) == 0 &&
+            offer(d, ms > now_wall_ms ? ms - now_wall_ms : 0, DELAY_ANTHROPIC_RESET, max_wait_ms))
+            return;
+    }
+    if (retry_parse_go_duration(f->retry_delay, &ms) == 0 &&
+        offer(d, ms, DELAY_RETRY_INFO, max_wait_ms))
+        return;
     if (retry_parse_message_delay(f->err_message, &ms) == 0 &&
         offer(d, ms, DELAY_MESSAGE, max_wait_ms))
         return;
@@ -547,6 +696,13 @@ retry_decision retry_decide(const retry_config *cfg, const failure *f, const htt
         d.verdict = RETRY_NO_QUOTA;
         return d;
     }
+    if (classify_is_billing(f->entry)) {
+        d.verdict = RETRY_NO_BILLING;
+        return d;
+    }
+    /* The same input is flagged again; the same request is too large after any wait. */
+    if (f->entry == GUIDE_MODERATION || f->entry == GUIDE_REQUEST_TOO_LARGE)
+        return d;
     if (f->entry == GUIDE_TLS_PLAIN_HTTP)
         return d; /* no certificate involved, but the same answer every time */
     if (f->entry == GUIDE_TLS || f->net == NET_TLS) {

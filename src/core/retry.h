@@ -19,14 +19,17 @@ typedef struct retry_config {
 #define RETRY_CONFIG_DEFAULT {4, 1.0, 32.0, 120.0}
 
 /* Where a delay came from: X(enum, short name for the panel) */
-#define DELAY_SOURCES(X)                                   \
-    X(DELAY_NONE, "none")                                  \
-    X(DELAY_RETRY_AFTER_MS, "retry-after-ms")              \
-    X(DELAY_RETRY_AFTER, "retry-after")                    \
-    X(DELAY_RETRY_AFTER_DATE, "retry-after date")          \
-    X(DELAY_RESET_REQUESTS, "x-ratelimit-reset-requests")  \
-    X(DELAY_RESET_TOKENS, "x-ratelimit-reset-tokens")      \
-    X(DELAY_MESSAGE, "error message")                      \
+#define DELAY_SOURCES(X)                                  \
+    X(DELAY_NONE, "none")                                 \
+    X(DELAY_RETRY_AFTER_MS, "retry-after-ms")             \
+    X(DELAY_RETRY_AFTER, "retry-after")                   \
+    X(DELAY_RETRY_AFTER_DATE, "retry-after date")         \
+    X(DELAY_RESET_REQUESTS, "x-ratelimit-reset-requests") \
+    X(DELAY_RESET_TOKENS, "x-ratelimit-reset-tokens")     \
+    X(DELAY_RESET, "x-ratelimit-reset")                   \
+    X(DELAY_ANTHROPIC_RESET, "anthropic-ratelimit-reset") \
+    X(DELAY_RETRY_INFO, "retryDelay")                     \
+    X(DELAY_MESSAGE, "error message")                     \
     X(DELAY_BACKOFF, "backoff")
 
 #define DELAY_ENUM_(id, name) id,
@@ -34,16 +37,17 @@ typedef enum { DELAY_SOURCES(DELAY_ENUM_) DELAY__COUNT } delay_source;
 #undef DELAY_ENUM_
 
 /* Why no automatic retry happens. */
-#define RETRY_VERDICTS(X)                                                   \
-    X(RETRY_YES, "retrying")                                                \
-    X(RETRY_NO_STATUS, "this error does not go away by retrying")          \
-    X(RETRY_NO_QUOTA, "the quota is used up")                               \
-    X(RETRY_NO_TLS, "a certificate error does not go away by retrying")    \
-    X(RETRY_NO_CANCELLED, "cancelled")                                      \
-    X(RETRY_NO_CONTENT, "part of the reply had already arrived")            \
-    X(RETRY_NO_HEADER, "the server said not to retry (x-should-retry)")    \
-    X(RETRY_NO_DISABLED, "automatic retries are off (max_retries 0)")      \
-    X(RETRY_NO_EXHAUSTED, "no retries left")                                \
+#define RETRY_VERDICTS(X)                                                      \
+    X(RETRY_YES, "retrying")                                                   \
+    X(RETRY_NO_STATUS, "this error does not go away by retrying")              \
+    X(RETRY_NO_QUOTA, "the quota is used up")                                  \
+    X(RETRY_NO_BILLING, "the balance or the spending limit must change first") \
+    X(RETRY_NO_TLS, "a certificate error does not go away by retrying")        \
+    X(RETRY_NO_CANCELLED, "cancelled")                                         \
+    X(RETRY_NO_CONTENT, "part of the reply had already arrived")               \
+    X(RETRY_NO_HEADER, "the server said not to retry (x-should-retry)")        \
+    X(RETRY_NO_DISABLED, "automatic retries are off (max_retries 0)")          \
+    X(RETRY_NO_EXHAUSTED, "no retries left")                                   \
     X(RETRY_NO_TOO_LONG, "the server asked for a wait longer than max_server_wait")
 
 #define RETRY_ENUM_(id, text) id,
@@ -72,7 +76,24 @@ const char *retry_verdict_text(retry_verdict v);
 int retry_parse_go_duration(const char *s, int64_t *ms);
 /* RFC 9110 HTTP-date (IMF-fixdate, RFC 850 and asctime forms) to epoch ms; 0 or -1. */
 int retry_parse_http_date(const char *s, int64_t *epoch_ms);
-/* "Please try again in 26.604s" / "in 120ms" / "in 1m30s" inside a message; 0 or -1. */
+/* "Please try again in 26.604s" / "in 120ms" / "in 1m30s", also "Please retry in 38.6s"
+ * (Gemini) and "Please retry after 37 seconds" (Azure) inside a message; 0 or -1. */
 int retry_parse_message_delay(const char *msg, int64_t *ms);
+/* RFC 3339 date-time ("2026-09-01T00:00:00Z", "...T12:00:00.5+02:00") to epoch ms; 0 or -1. */
+int retry_parse_rfc3339(const char *s, int64_t *epoch_ms);
+/* The time left until a rate-limit reset header's moment, in ms: a Go duration ("6m0s"), an
+ * RFC 3339 time, or a number read in unit (RESET_UNIT_GUESS: from 10^12 epoch ms, from 10^9
+ * epoch seconds, else seconds left). 0 and the time left (0 when past), or -1. */
+int retry_parse_reset(const char *value, reset_unit unit, int64_t now_wall_ms, int64_t *ms);
+/* The rate-limit gauge of the last response, whichever provider's headers it carries
+ * (OpenAI's x-ratelimit-*-requests/-tokens, OpenRouter's and Together's bare
+ * x-ratelimit-*, Anthropic's anthropic-ratelimit-*). Strings point into h; NULL when
+ * absent. reset_ms is -1 when no reset header parses. */
+typedef struct retry_gauge {
+    const char *req_left, *req_limit, *tok_left, *tok_limit;
+    const char *reset_text; /* the reset as sent when it is a Go duration ("1s") */
+    int64_t reset_ms;
+} retry_gauge;
+void retry_gauge_read(const http_headers *h, reset_unit unit, int64_t now_wall_ms, retry_gauge *g);
 
 #endif

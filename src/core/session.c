@@ -73,8 +73,9 @@ void session_params_free(session_params *p)
     free(p->model);
     free(p->system);
     free(p->ca_bundle);
-    p->base_url = p->api_key = p->organization = p->project = p->model = p->system =
-        p->ca_bundle = NULL;
+    free(p->provider);
+    p->base_url = p->api_key = p->organization = p->project = p->model = p->system = p->ca_bundle =
+        p->provider = NULL;
 }
 
 void session_done(session *s)
@@ -357,6 +358,8 @@ static void on_failed_event(session *s, const worker_event *ev, int64_t now_ms)
         .body_len = ev->body.len,
         .in_stream = ev->in_stream,
         .detail = ev->detail,
+        .provider = s->p.provider,
+        .base_url = s->p.base_url,
     };
     failure f;
     failure_init(&f);

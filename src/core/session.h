@@ -85,6 +85,9 @@ typedef struct session_observer {
 /* What a request needs from the configuration (copied by session_configure). */
 typedef struct session_params {
     char *base_url, *api_key, *organization, *project, *model, *system, *ca_bundle;
+    char *provider; /* the profile's provider ("openrouter", ...), or NULL: it
+                                 decides how a bare x-ratelimit-reset counts, and a failure
+                                 keeps it for its links */
     double temperature;
     long max_tokens;
     bool stream;

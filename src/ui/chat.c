@@ -251,6 +251,10 @@ static unsigned send_prompt(chat *c, const char *text)
         free(c->s.p.model);
         c->s.p.model = c->demo_model;
         c->demo_model = NULL;
+        /* Until the demo ends session_configure puts the profile's own back. */
+        free(c->s.p.provider);
+        c->s.p.provider = c->demo_provider;
+        c->demo_provider = NULL;
         c->demo_active = true;
     }
     session_submit(&c->s, text, clock_mono_ms());
@@ -706,7 +710,8 @@ void chat_draw_title(chat *c)
     buf left, right;
     buf_init(&left);
     buf_init(&right);
-    panel_title(&left, &right, cfg_profile_name(c->cfg), c->s.p.model, &c->s.resp_headers);
+    panel_title(&left, &right, cfg_profile_name(c->cfg), c->s.p.model, &c->s.resp_headers,
+                classify_reset_unit(c->s.p.provider, c->s.p.base_url), c->s.wall_clock());
     int rcols = render_width(buf_str(&right), right.len);
     draw_text(w, 0, 0, buf_str(&left), left.len, width - rcols - 1, theme_attr(ROLE_TITLE));
     if (rcols < width)
@@ -831,6 +836,7 @@ static void chat_close(screen *sc)
     free(c->queue);
     free(c->walk_saved);
     free(c->demo_model);
+    free(c->demo_provider);
     free(c);
 }
 

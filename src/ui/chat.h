@@ -87,6 +87,7 @@ struct chat {
     const char *const *demo_names;
     unsigned demo_count;
     char *demo_model;          /* "mock-demo-NAME#N" for the next request */
+    char *demo_provider;       /* the provider that demo answers as, or NULL */
     bool demo_active;          /* the current request runs a demo scenario */
 };
 

@@ -566,9 +566,29 @@ static unsigned cmd_mouse(chat *c, const char *arg, int key)
     return chat_notice(c, false, "%s", chat_str(c, on ? "ui.mouse.on" : "ui.mouse.off"));
 }
 
-static const char *const demo_names[] = {
-    "401", "401-key", "401-org", "429", "429-quota", "429-overloaded",
-    "503", "500", "502", "drop", "timeout", "400-context", NULL,
+/* The mock's demo scenarios (tests/mock/mock_demo.c) and, for those that answer as
+ * another provider does, that provider: the request is made as if the profile named it,
+ * so that its explanation links that provider's pages. */
+static const struct {
+    const char *name, *provider;
+} demos[] = {
+    {"401", NULL},
+    {"401-key", NULL},
+    {"401-org", NULL},
+    {"429", NULL},
+    {"429-quota", NULL},
+    {"429-overloaded", NULL},
+    {"503", NULL},
+    {"500", NULL},
+    {"502", NULL},
+    {"drop", NULL},
+    {"timeout", NULL},
+    {"400-context", NULL},
+    {"402-credits", "openrouter"},
+    {"403-moderation", "openrouter"},
+    {"404-ollama", "ollama"},
+    {"429-gemini", "gemini"},
+    {"503-loading", "llamacpp"},
 };
 
 static unsigned cmd_demo(chat *c, const char *arg, int key)
@@ -578,16 +598,18 @@ static unsigned cmd_demo(chat *c, const char *arg, int key)
         return chat_notice(c, true, "%s", chat_str(c, "ui.demo_only"));
     buf names;
     buf_init(&names);
-    for (size_t i = 0; demo_names[i]; i++) {
-        if (arg && strcmp(arg, demo_names[i]) == 0) {
+    for (size_t i = 0; i < sizeof demos / sizeof demos[0]; i++) {
+        if (arg && strcmp(arg, demos[i].name) == 0) {
             free(c->demo_model);
             /* Each /demo gets its own step counter in the mock (the #N), so that a
              * sequence such as "429, then a reply" starts again from its first step. */
             c->demo_model = xasprintf("mock-demo-%s#%u", arg, ++c->demo_count);
+            free(c->demo_provider);
+            c->demo_provider = demos[i].provider ? xstrdup(demos[i].provider) : NULL;
             buf_free(&names);
             return chat_notice(c, false, "%s /demo %s", chat_str(c, "ui.demo_next"), arg);
         }
-        buf_printf(&names, "%s%s", i ? " " : "", demo_names[i]);
+        buf_printf(&names, "%s%s", i ? " " : "", demos[i].name);
     }
     unsigned f = chat_notice(c, arg != NULL, "/demo %s", buf_str(&names));
     buf_free(&names);
@@ -650,7 +672,11 @@ const ui_command *commands_table(size_t *n)
 
 const char *const *commands_demo_names(void)
 {
-    return demo_names;
+    enum { NDEMOS = sizeof demos / sizeof demos[0] };
+    static const char *names[NDEMOS + 1];
+    for (size_t i = 0; i < NDEMOS; i++)
+        names[i] = demos[i].name;
+    return names;
 }
 
 /* "/model NAME" */

@@ -103,7 +103,52 @@ static void add_link(void *ud, const char *label, const char *url)
     acc->count++;
 }
 
-/* The guide's explanation of f: title, cause, steps, the server's words. */
+/* The steps, each on a line of its own (F6) or all on one line (the panel). */
+typedef struct step_acc {
+    ui_lines *out;
+    buf *b;
+    size_t n;
+} step_acc;
+
+static void step_line(void *ud, const char *step)
+{
+    step_acc *acc = ud;
+    lines_addf(acc->out, ROLE_NORMAL, 5, "%zu. %s", ++acc->n, step);
+}
+
+static void step_inline(void *ud, const char *step)
+{
+    step_acc *acc = ud;
+    buf_printf(acc->b, "%s%zu. %s", acc->n ? "  " : "", acc->n + 1, step);
+    acc->n++;
+}
+
+static void note_line(void *ud, const char *note)
+{
+    lines_add(ud, ROLE_DIM, 3, note);
+}
+
+/* The library type's part of the guide: one line under the title in the panel ("About
+ * RateLimitError: cause"), all of it (cause, reasons, steps) at the end of F6. */
+static void type_lines(ui_lines *out, const explain_ctx *cx, const failure *f, bool detail)
+{
+    const guide_text *tt = guide_type_text(f->type, cx->lang);
+    if (!tt)
+        return;
+    buf b;
+    buf_init(&b);
+    explain_type_heading(&b, cx, f);
+    lines_addf(out, detail ? ROLE_NORMAL : ROLE_DIM, 3, "%s: %s", buf_str(&b), tt->cause);
+    buf_free(&b);
+    if (!detail)
+        return;
+    for (size_t i = 0; i < tt->nreasons; i++)
+        lines_addf(out, ROLE_DIM, 5, "· %s", tt->reasons[i]);
+    for (size_t i = 0; i < tt->nsteps; i++)
+        lines_addf(out, ROLE_NORMAL, 5, "%zu. %s", i + 1, tt->steps[i]);
+}
+
+/* The guide's explanation of f: title, its type, cause, steps, the server's words. */
 static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failure *f, bool detail)
 {
     guide_lang lang = cx->lang;
@@ -120,25 +165,27 @@ static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failur
         buf_free(&b);
         return;
     }
+    if (!detail)
+        type_lines(out, cx, f, false);
     lines_addf(out, ROLE_NORMAL, 3, "%s: %s", str(lang, "cause"), t->cause);
     if (detail && t->nreasons) {
         lines_addf(out, ROLE_DIM, 3, "%s:", str(lang, "reasons"));
         for (size_t i = 0; i < t->nreasons; i++)
             lines_addf(out, ROLE_DIM, 5, "· %s", t->reasons[i]);
     }
+    step_acc acc = {out, &b, 0};
     if (detail) {
         lines_addf(out, ROLE_NORMAL, 3, "%s:", str(lang, "steps"));
-        for (size_t i = 0; i < t->nsteps; i++)
-            lines_addf(out, ROLE_NORMAL, 5, "%zu. %s", i + 1, t->steps[i]);
+        explain_steps(cx, f, true, step_line, &acc);
     } else {
         buf_printf(&b, "%s: ", str(lang, "steps"));
-        for (size_t i = 0; i < t->nsteps; i++)
-            buf_printf(&b, "%s%zu. %s", i ? "  " : "", i + 1, t->steps[i]);
+        explain_steps(cx, f, true, step_inline, &acc);
         lines_add(out, ROLE_NORMAL, 3, buf_str(&b));
     }
     const char *msg = f->err_message && *f->err_message ? f->err_message : f->html_title;
     if (msg && *msg)
         lines_addf(out, ROLE_DIM, 3, "%s: %s", str(lang, "server_said"), msg);
+    explain_notes(cx, f, note_line, out);
     if (f->detail && *f->detail)
         lines_add(out, ROLE_DIM, 3, f->detail);
     buf_free(&b);
@@ -331,6 +378,9 @@ void panel_details(ui_lines *out, const panel_in *in, int64_t now)
         if (f->request_id)
             lines_addf(out, ROLE_DIM, 3, "%s: %s", str(lang, "request_id"), f->request_id);
         header_lines(out, &s->resp_headers);
+        /* The guide's part for the library type, after what is this failure's own. */
+        if (f->entry != GUIDE_CANCELLED)
+            type_lines(out, in->cx, f, true);
     }
     lines_add(out, ROLE_NORMAL, 2, "");
     lines_add(out, ROLE_DIM, 2, str(lang, "ui.help.close"));
@@ -400,29 +450,32 @@ static void gauge_num(buf *b, const char *v)
 }
 
 void panel_title(buf *left, buf *right, const char *profile, const char *model,
-                 const http_headers *h)
+                 const http_headers *h, reset_unit unit, int64_t now_wall_ms)
 {
     buf_printf(left, " tchat · %s · %s", profile ? profile : "", model ? model : "");
-    const char *rr = hdrs_get(h, "x-ratelimit-remaining-requests");
-    const char *lr = hdrs_get(h, "x-ratelimit-limit-requests");
-    const char *rt = hdrs_get(h, "x-ratelimit-remaining-tokens");
-    const char *lt = hdrs_get(h, "x-ratelimit-limit-tokens");
-    const char *reset = hdrs_get(h, "x-ratelimit-reset-requests");
+    retry_gauge g;
+    retry_gauge_read(h, unit, now_wall_ms, &g);
     size_t start = right->len;
-    if (rr && lr) {
+    if (g.req_left && g.req_limit) {
         buf_puts(right, "req ");
-        gauge_num(right, rr);
+        gauge_num(right, g.req_left);
         buf_putc(right, '/');
-        gauge_num(right, lr);
+        gauge_num(right, g.req_limit);
     }
-    if (rt && lt) {
+    if (g.tok_left && g.tok_limit) {
         buf_puts(right, right->len > start ? " · tok " : "tok ");
-        gauge_num(right, rt);
+        gauge_num(right, g.tok_left);
         buf_putc(right, '/');
-        gauge_num(right, lt);
+        gauge_num(right, g.tok_limit);
     }
-    if (reset && right->len > start)
-        buf_printf(right, " · resets %s", reset);
+    if (g.reset_ms >= 0 && right->len > start) {
+        /* OpenAI's Go duration as sent ("1s"); the others' times as the time left. */
+        buf_puts(right, " · resets ");
+        if (g.reset_text)
+            buf_puts(right, g.reset_text);
+        else
+            explain_duration(right, g.reset_ms);
+    }
     if (right->len > start)
         buf_putc(right, ' ');
 }

@@ -40,9 +40,11 @@ void panel_explain(ui_lines *out, const explain_ctx *cx, const statuspage *sp, c
 /* The errors of this run, newest first (F8). */
 void panel_errors(ui_lines *out, const errlog *log, guide_lang lang);
 /* The title bar: the left part (" tchat · PROFILE · MODEL") and the right part (the
- * rate-limit gauge of the last response, "" when none), appended to left and right. */
+ * rate-limit gauge of the last response, "" when none), appended to left and right. unit
+ * says how the endpoint's bare x-ratelimit-reset counts; a reset given as a time is shown
+ * as the time left at now_wall_ms. */
 void panel_title(buf *left, buf *right, const char *profile, const char *model,
-                 const http_headers *h);
+                 const http_headers *h, reset_unit unit, int64_t now_wall_ms);
 /* Milliseconds until the panel changes by itself (a countdown's tenth, a second of
  * waiting), or -1 when it does not. */
 int64_t panel_next_tick(const session *s, int64_t now);

@@ -96,6 +96,14 @@ check "demo quota explained, not retried" wait_screen 'Not retrying: the quota i
 type_text "/demo 401"; keys Enter
 type_text "auth me"; keys Enter
 check "demo 401 explained" wait_screen '401 Invalid authentication · AuthenticationError'
+type_text "/demo 402-credits"; keys Enter
+type_text "pay me"; keys Enter
+check "demo 402: credits, not retried" wait_screen '402 Credits used up · InvalidRequestError'
+check "demo 402: the type's line under the title" wait_screen 'About InvalidRequestError'
+check "demo 402: a billing limit, not retried" wait_screen 'Not retrying: a billing limit'
+type_text "/demo 404-ollama"; keys Enter
+type_text "pull me"; keys Enter
+check "demo 404: Ollama's model to pull" wait_screen '1\. Download the model first: ollama pull llama3'
 type_text "/demo drop"; keys Enter
 type_text "drop me"; keys Enter
 check "demo drop keeps the partial reply" wait_screen 'Interrupted: .*F5'

@@ -33,15 +33,21 @@ static void read_all(void)
             touch(t->cause, &sum);
             for (size_t i = 0; i < t->nreasons; i++)
                 touch(t->reasons[i], &sum);
-            for (size_t i = 0; i < t->nsteps; i++)
+            for (size_t i = 0; i < t->nsteps; i++) {
                 touch(t->steps[i], &sum);
+                touch(t->steps_cli[i], &sum);
+            }
             for (size_t i = 0; i < t->nlinks; i++) {
                 touch(t->links[i].label, &sum);
                 touch(t->links[i].url, &sum);
             }
         }
-        for (int ty = 0; ty < GUIDE_T__COUNT; ty++)
-            touch(guide_type_text((guide_type)ty, (guide_lang)l)->title, &sum);
+        for (int ty = 0; ty < GUIDE_T__COUNT; ty++) {
+            const guide_text *t = guide_type_text((guide_type)ty, (guide_lang)l);
+            touch(t->title, &sum);
+            for (size_t i = 0; i < t->nsteps; i++)
+                touch(t->steps_cli[i], &sum);
+        }
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
             touch(guide_str((guide_lang)l, keys[k]), &sum);
     }

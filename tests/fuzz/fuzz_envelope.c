@@ -35,11 +35,20 @@ static void check_failure(const failure *f)
     check_text(f->html_title, 200);
     if (f->html_title && (strchr(f->html_title, '\n') || strchr(f->html_title, '\t')))
         abort();
+    /* What the body says beyond its message: OpenRouter's metadata, Ollama's model, an
+     * Anthropic date, Google's RetryInfo. */
+    check_text(f->upstream, 200);
+    check_text(f->flagged, 200);
+    check_text(f->model_name, 200);
+    check_text(f->resumes, 200);
+    check_text(f->retry_delay, 200);
+    if (f->n_prompt_tokens < 0 || f->n_ctx < 0 || (f->hint == HINT_OLLAMA_PULL && !f->model_name))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const long statuses[] = {400, 401, 403, 404, 429, 500, 502, 503};
+    static const long statuses[] = {400, 401, 402, 403, 404, 413, 429, 500, 502, 503};
     const char *body = (const char *)data;
     http_headers h;
     hdrs_init(&h);
@@ -61,6 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .body = body,
             .body_len = size,
             .in_stream = in_stream,
+            .provider = i % 2 ? "openrouter" : NULL,
+            .base_url = "https://api.together.xyz/v1",
         };
         classify(&in, &f);
         check_failure(&f);

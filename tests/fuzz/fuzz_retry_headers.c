@@ -26,6 +26,16 @@ static void parse_piece(const char *s)
     if (retry_parse_http_date(s, &when) == 0 &&
         (when < INT64_C(-62200000000000) || when > INT64_C(253402300800000)))
         abort();
+    when = 0;
+    if (retry_parse_rfc3339(s, &when) == 0 &&
+        (when < INT64_C(-62200000000000) || when > INT64_C(253402400000000)))
+        abort();
+    static const reset_unit units[] = {RESET_UNIT_GUESS, RESET_UNIT_EPOCH_MS, RESET_UNIT_SECONDS};
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        ms = -1;
+        if (retry_parse_reset(s, units[u], 784111777000, &ms) == 0 && ms < 0)
+            abort();
+    }
 }
 
 static void check(retry_decision d)
@@ -60,6 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         "x-ratelimit-remaining-tokens",
         "x-ratelimit-reset-tokens",
         "x-should-retry",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+        "anthropic-ratelimit-tokens-remaining",
+        "anthropic-ratelimit-tokens-reset",
     };
     enum { NNAMES = sizeof names / sizeof names[0] };
     http_headers h;
@@ -82,9 +96,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < h.n; i++)
         parse_piece(h.v[i].value);
 
+    /* The gauge's reset, in every unit: a time left, never negative. */
+    for (int u = RESET_UNIT_GUESS; u <= RESET_UNIT_SECONDS; u++) {
+        retry_gauge g;
+        retry_gauge_read(&h, (reset_unit)u, 784111777000, &g);
+        if (g.reset_ms < -1)
+            abort();
+    }
+
     failure f;
     failure_init(&f);
     f.err_message = message;
+    /* The rest of the input, as Gemini's RetryInfo would carry it. */
+    f.retry_delay = xstrdup(message);
     static const struct {
         guide_entry entry;
         net_result net;
@@ -93,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {GUIDE_RATE_LIMIT, NET_OK, 429},      {GUIDE_SERVER_ERROR, NET_OK, 500},
         {GUIDE_BAD_REQUEST, NET_OK, 400},     {GUIDE_QUOTA, NET_OK, 429},
         {GUIDE_TIMEOUT, NET_TIMEOUT_IDLE, 0}, {GUIDE_STREAM_ERROR, NET_OK, 200},
+        {GUIDE_CREDITS, NET_OK, 402},         {GUIDE_MODEL_LOADING, NET_OK, 503},
     };
     retry_config cfg = RETRY_CONFIG_DEFAULT;
     int64_t now = 784111777000; /* Sun, 06 Nov 1994 08:49:37 GMT */
@@ -100,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         f.entry = kinds[k].entry;
         f.net = kinds[k].net;
         f.status = kinds[k].status;
+        f.reset_unit = (reset_unit)(k % 3);
         for (int n = 0; n <= 4; n++) {
             check(retry_decide(&cfg, &f, &h, n, false, now, size ? data[0] / 256.0 : 0.0));
             check(retry_decide(&cfg, &f, &h, n, n == 2, now, 0.999));

@@ -39,6 +39,9 @@ wait_for() {
 # Starts tchat-mock with the given extra arguments; sets MOCK_URL.
 start_mock() {
     : >"$MOCK_LOG"
+    # Emptied first: a restart must not read the previous mock's line before the new one
+    # has opened the file.
+    : >"$T_DIR/mock.out"
     "$TCHAT_MOCK" --log "$MOCK_LOG" "$@" >"$T_DIR/mock.out" 2>"$T_DIR/mock.err" &
     MOCK_PID=$!
     wait_for "grep -q 'listening on' '$T_DIR/mock.out'" 10 ||

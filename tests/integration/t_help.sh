@@ -55,6 +55,57 @@ expect "--help lists every option of the registry${missing:+ (missing: ${missing
 expect "--help does not show --api-key" eval '! grep -q -- "--api-key " <<<"$help"'
 
 expect "the man page points at the doc directory" grep -qF "$docdir" "$man_page"
+
+# The exit codes: one table keyed by entry, the same in --help, the man page, README.md and
+# docs/errors.md (each entry in the row of its code, and nowhere else).
+printf '%s\n' "$help" >"$T_DIR/help.txt"
+exit_tables=$(python3 - "$TCHAT_SRC/README.md" "$TCHAT_SRC/docs/errors.md" "$T_DIR/help.txt" \
+    "$man_page" <<'PY'
+import re, sys
+def markdown(path):
+    text = open(path).read()
+    table = text[text.index("<!-- exit codes"):text.index("<!-- /exit codes -->")]
+    rows = {}
+    for line in table.splitlines():
+        m = re.match(r"\| (\d+) \|[^|]*\|(.*)\|$", line)
+        if m:
+            rows[m.group(1)] = m.group(2)
+    return rows
+def blocks(lines, start):
+    rows, code = {}, None
+    for line in lines:
+        m = start.match(line)
+        if m:
+            code = m.group(1)
+            rows[code] = line
+        elif code is not None and rows.get(code) is not None:
+            rows[code] += " " + line
+    return rows
+readme = markdown(sys.argv[1])
+ids = sorted({i for row in readme.values() for i in re.findall(r"`([a-z-]+)`", row)})
+help_text = open(sys.argv[3]).read()
+help_text = help_text[help_text.index("Exit codes"):]
+help_text = help_text[:help_text.index("\n\n")]
+man = open(sys.argv[4]).read()
+man = man[man.index(".SH EXIT STATUS"):man.index(".SH KEYS")].replace("\\%", "").replace("\\-", "-")
+tables = {"README.md": readme, "docs/errors.md": markdown(sys.argv[2]),
+          "--help": blocks(help_text.splitlines(), re.compile(r"^  (\d+) ")),
+          "the man page": blocks(man.splitlines(), re.compile(r"^(\d+)\t"))}
+for name, rows in tables.items():
+    for i in ids:
+        where = sorted(c for c, row in rows.items()
+                       if re.search(r"(?<![\w-])" + re.escape(i) + r"(?![\w-])", row))
+        want = [c for c, row in readme.items() if "`%s`" % i in row]
+        if where != want:
+            print("%s: %s in the rows of %s, README.md: %s" % (name, i, where, want))
+print("entries:", len(ids))
+PY
+)
+if [[ $exit_tables == "entries: "* ]]; then
+    pass "the exit codes are the same table in --help, the man page, README.md and docs/errors.md ($exit_tables)"
+else
+    fail "the exit code tables agree" "$exit_tables"
+fi
 if command -v man >/dev/null; then
     rendered=$(MANWIDTH=80 COLUMNS=80 man -l "$man_page" 2>"$T_DIR/man.err")
     expect "the man page renders" test -n "$rendered"

@@ -194,6 +194,11 @@ static const char *const demo_list[][2] = {
     {"drop", "the stream is cut in the middle: partial reply kept, F5 regenerates"},
     {"timeout", "no byte for a while: the idle timeout"},
     {"400-context", "the context is too long: an invalid request"},
+    {"402-credits", "OpenRouter is out of credits: explained, the billing page linked"},
+    {"403-moderation", "OpenRouter's moderation flagged the input: the categories shown"},
+    {"404-ollama", "Ollama lacks the model: the step says what to pull"},
+    {"429-gemini", "Gemini's per-minute limit: the delay its body gives, then the reply"},
+    {"503-loading", "llama.cpp is still loading the model: backoff, then the reply"},
 };
 
 static void demo_text(const mock_chat *ch, mock_buf *out)

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "explain.h"
+#include "fileio.h"
 #include "guide.h"
 
 #define OPENAI_STATUS "https://status.openai.com/"
@@ -417,10 +418,16 @@ static void test_text(void **state)
         assert_non_null(strstr(text, cause));
         free(cause);
         if (g->nsteps) {
+            /* One-shot mode's wording of the steps: no key of the chat. */
             assert_non_null(strstr(text, "\n  What to do:\n"));
-            char *last = xasprintf("    %zu. %s\n", g->nsteps, g->steps[g->nsteps - 1]);
+            char *last = xasprintf("    %zu. %s\n", g->nsteps, g->steps_cli[g->nsteps - 1]);
             assert_non_null(strstr(text, last));
             free(last);
+        }
+        if (g->nreasons) {
+            char *first = xasprintf("\n  Possible reasons:\n    · %s\n", g->reasons[0]);
+            assert_non_null(strstr(text, first));
+            free(first);
         }
         const char *at = text;
         for (size_t k = 0; k < 8 && t->present[k]; k++) {
@@ -511,6 +518,20 @@ static void test_json(void **state)
         assert_string_equal(str_member(o, "cause"), g->cause);
         assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "steps")),
                          (int)g->nsteps);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "reasons")),
+                         (int)g->nreasons);
+        /* The library type's cause and steps, when there is a type. */
+        const guide_text *tt = guide_type_text(t->type, GUIDE_LANG_EN);
+        const cJSON *tsteps = cJSON_GetObjectItemCaseSensitive(o, "type_steps");
+        assert_true(cJSON_IsArray(tsteps));
+        if (tt) {
+            assert_string_equal(str_member(o, "type_cause"), tt->cause);
+            assert_int_equal(cJSON_GetArraySize(tsteps), (int)tt->nsteps);
+            assert_string_equal(cJSON_GetArrayItem(tsteps, 0)->valuestring, tt->steps_cli[0]);
+        } else {
+            assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "type_cause")));
+            assert_int_equal(cJSON_GetArraySize(tsteps), 0);
+        }
         /* The links, with the profile's status page. */
         const cJSON *links = cJSON_GetObjectItemCaseSensitive(o, "links");
         assert_int_equal(cJSON_GetArraySize(links), (int)g->nlinks);
@@ -552,6 +573,157 @@ static void test_json(void **state)
     }
 }
 
+/* README.md's table of exit codes (the same as --help's, the man page's and docs/errors.md's,
+ * which tests/integration/t_help.sh compares) gives every entry its code. */
+static void test_exit_table(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    char err[256];
+    fileio_read_opts ro = {.max = 1 << 20, .too_large = "too large"};
+    assert_int_equal(fileio_read(TCHAT_SOURCE_DIR "/README.md", &ro, &text, &len, NULL, err,
+                                 sizeof err),
+                     0);
+    const char *table = strstr(text, "<!-- exit codes");
+    const char *end = table ? strstr(table, "<!-- /exit codes -->") : NULL;
+    assert_non_null(end);
+    for (int e = 0; e < GUIDE__COUNT; e++) {
+        char *needle = xasprintf("`%s`", guide_entry_id((guide_entry)e));
+        const char *hit = strstr(table, needle);
+        if (!hit || hit > end)
+            fail_msg("README.md's exit codes lack %s", needle);
+        const char *row = hit;
+        while (row > table && row[-1] != '\n')
+            row--;
+        failure f = make_failure((guide_entry)e, GUIDE_T_NONE, 400, LIMIT_UNKNOWN);
+        int code = explain_exit_code(&f);
+        if (atoi(row + 2) != code)
+            fail_msg("%s: README.md says %d, explain_exit_code %d", needle, atoi(row + 2), code);
+        free(needle);
+        failure_free(&f);
+    }
+    free(text);
+}
+
+/* ---------------------------------------------------------------- one-shot wording */
+
+/* Keys and commands of the chat, which mean nothing to someone running tchat -p. */
+static const char *const chat_only[] = {"F1",    "F2",      "F3",      "F4",     "F5",
+                                        "F6",    "F7",      "F8",      "Ctrl-T", " /new",
+                                        "(/new", " /model", "(/model", NULL};
+
+static void assert_no_chat_keys(const char *what, const char *text)
+{
+    for (const char *const *k = chat_only; *k; k++)
+        if (strstr(text, *k)) {
+            print_error("%s mentions %s:\n%s\n", what, *k, text);
+            fail();
+        }
+}
+
+/* Every entry with every type, in both languages: the text and the JSON of one-shot mode
+ * say no key of the chat, and show the type's cause and steps. */
+static void test_oneshot_wording(void **state)
+{
+    (void)state;
+    static const guide_lang langs[] = {GUIDE_LANG_EN, GUIDE_LANG_ZH_CN};
+    for (size_t l = 0; l < 2; l++)
+        for (int e = 0; e < GUIDE__COUNT; e++) {
+            explain_ctx cx = openai_ctx();
+            cx.lang = langs[l];
+            guide_type ty = (guide_type)(e % GUIDE_T__COUNT);
+            failure f = make_failure((guide_entry)e, ty, 400, LIMIT_UNKNOWN);
+            retry_decision d = {RETRY_NO_STATUS, 0, DELAY_NONE, false};
+            buf b;
+            buf_init(&b);
+            explain_text(&b, &cx, &f, &d);
+            assert_no_chat_keys(guide_entry_id((guide_entry)e), buf_str(&b));
+            const guide_text *tt = guide_type_text(ty, langs[l]);
+            buf want;
+            buf_init(&want);
+            buf_puts(&want, "  ");
+            explain_type_heading(&want, &cx, &f);
+            buf_printf(&want, ": %s\n    1. %s\n", tt->cause, tt->steps_cli[0]);
+            if (!strstr(buf_str(&b), buf_str(&want))) {
+                print_error("%s: no \"%s\" in:\n%s", guide_entry_id((guide_entry)e), buf_str(&want),
+                            buf_str(&b));
+                fail();
+            }
+            buf_reset(&b);
+            explain_json(&b, &cx, &f, &d, 1, 5, 9);
+            assert_no_chat_keys(guide_entry_id((guide_entry)e), buf_str(&b));
+            buf_free(&want);
+            buf_free(&b);
+            failure_free(&f);
+        }
+}
+
+/* What the body said beyond its message: notes, in text and JSON; and Ollama's model as
+ * the first step. */
+static void test_notes_and_hints(void **state)
+{
+    (void)state;
+    explain_ctx cx = openai_ctx();
+    failure f = make_failure(GUIDE_MODERATION, GUIDE_T_INVALID_REQUEST, 403, LIMIT_UNKNOWN);
+    f.flagged = xstrdup("harassment, violence");
+    f.upstream = xstrdup("OpenAI");
+    retry_decision d = {RETRY_NO_STATUS, 0, DELAY_NONE, false};
+    buf b;
+    buf_init(&b);
+    explain_text(&b, &cx, &f, &d);
+    assert_non_null(strstr(buf_str(&b), "\n  Flagged for: harassment, violence\n"));
+    assert_non_null(strstr(buf_str(&b), "\n  Upstream provider: OpenAI\n"));
+    buf_reset(&b);
+    explain_json(&b, &cx, &f, &d, 1, 5, 9);
+    cJSON *o = cJSON_Parse(buf_str(&b));
+    assert_non_null(o);
+    assert_string_equal(str_member(o, "flagged"), "harassment, violence");
+    assert_string_equal(str_member(o, "upstream"), "OpenAI");
+    const cJSON *notes = cJSON_GetObjectItemCaseSensitive(o, "notes");
+    assert_int_equal(cJSON_GetArraySize(notes), 2);
+    assert_string_equal(cJSON_GetArrayItem(notes, 0)->valuestring,
+                        "Flagged for: harassment, violence");
+    cJSON_Delete(o);
+    failure_free(&f);
+
+    f = make_failure(GUIDE_CONTEXT_LENGTH, GUIDE_T_INVALID_REQUEST, 400, LIMIT_UNKNOWN);
+    f.n_prompt_tokens = 14429;
+    f.n_ctx = 8192;
+    buf_reset(&b);
+    explain_text(&b, &cx, &f, &d);
+    assert_non_null(
+        strstr(buf_str(&b),
+               "  The prompt has 14429 tokens; the server's context holds 8192 (n_ctx).\n"));
+    failure_free(&f);
+
+    f = make_failure(GUIDE_SPEND_CAP, GUIDE_T_RATE_LIMIT, 429, LIMIT_UNKNOWN);
+    f.resumes = xstrdup("2026-09-01 at 00:00 UTC");
+    buf_reset(&b);
+    explain_text(&b, &cx, &f, &d);
+    assert_non_null(strstr(buf_str(&b), "  Access resumes: 2026-09-01 at 00:00 UTC\n"));
+    failure_free(&f);
+
+    f = make_failure(GUIDE_MODEL_NOT_FOUND, GUIDE_T_INVALID_REQUEST, 404, LIMIT_UNKNOWN);
+    f.model_name = xstrdup("llama3");
+    f.hint = HINT_OLLAMA_PULL;
+    buf_reset(&b);
+    explain_text(&b, &cx, &f, &d);
+    assert_non_null(strstr(buf_str(&b),
+                           "  What to do:\n    1. Download the model first: ollama pull llama3\n"));
+    buf_reset(&b);
+    explain_json(&b, &cx, &f, &d, 1, 5, 9);
+    o = cJSON_Parse(buf_str(&b));
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(o, "steps");
+    assert_string_equal(cJSON_GetArrayItem(steps, 0)->valuestring,
+                        "Download the model first: ollama pull llama3");
+    assert_int_equal(cJSON_GetArraySize(steps),
+                     (int)guide_entry_text(GUIDE_MODEL_NOT_FOUND, GUIDE_LANG_EN)->nsteps + 1);
+    cJSON_Delete(o);
+    failure_free(&f);
+    buf_free(&b);
+}
+
 /* ---------------------------------------------------------------- exit codes */
 
 typedef struct exit_case {
@@ -561,20 +733,46 @@ typedef struct exit_case {
 } exit_case;
 
 static const exit_case exit_cases[] = {
-    {GUIDE_AUTH_INVALID, 401, 3},      {GUIDE_AUTH_INCORRECT_KEY, 401, 3},
-    {GUIDE_AUTH_NO_ORG, 401, 3},       {GUIDE_RATE_LIMIT, 429, 4},
-    {GUIDE_QUOTA, 429, 5},             {GUIDE_OVERLOADED, 429, 4},
-    {GUIDE_OVERLOADED, 503, 6},        {GUIDE_SERVER_ERROR, 500, 6},
-    {GUIDE_FORBIDDEN_REGION, 403, 3},  {GUIDE_MODEL_NOT_FOUND, 404, 9},
-    {GUIDE_NOT_FOUND, 404, 9},         {GUIDE_CONTEXT_LENGTH, 400, 9},
-    {GUIDE_BAD_REQUEST, 400, 9},       {GUIDE_GATEWAY, 502, 6},
-    {GUIDE_TIMEOUT, 0, 8},             {GUIDE_DNS, 0, 7},
-    {GUIDE_CONNECT_REFUSED, 0, 7},     {GUIDE_CONNECTION, 0, 7},
-    {GUIDE_TLS, 0, 7},                 {GUIDE_PROXY, 0, 7},
-    {GUIDE_STREAM_INTERRUPTED, 200, 7}, {GUIDE_STREAM_ERROR, 200, 6},
-    {GUIDE_MALFORMED_RESPONSE, 200, 6}, {GUIDE_NO_KEY, 0, 3},
-    {GUIDE_TLS_PLAIN_HTTP, 0, 7},      {GUIDE_PROXY_AUTH, 407, 7},
-    {GUIDE_INSECURE_HTTP, 0, 2},       {GUIDE_REPLY_TOO_LONG, 200, 1},
+    {GUIDE_AUTH_INVALID, 401, 3},
+    {GUIDE_AUTH_INCORRECT_KEY, 401, 3},
+    {GUIDE_AUTH_NO_ORG, 401, 3},
+    {GUIDE_RATE_LIMIT, 429, 4},
+    {GUIDE_QUOTA, 429, 5},
+    {GUIDE_OVERLOADED, 429, 6},
+    {GUIDE_OVERLOADED, 503, 6},
+    {GUIDE_SERVER_ERROR, 500, 6},
+    {GUIDE_CREDITS, 402, 5},
+    {GUIDE_CREDITS, 400, 5},
+    {GUIDE_SPEND_CAP, 429, 5},
+    {GUIDE_BILLING_INACTIVE, 429, 5},
+    {GUIDE_MODERATION, 403, 9},
+    {GUIDE_MODEL_LOADING, 503, 6},
+    {GUIDE_MODEL_NOT_LOADED, 400, 9},
+    {GUIDE_DEPLOYMENT_NOT_FOUND, 404, 9},
+    {GUIDE_REQUEST_TOO_LARGE, 413, 9},
+    {GUIDE_REQUEST_TOO_LARGE, 429, 9},
+    {GUIDE_MODEL_NOT_FOUND, 403, 9},
+    {GUIDE_CONTEXT_LENGTH, 500, 9},
+    {GUIDE_FORBIDDEN_REGION, 403, 3},
+    {GUIDE_MODEL_NOT_FOUND, 404, 9},
+    {GUIDE_NOT_FOUND, 404, 9},
+    {GUIDE_CONTEXT_LENGTH, 400, 9},
+    {GUIDE_BAD_REQUEST, 400, 9},
+    {GUIDE_GATEWAY, 502, 6},
+    {GUIDE_TIMEOUT, 0, 8},
+    {GUIDE_DNS, 0, 7},
+    {GUIDE_CONNECT_REFUSED, 0, 7},
+    {GUIDE_CONNECTION, 0, 7},
+    {GUIDE_TLS, 0, 7},
+    {GUIDE_PROXY, 0, 7},
+    {GUIDE_STREAM_INTERRUPTED, 200, 7},
+    {GUIDE_STREAM_ERROR, 200, 6},
+    {GUIDE_MALFORMED_RESPONSE, 200, 6},
+    {GUIDE_NO_KEY, 0, 3},
+    {GUIDE_TLS_PLAIN_HTTP, 0, 7},
+    {GUIDE_PROXY_AUTH, 407, 7},
+    {GUIDE_INSECURE_HTTP, 0, 2},
+    {GUIDE_REPLY_TOO_LONG, 200, 1},
     {GUIDE_CANCELLED, 0, 130},
     {GUIDE__COUNT, 0, 1},
 };
@@ -617,6 +815,9 @@ int main(void)
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_exit_code),
+        cmocka_unit_test(test_exit_table),
+        cmocka_unit_test(test_oneshot_wording),
+        cmocka_unit_test(test_notes_and_hints),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -231,15 +231,32 @@ static void test_entry_status(void **state)
         guide_entry e;
         const char *status;
     } cases[] = {
-        {GUIDE_AUTH_INVALID, "401"},   {GUIDE_AUTH_INCORRECT_KEY, "401"},
-        {GUIDE_AUTH_NO_ORG, "401"},    {GUIDE_RATE_LIMIT, "429"},
-        {GUIDE_QUOTA, "429"},          {GUIDE_OVERLOADED, "429/503"},
-        {GUIDE_SERVER_ERROR, "500"},   {GUIDE_FORBIDDEN_REGION, "403"},
-        {GUIDE_MODEL_NOT_FOUND, "404"}, {GUIDE_NOT_FOUND, "404"},
-        {GUIDE_CONTEXT_LENGTH, "400"}, {GUIDE_BAD_REQUEST, "400"},
-        {GUIDE_GATEWAY, "502/504"},    {GUIDE_TIMEOUT, ""},
-        {GUIDE_DNS, ""},               {GUIDE_TLS, ""},
-        {GUIDE_STREAM_INTERRUPTED, ""}, {GUIDE_CANCELLED, ""},
+        {GUIDE_AUTH_INVALID, "401"},
+        {GUIDE_AUTH_INCORRECT_KEY, "401"},
+        {GUIDE_AUTH_NO_ORG, "401"},
+        {GUIDE_RATE_LIMIT, "429"},
+        {GUIDE_QUOTA, "429"},
+        {GUIDE_OVERLOADED, "429/503"},
+        {GUIDE_SERVER_ERROR, "500"},
+        {GUIDE_FORBIDDEN_REGION, "403"},
+        {GUIDE_MODEL_NOT_FOUND, "404"},
+        {GUIDE_NOT_FOUND, "404"},
+        {GUIDE_CONTEXT_LENGTH, "400"},
+        {GUIDE_BAD_REQUEST, "400"},
+        {GUIDE_GATEWAY, "502/504"},
+        {GUIDE_TIMEOUT, ""},
+        {GUIDE_DNS, ""},
+        {GUIDE_TLS, ""},
+        {GUIDE_STREAM_INTERRUPTED, ""},
+        {GUIDE_CANCELLED, ""},
+        {GUIDE_CREDITS, "402"},
+        {GUIDE_SPEND_CAP, "429/400"},
+        {GUIDE_BILLING_INACTIVE, "429"},
+        {GUIDE_MODERATION, "403"},
+        {GUIDE_MODEL_LOADING, "503"},
+        {GUIDE_MODEL_NOT_LOADED, "400/404"},
+        {GUIDE_DEPLOYMENT_NOT_FOUND, "404"},
+        {GUIDE_REQUEST_TOO_LARGE, "413/429"},
     };
     for (size_t l = 0; l < ARRAY_LEN(langs); l++)
         for (size_t i = 0; i < ARRAY_LEN(cases); i++)
@@ -288,6 +305,11 @@ static void test_guide_links(void **state)
         {GUIDE_NOT_FOUND, URL_API_REF},
         {GUIDE_BAD_REQUEST, URL_API_REF},
         {GUIDE_NO_KEY, URL_API_KEYS},
+        /* OpenAI's billing pages: a profile's provider maps them to its own */
+        {GUIDE_CREDITS, "https://platform.openai.com/account/billing/overview"},
+        {GUIDE_BILLING_INACTIVE, "https://platform.openai.com/account/billing/overview"},
+        {GUIDE_SPEND_CAP, URL_BILLING},
+        {GUIDE_REQUEST_TOO_LARGE, URL_RATE_GUIDE},
     };
     for (size_t l = 0; l < ARRAY_LEN(langs); l++)
         for (size_t i = 0; i < ARRAY_LEN(cases); i++)
@@ -347,11 +369,95 @@ static void test_guide_facts(void **state)
         {GUIDE_NO_KEY, GUIDE_LANG_ZH_CN, "F2"},
         {GUIDE_CANCELLED, GUIDE_LANG_EN, "F5"},
         {GUIDE_CANCELLED, GUIDE_LANG_ZH_CN, "F5"},
+        /* the guide's words: pay-as-you-go is 现收现付, an overloaded engine 超载 */
+        {GUIDE_RATE_LIMIT, GUIDE_LANG_ZH_CN, "现收现付"},
+        {GUIDE_QUOTA, GUIDE_LANG_ZH_CN, "现收现付"},
+        {GUIDE_QUOTA, GUIDE_LANG_EN, "pay-as-you-go"},
+        /* the steps of the new entries that the issue names */
+        {GUIDE_CREDITS, GUIDE_LANG_EN, "Top up"},
+        {GUIDE_CREDITS, GUIDE_LANG_ZH_CN, "充值"},
+        {GUIDE_MODEL_NOT_LOADED, GUIDE_LANG_EN, "lms load"},
+        {GUIDE_MODEL_NOT_LOADED, GUIDE_LANG_ZH_CN, "lms load"},
+        {GUIDE_DEPLOYMENT_NOT_FOUND, GUIDE_LANG_EN, "wait 5 minutes after creating it"},
+        {GUIDE_DEPLOYMENT_NOT_FOUND, GUIDE_LANG_ZH_CN, "等待 5 分钟"},
+        {GUIDE_REQUEST_TOO_LARGE, GUIDE_LANG_EN, "raise the tier"},
+        {GUIDE_MODERATION, GUIDE_LANG_EN, "does not require moderation"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         if (!text_mentions(guide_entry_text(cases[i].e, cases[i].lang), cases[i].needle))
             fail_msg("%s/%s does not mention \"%s\"", guide_lang_code(cases[i].lang),
                      guide_entry_id(cases[i].e), cases[i].needle);
+}
+
+static bool any_has(const char *const *v, size_t n, const char *needle)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strstr(v[i], needle))
+            return true;
+    return false;
+}
+
+/* The guide's words in zh_CN: a stale key (old, not expired) is not 过期; 过期 stays where
+ * the guide means expired; the guide's second table keeps its "contact support" steps. */
+static void test_guide_wording(void **state)
+{
+    (void)state;
+    const guide_text *key = guide_entry_text(GUIDE_AUTH_INCORRECT_KEY, GUIDE_LANG_ZH_CN);
+    assert_false(any_has(key->steps, key->nsteps, "过期"));
+    assert_false(any_has(key->steps_cli, key->nsteps, "过期"));
+    assert_true(any_has(key->steps, key->nsteps, "旧密钥"));
+    assert_non_null(
+        strstr(guide_type_text(GUIDE_T_AUTHENTICATION, GUIDE_LANG_ZH_CN)->cause, "过期"));
+    assert_string_equal(guide_entry_text(GUIDE_OVERLOADED, GUIDE_LANG_ZH_CN)->title, "引擎超载");
+    for (size_t l = 0; l < ARRAY_LEN(langs); l++) {
+        const char *support = langs[l] == GUIDE_LANG_EN ? "contact support" : "联系支持团队";
+        static const guide_type with_support[] = {GUIDE_T_API_ERROR, GUIDE_T_TIMEOUT,
+                                                  GUIDE_T_API_CONNECTION, GUIDE_T_INVALID_REQUEST,
+                                                  GUIDE_T_SERVICE_UNAVAILABLE};
+        for (size_t i = 0; i < ARRAY_LEN(with_support); i++) {
+            const guide_text *t = guide_type_text(with_support[i], langs[l]);
+            if (!any_has(t->steps, t->nsteps, support) ||
+                !any_has(t->steps_cli, t->nsteps, support))
+                fail_msg("%s/%s: no \"%s\" step", guide_lang_code(langs[l]),
+                         guide_type_name(with_support[i]), support);
+        }
+        const guide_text *rl = guide_type_text(GUIDE_T_RATE_LIMIT, langs[l]);
+        assert_true(any_has(rl->steps, rl->nsteps,
+                            langs[l] == GUIDE_LANG_EN ? "how much is allowed" : "允许的用量"));
+    }
+    /* Not a word of the Chinese catalog says 按量付费 any more. */
+    for (int e = 0; e < GUIDE__COUNT; e++) {
+        const guide_text *t = guide_entry_text((guide_entry)e, GUIDE_LANG_ZH_CN);
+        assert_false(any_has(t->steps, t->nsteps, "按量付费"));
+    }
+}
+
+/* One-shot mode and the report use steps_cli: no key or slash command of the chat there. */
+static void test_cli_steps(void **state)
+{
+    (void)state;
+    static const char *const chat_only[] = {"F1",    "F2",      "F3",     "F4",     "F5",
+                                            "F6",    "F7",      "F8",     "Ctrl-T", " /new",
+                                            "(/new", " /model", "(/model"};
+    for (size_t l = 0; l < ARRAY_LEN(langs); l++) {
+        for (int e = 0; e < GUIDE__COUNT + GUIDE_T__COUNT; e++) {
+            const guide_text *t = e < GUIDE__COUNT
+                                      ? guide_entry_text((guide_entry)e, langs[l])
+                                      : guide_type_text((guide_type)(e - GUIDE__COUNT), langs[l]);
+            for (size_t k = 0; k < ARRAY_LEN(chat_only); k++) {
+                if (strstr(t->cause, chat_only[k]) ||
+                    any_has(t->steps_cli, t->nsteps, chat_only[k]))
+                    fail_msg("%s/%s: one-shot wording says %s", guide_lang_code(langs[l]), t->title,
+                             chat_only[k]);
+            }
+        }
+    }
+    /* A step without a variant is the same text in both. */
+    const guide_text *q = guide_entry_text(GUIDE_QUOTA, GUIDE_LANG_EN);
+    assert_ptr_equal(q->steps[0], q->steps_cli[0]);
+    const guide_text *s = guide_entry_text(GUIDE_SERVER_ERROR, GUIDE_LANG_EN);
+    assert_non_null(strstr(s->steps[2], "F7"));
+    assert_null(strstr(s->steps_cli[2], "F7"));
 }
 
 /* ---- language selection ---- */
@@ -618,47 +724,137 @@ static void test_validation(void **state)
         const char *value;
         const char *expected;
     } cases[] = {
-        {"entry missing", GUIDE_LANG_ZH_CN, {"entries", "quota", NULL}, MUT_DELETE, NULL,
+        {"entry missing",
+         GUIDE_LANG_ZH_CN,
+         {"entries", "quota", NULL},
+         MUT_DELETE,
+         NULL,
          "guide catalog zh_CN: entry \"quota\" is missing"},
-        {"entry not an object", GUIDE_LANG_EN, {"entries", "dns", NULL}, MUT_SET, "[]",
+        {"entry not an object",
+         GUIDE_LANG_EN,
+         {"entries", "dns", NULL},
+         MUT_SET,
+         "[]",
          "guide catalog en: entry \"dns\" is not an object"},
-        {"steps missing", GUIDE_LANG_ZH_CN, {"entries", "quota", "steps"}, MUT_DELETE, NULL,
+        {"steps missing",
+         GUIDE_LANG_ZH_CN,
+         {"entries", "quota", "steps"},
+         MUT_DELETE,
+         NULL,
          "guide catalog zh_CN: entry \"quota\": \"steps\" is missing"},
-        {"steps empty", GUIDE_LANG_EN, {"entries", "rate-limit", "steps"}, MUT_SET, "[]",
+        {"steps empty",
+         GUIDE_LANG_EN,
+         {"entries", "rate-limit", "steps"},
+         MUT_SET,
+         "[]",
          "guide catalog en: entry \"rate-limit\": \"steps\" is empty"},
-        {"step not a string", GUIDE_LANG_EN, {"entries", "tls", "steps"}, MUT_SET,
-         "[\"a\", 2]", "guide catalog en: entry \"tls\": \"steps\"[1] is not a non-empty string"},
-        {"type title missing", GUIDE_LANG_EN, {"types", "Timeout", "title"}, MUT_DELETE, NULL,
+        {"step not a string",
+         GUIDE_LANG_EN,
+         {"entries", "tls", "steps"},
+         MUT_SET,
+         "[\"a\", 2]",
+         "guide catalog en: entry \"tls\": \"steps\"[1] is not a non-empty string"},
+        {"step variant without cli",
+         GUIDE_LANG_EN,
+         {"entries", "tls", "steps"},
+         MUT_SET,
+         "[\"a\", {\"chat\": \"b\"}]",
+         "guide catalog en: entry \"tls\": \"steps\"[1] needs exactly a non-empty \"chat\" and "
+         "\"cli\""},
+        {"step variant with an empty cli",
+         GUIDE_LANG_ZH_CN,
+         {"entries", "dns", "steps"},
+         MUT_SET,
+         "[{\"chat\": \"b\", \"cli\": \"\"}]",
+         "guide catalog zh_CN: entry \"dns\": \"steps\"[0] needs exactly a non-empty \"chat\" "
+         "and \"cli\""},
+        {"step variant with a third member",
+         GUIDE_LANG_EN,
+         {"types", "Timeout", "steps"},
+         MUT_SET,
+         "[{\"chat\": \"b\", \"cli\": \"c\", \"ui\": \"d\"}]",
+         "guide catalog en: type \"Timeout\": \"steps\"[0] needs exactly a non-empty \"chat\" "
+         "and \"cli\""},
+        {"type title missing",
+         GUIDE_LANG_EN,
+         {"types", "Timeout", "title"},
+         MUT_DELETE,
+         NULL,
          "guide catalog en: type \"Timeout\": \"title\" is missing"},
-        {"type missing", GUIDE_LANG_ZH_CN, {"types", "APIError", NULL}, MUT_DELETE, NULL,
+        {"type missing",
+         GUIDE_LANG_ZH_CN,
+         {"types", "APIError", NULL},
+         MUT_DELETE,
+         NULL,
          "guide catalog zh_CN: type \"APIError\" is missing"},
-        {"cause empty", GUIDE_LANG_ZH_CN, {"entries", "tls", "cause"}, MUT_SET, "\"\"",
+        {"cause empty",
+         GUIDE_LANG_ZH_CN,
+         {"entries", "tls", "cause"},
+         MUT_SET,
+         "\"\"",
          "guide catalog zh_CN: entry \"tls\": \"cause\" is empty"},
-        {"title a number", GUIDE_LANG_EN, {"entries", "proxy", "title"}, MUT_SET, "7",
+        {"title a number",
+         GUIDE_LANG_EN,
+         {"entries", "proxy", "title"},
+         MUT_SET,
+         "7",
          "guide catalog en: entry \"proxy\": \"title\" is not a string"},
-        {"guide not bool", GUIDE_LANG_EN, {"entries", "dns", "guide"}, MUT_SET, "\"yes\"",
+        {"guide not bool",
+         GUIDE_LANG_EN,
+         {"entries", "dns", "guide"},
+         MUT_SET,
+         "\"yes\"",
          "guide catalog en: entry \"dns\": \"guide\" is not true or false"},
-        {"link without url", GUIDE_LANG_ZH_CN, {"entries", "gateway", "links"}, MUT_SET,
+        {"link without url",
+         GUIDE_LANG_ZH_CN,
+         {"entries", "gateway", "links"},
+         MUT_SET,
          "[{\"label\": \"x\"}]",
          "guide catalog zh_CN: entry \"gateway\": \"links\"[0] needs a non-empty \"label\" and "
          "\"url\""},
-        {"reasons not an array", GUIDE_LANG_EN, {"entries", "quota", "reasons"}, MUT_SET,
-         "\"x\"", "guide catalog en: entry \"quota\": \"reasons\" is not an array"},
-        {"printf type differs", GUIDE_LANG_ZH_CN, {"strings", "usage", NULL}, MUT_SET,
+        {"reasons not an array",
+         GUIDE_LANG_EN,
+         {"entries", "quota", "reasons"},
+         MUT_SET,
+         "\"x\"",
+         "guide catalog en: entry \"quota\": \"reasons\" is not an array"},
+        {"printf type differs",
+         GUIDE_LANG_ZH_CN,
+         {"strings", "usage", NULL},
+         MUT_SET,
          "\"令牌：%s + %ld = %ld\"",
          "guide catalog zh_CN: string \"usage\": printf conversions differ from English "
          "(\"tokens: %ld prompt + %ld completion = %ld\")"},
-        {"printf count differs", GUIDE_LANG_ZH_CN, {"strings", "attempt_of", NULL}, MUT_SET,
+        {"printf count differs",
+         GUIDE_LANG_ZH_CN,
+         {"strings", "attempt_of", NULL},
+         MUT_SET,
          "\"共 %d 次\"",
          "guide catalog zh_CN: string \"attempt_of\": printf conversions differ from English "
          "(\"attempt %d of %d\")"},
-        {"string not a string", GUIDE_LANG_EN, {"strings", "cause", NULL}, MUT_SET, "1",
+        {"string not a string",
+         GUIDE_LANG_EN,
+         {"strings", "cause", NULL},
+         MUT_SET,
+         "1",
          "guide catalog en: string \"cause\" is not a string"},
-        {"wrong lang", GUIDE_LANG_ZH_CN, {"lang", NULL, NULL}, MUT_SET, "\"en\"",
+        {"wrong lang",
+         GUIDE_LANG_ZH_CN,
+         {"lang", NULL, NULL},
+         MUT_SET,
+         "\"en\"",
          "guide catalog zh_CN: \"lang\" is \"en\", expected \"zh_CN\""},
-        {"no types", GUIDE_LANG_EN, {"types", NULL, NULL}, MUT_DELETE, NULL,
+        {"no types",
+         GUIDE_LANG_EN,
+         {"types", NULL, NULL},
+         MUT_DELETE,
+         NULL,
          "guide catalog en: \"types\" is missing or not an object"},
-        {"no strings", GUIDE_LANG_ZH_CN, {"strings", NULL, NULL}, MUT_DELETE, NULL,
+        {"no strings",
+         GUIDE_LANG_ZH_CN,
+         {"strings", NULL, NULL},
+         MUT_DELETE,
+         NULL,
          "guide catalog zh_CN: \"strings\" is missing or not an object"},
     };
     const guide_text *kept = guide_entry_text(GUIDE_QUOTA, GUIDE_LANG_EN);
@@ -762,6 +958,8 @@ int main(void)
         cmocka_unit_test(test_entry_status),
         cmocka_unit_test(test_guide_links),
         cmocka_unit_test(test_guide_facts),
+        cmocka_unit_test(test_guide_wording),
+        cmocka_unit_test(test_cli_steps),
         cmocka_unit_test(test_lang_parse),
         cmocka_unit_test(test_lang_from_env),
         cmocka_unit_test(test_str),

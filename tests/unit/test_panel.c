@@ -82,39 +82,40 @@ static const pcase cases[] = {
      .want = {"sending · gpt-4o-mini", "· Esc"}, .want_lines = 1},
     {"429 with retry-after: title, countdown with its source, keys", SHOW_PANEL, 4, true, 429,
      NET_OK, "retry-after: 3\nx-request-id: req_abc\n", RATE_BODY, .now = 1000,
-     .want = {"✖ 429 Rate limit reached · RateLimitError · requests  req_abc", "Cause: ",
-              "What to do: 1. ", "Server says: Rate limit reached for gpt-4o-mini",
+     .want = {"✖ 429 Rate limit reached · RateLimitError · requests  req_abc",
+              "About RateLimitError: You hit your assigned rate limit",
+              "Cause: ", "What to do: 1. ", "Server says: Rate limit reached for gpt-4o-mini",
               "Retrying in 2.0 s", "attempt 2 of 5 · server asked 3.0 s (retry-after)",
               "https://status.openai.com/", "F5 retry now · Esc cancel"},
-     .absent = {"Not retrying", "F2 opens Settings"}, .want_lines = 7},
+     .absent = {"Not retrying", "F2 opens Settings"}, .want_lines = 8},
     {"401 wrong key: not retried, points to Settings", SHOW_PANEL, 4, true, 401, NET_OK,
      "x-request-id: req_k\n", KEY_BODY, .now = 10,
      .want = {"✖ 401 Incorrect API key provided · AuthenticationError",
               "Not retrying: this error does not go away by retrying", "F6 details",
               "F2 opens Settings"},
      .absent = {"Retrying in", "F5 retry now"}, .want_lines = -1},
-    {"the status page's indicator follows its link", SHOW_PANEL, 0, true, 500, NET_OK, NULL,
-     NULL, .sp_text = "status.openai.com: Partial System Outage", .now = 10,
+    {"the status page's indicator follows its link", SHOW_PANEL, 0, true, 500, NET_OK, NULL, NULL,
+     .sp_text = "status.openai.com: Partial System Outage", .now = 10,
      .want = {"500 Server error · APIError",
               "https://status.openai.com/ (status.openai.com: Partial System Outage)"},
      .want_lines = -1},
     {"a status page that cannot be read", SHOW_PANEL, 0, true, 502, NET_OK, NULL, NULL,
      .sp_unknown = true, .now = 10, .want = {"https://status.openai.com/ (status unknown)"},
      .want_lines = -1},
-    {"another endpoint is named, with its own status page", SHOW_PANEL, 0, true, 0,
-     NET_REFUSED, .base_url = "http://127.0.0.1:9/v1", .status_url = "", .now = 10,
+    {"another endpoint is named, with its own status page", SHOW_PANEL, 0, true, 0, NET_REFUSED,
+     .base_url = "http://127.0.0.1:9/v1", .status_url = "", .now = 10,
      .want = {"Connection refused", "Endpoint: http://127.0.0.1:9/v1"},
      .absent = {"status.openai.com"}, .want_lines = -1},
-    {"a command's answer goes under the explanation", SHOW_PANEL, 0, true, 500, NET_OK, NULL,
-     NULL, .notice = "Support report written: /tmp/r.txt", .now = 10,
+    {"a command's answer goes under the explanation", SHOW_PANEL, 0, true, 500, NET_OK, NULL, NULL,
+     .notice = "Support report written: /tmp/r.txt", .now = 10,
      .want = {"500 Server error", "F7 support report", "Support report written: /tmp/r.txt"},
      .want_lines = -1},
     {"a cancel is said briefly, without the guide's steps", SHOW_PANEL, 4, true, .cancel = true,
      .now = 10, .want = {"■ Request cancelled", "F5 retry"}, .absent = {"Cause:", "Not retrying"},
      .want_lines = 2},
-    {"F6: steps one per line, reasons, every link, request id, headers", SHOW_DETAILS, 4, true,
-     429, NET_OK, "retry-after: 3\nx-request-id: req_abc\nx-ratelimit-limit-requests: 60\n",
-     RATE_BODY, .now = 1000,
+    {"F6: steps one per line, reasons, every link, request id, headers", SHOW_DETAILS, 4, true, 429,
+     NET_OK, "retry-after: 3\nx-request-id: req_abc\nx-ratelimit-limit-requests: 60\n", RATE_BODY,
+     .now = 1000,
      .want = {"✖ 429 Rate limit reached", "Possible reasons:", "What to do:", "1. ", "2. ",
               "Retrying in", "https://platform.openai.com/docs/guides/rate-limits",
               "Request ID: req_abc", "x-ratelimit-limit-requests: 60", "Esc or q closes"},
@@ -122,8 +123,7 @@ static const pcase cases[] = {
     {"the key refused over plain http://: nothing sent, the setting named", SHOW_PANEL, 4, true,
      .base_url = "http://10.0.0.5:8080/v1", .now = 10,
      .want = {"✖ Key not sent over plain HTTP", "What to do: 1. Use https://",
-              "allow_insecure_http: true", "Not retrying",
-              "Endpoint: http://10.0.0.5:8080/v1"},
+              "allow_insecure_http: true", "Not retrying", "Endpoint: http://10.0.0.5:8080/v1"},
      .absent = {"Retrying in", "F5 retry now"}, .want_lines = -1},
     {"F6: a key the server echoes is masked", SHOW_DETAILS, 4, true, 401, NET_OK,
      "x-ratelimit-limit-requests: sk-test\n",
@@ -148,8 +148,41 @@ static const pcase cases[] = {
     {"queued during a countdown: after the keys", SHOW_PANEL, 4, true, 429, NET_OK,
      "retry-after: 3\n", RATE_BODY, .queued = {"next"}, .now = 1000,
      .want = {"Retrying in", "F5 retry now · Esc cancel", "queued · next"}, .want_lines = -1},
-    {"F6 with nothing failed", SHOW_DETAILS, 4, false, .now = 0,
-     .want = {"No error to explain"}, .absent = {"✖"}, .want_lines = -1},
+    {"F6: the library type's cause, reasons and steps, after the failure's own", SHOW_DETAILS, 4,
+     true, 429, NET_OK, "retry-after: 3\n", RATE_BODY, .now = 1000,
+     .want = {"✖ 429 Rate limit reached", "What to do:", "Server says:", "Retrying in",
+              "retry-after: 3", "About RateLimitError: You hit your assigned rate limit",
+              "· Too many requests in a short time.",
+              "1. Send fewer tokens or requests, or slow down", "3. Check your usage statistics",
+              "Esc or q closes"},
+     .want_lines = -1},
+    {"credits: the billing entry, not retried, its steps say top up", SHOW_PANEL, 4, true, 402,
+     NET_OK, NULL,
+     "{\"error\":{\"message\":\"This request requires more credits, or fewer max_tokens. You "
+     "requested up to 65536 tokens, but can only afford 10114.\",\"code\":402,\"metadata\":"
+     "{\"provider_name\":null}}}",
+     .now = 10,
+     .want = {"✖ 402 Credits used up · InvalidRequestError",
+              "About InvalidRequestError: ", "Top up", "Not retrying: a billing limit",
+              "https://platform.openai.com/account/billing/overview"},
+     .absent = {"Retrying in", "F5 retry now"}, .want_lines = -1},
+    {"moderation: the flagged categories and the upstream provider", SHOW_PANEL, 4, true, 403,
+     NET_OK, NULL,
+     "{\"error\": {\"message\": \"openai/gpt-4 requires moderation on OpenAI.\", \"code\": 403, "
+     "\"metadata\": {\"reasons\": [\"harassment\"], \"provider_name\": \"OpenAI\"}}}",
+     .now = 10,
+     .want = {"✖ 403 Input flagged by moderation", "Flagged for: harassment",
+              "Upstream provider: OpenAI", "Not retrying"},
+     .absent = {"Retrying in"}, .want_lines = -1},
+    {"Ollama: the pull comes first, with the model's name", SHOW_DETAILS, 4, true, 404, NET_OK,
+     NULL, "{\"error\":\"model 'llama3' not found, try pulling it first\"}", .now = 10,
+     .want = {"✖ 404 Model not found", "What to do:",
+              "1. Download the model first: ollama pull "
+              "llama3",
+              "2. Check the model name in Settings (F2)"},
+     .want_lines = -1},
+    {"F6 with nothing failed", SHOW_DETAILS, 4, false, .now = 0, .want = {"No error to explain"},
+     .absent = {"✖"}, .want_lines = -1},
 };
 
 static void fill_headers(http_headers *h, const char *text)
@@ -325,6 +358,13 @@ static void test_title_gauge(void **state)
         {"x-ratelimit-limit-tokens: 30000000\nx-ratelimit-remaining-tokens: 29999000\n",
          "tok 29M/30M "},
         {"x-ratelimit-reset-requests: 1s\n", ""}, /* a reset alone says nothing */
+        /* OpenRouter's bare headers (the reset: epoch ms, 90 s after the fake clock) */
+        {"x-ratelimit-limit: 1000\nx-ratelimit-remaining: 998\nx-ratelimit-reset: 1700000090000\n",
+         "req 998/1000 · resets 1 min 30 s "},
+        /* Anthropic's: an RFC 3339 reset */
+        {"anthropic-ratelimit-requests-limit: 50\nanthropic-ratelimit-requests-remaining: 49\n"
+         "anthropic-ratelimit-requests-reset: 2023-11-14T22:13:25Z\n",
+         "req 49/50 · resets 5.0 s "},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         http_headers h;
@@ -333,7 +373,7 @@ static void test_title_gauge(void **state)
         buf left, right;
         buf_init(&left);
         buf_init(&right);
-        panel_title(&left, &right, "work", "gpt-4o", &h);
+        panel_title(&left, &right, "work", "gpt-4o", &h, RESET_UNIT_GUESS, fake_wall());
         assert_string_equal(buf_str(&left), " tchat · work · gpt-4o");
         assert_string_equal(buf_str(&right), rows[i].want_right);
         buf_free(&left);

@@ -91,6 +91,7 @@ static void failed_session(session *s)
     set_failure(&s->last_failure, GUIDE_RATE_LIMIT, 429,
                 "Rate limit reached for key " KEY " on tokens");
     s->last_failure.detail = xstrdup("sent Authorization: Bearer " KEY);
+    s->last_failure.upstream = xstrdup("Example");
     s->attempts = xcalloc(3, sizeof *s->attempts);
     s->capattempts = 3;
     s->nattempts = 3;
@@ -160,6 +161,11 @@ static const char *const report_lines[] = {
     "error.message: Rate limit reached for key sk-…1234 on tokens\n",
     "x-request-id: req_abc\n",
     "Detail: sent Authorization: Bearer sk-…1234\n",
+    "Note: Upstream provider: Example\n",
+    /* The guide's second table: the type's cause and steps, in one-shot wording. */
+    "Library type: RateLimitError\n  You hit your assigned rate limit",
+    "\n  1. Send fewer tokens or requests, or slow down",
+    "\n  3. Check your usage statistics in the account dashboard.\n",
     "\nAttempts (ISO-8601, local time with zone)\n",
     "1. 2025-11-29T01:39:08.250+01:00 → 2025-11-29T01:39:08.750+01:00  rate-limit (HTTP 429) "
     "x-request-id req_abc; retried after 1000 ms (backoff)\n",
@@ -204,6 +210,8 @@ static void test_build(void **state)
         at = hit + 1;
     }
     check_no_key(text);
+    /* A report is read outside the chat: it names none of its keys. */
+    assert_null(strstr(text, "(F7)"));
     assert_null(strstr(text, "s3cr3t"));
     assert_null(strstr(text, "t0k3n"));
     buf_free(&b);

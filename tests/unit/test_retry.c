@@ -18,6 +18,8 @@
 /* Sun, 06 Nov 1994 08:49:37 GMT */
 #define T1994 INT64_C(784111777000)
 #define NOW T1994
+/* 2023-11-14T22:13:20Z: the epoch-millisecond and RFC 3339 resets count from here. */
+#define NOW23 INT64_C(1700000000000)
 
 static void parse_headers(http_headers *h, const char *text)
 {
@@ -58,6 +60,32 @@ static void check_decision(const char *name, retry_decision got, retry_verdict v
     }
 }
 
+/* A parser's table: each input, the return code wanted and (on success) the milliseconds;
+ * a NULL input fails, and a failure leaves the output as it was. */
+typedef struct parse_row {
+    const char *in;
+    int rc;
+    int64_t ms;
+} parse_row;
+
+static void check_parse_rows(const char *what, int (*parse)(const char *, int64_t *),
+                             const parse_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int64_t ms = -12345;
+        int rc = parse(rows[i].in, &ms);
+        if (rc != rows[i].rc || (rc == 0 && ms != rows[i].ms)) {
+            print_error("%s \"%s\": want %d/%lld, got %d/%lld\n", what, rows[i].in, rows[i].rc,
+                        (long long)rows[i].ms, rc, (long long)ms);
+            fail();
+        }
+        if (rc != 0)
+            assert_int_equal(ms, -12345);
+    }
+    int64_t ms;
+    assert_int_equal(parse(NULL, &ms), -1);
+}
+
 /* ---- verdicts ---- */
 
 typedef struct verdict_case {
@@ -77,7 +105,8 @@ typedef struct verdict_case {
 
 static const verdict_case verdict_cases[] = {
     /* the order of the early verdicts */
-    {"cancelled", GUIDE_CANCELLED, NET_CANCELLED, 0, NULL, NULL, false, 4, 0, RETRY_NO_CANCELLED, true},
+    {"cancelled", GUIDE_CANCELLED, NET_CANCELLED, 0, NULL, NULL, false, 4, 0, RETRY_NO_CANCELLED,
+     true},
     {"cancelled with content", GUIDE_CANCELLED, NET_CANCELLED, 200, NULL, NULL, true, 4, 0,
      RETRY_NO_CANCELLED, true},
     {"content after a stream cut", GUIDE_STREAM_INTERRUPTED, NET_STREAM_CUT, 200, NULL, NULL, true,
@@ -88,8 +117,35 @@ static const verdict_case verdict_cases[] = {
      "x-should-retry: true\n", true, 4, 0, RETRY_NO_CONTENT, true},
     {"quota", GUIDE_QUOTA, NET_OK, 429, "insufficient_quota", NULL, false, 4, 0, RETRY_NO_QUOTA,
      false},
-    {"quota despite x-should-retry", GUIDE_QUOTA, NET_OK, 429, NULL, "x-should-retry: true\n", false,
-     4, 0, RETRY_NO_QUOTA, false},
+    {"quota despite x-should-retry", GUIDE_QUOTA, NET_OK, 429, NULL, "x-should-retry: true\n",
+     false, 4, 0, RETRY_NO_QUOTA, false},
+    /* the rest of the quota family: the account cannot pay */
+    {"credits", GUIDE_CREDITS, NET_OK, 402, NULL, "x-should-retry: true\n", false, 4, 0,
+     RETRY_NO_BILLING, false},
+    {"spend cap on a 429", GUIDE_SPEND_CAP, NET_OK, 429, "enforced_spend_limit_reached", NULL,
+     false, 4, 0, RETRY_NO_BILLING, false},
+    {"billing not active", GUIDE_BILLING_INACTIVE, NET_OK, 429, "billing_not_active", NULL, false,
+     4, 0, RETRY_NO_BILLING, false},
+    {"credits in a stream", GUIDE_CREDITS, NET_OK, 200, NULL, NULL, false, 4, 0, RETRY_NO_BILLING,
+     false},
+    /* the same input is flagged again, the same request too large after any wait */
+    {"moderation", GUIDE_MODERATION, NET_OK, 403, NULL, "x-should-retry: true\n", false, 4, 0,
+     RETRY_NO_STATUS, false},
+    {"request too large on a 429", GUIDE_REQUEST_TOO_LARGE, NET_OK, 429, "rate_limit_exceeded",
+     NULL, false, 4, 0, RETRY_NO_STATUS, false},
+    {"request too large on a 413", GUIDE_REQUEST_TOO_LARGE, NET_OK, 413, NULL, NULL, false, 4, 0,
+     RETRY_NO_STATUS, false},
+    /* a request the server cannot take, whatever its status */
+    {"context length on a 500 (llama.cpp)", GUIDE_CONTEXT_LENGTH, NET_OK, 500,
+     "exceed_context_size_error", NULL, false, 4, 0, RETRY_NO_STATUS, false},
+    {"model access on a 403", GUIDE_MODEL_NOT_FOUND, NET_OK, 403, "model_not_found", NULL, false, 4,
+     0, RETRY_NO_STATUS, false},
+    {"no model loaded", GUIDE_MODEL_NOT_LOADED, NET_OK, 400, NULL, NULL, false, 4, 0,
+     RETRY_NO_STATUS, false},
+    {"deployment not found", GUIDE_DEPLOYMENT_NOT_FOUND, NET_OK, 404, NULL, NULL, false, 4, 0,
+     RETRY_NO_STATUS, false},
+    {"model still loading", GUIDE_MODEL_LOADING, NET_OK, 503, NULL, NULL, false, 4, 0, RETRY_YES,
+     true},
     {"tls", GUIDE_TLS, NET_TLS, 0, NULL, NULL, false, 4, 0, RETRY_NO_TLS, false},
     {"tls despite x-should-retry", GUIDE_TLS, NET_TLS, 0, NULL, "x-should-retry: true\n", false, 4,
      0, RETRY_NO_TLS, false},
@@ -103,8 +159,8 @@ static const verdict_case verdict_cases[] = {
     {"proxy wants credentials (407)", GUIDE_PROXY_AUTH, NET_OK, 407, NULL, NULL, false, 4, 0,
      RETRY_NO_STATUS, false},
     /* x-should-retry overrides the status rule both ways */
-    {"x-should-retry false on 500", GUIDE_SERVER_ERROR, NET_OK, 500, NULL, "x-should-retry: false\n",
-     false, 4, 0, RETRY_NO_HEADER, false},
+    {"x-should-retry false on 500", GUIDE_SERVER_ERROR, NET_OK, 500, NULL,
+     "x-should-retry: false\n", false, 4, 0, RETRY_NO_HEADER, false},
     {"x-should-retry false on 429", GUIDE_RATE_LIMIT, NET_OK, 429, NULL, "x-should-retry: False\n",
      false, 4, 0, RETRY_NO_HEADER, false},
     {"x-should-retry true on 400", GUIDE_BAD_REQUEST, NET_OK, 400, NULL, "x-should-retry: true\n",
@@ -113,8 +169,8 @@ static const verdict_case verdict_cases[] = {
      false, 4, 0, RETRY_YES, true},
     {"x-should-retry garbage", GUIDE_BAD_REQUEST, NET_OK, 400, NULL, "x-should-retry: maybe\n",
      false, 4, 0, RETRY_NO_STATUS, false},
-    {"x-should-retry garbage on 500", GUIDE_SERVER_ERROR, NET_OK, 500, NULL,
-     "x-should-retry: 1\n", false, 4, 0, RETRY_YES, true},
+    {"x-should-retry garbage on 500", GUIDE_SERVER_ERROR, NET_OK, 500, NULL, "x-should-retry: 1\n",
+     false, 4, 0, RETRY_YES, true},
     /* statuses never retried */
     {"400", GUIDE_BAD_REQUEST, NET_OK, 400, NULL, NULL, false, 4, 0, RETRY_NO_STATUS, false},
     {"400 context length", GUIDE_CONTEXT_LENGTH, NET_OK, 400, NULL, NULL, false, 4, 0,
@@ -431,11 +487,7 @@ static void test_backoff(void **state)
 static void test_go_durations(void **state)
 {
     (void)state;
-    static const struct {
-        const char *in;
-        int rc;
-        int64_t ms;
-    } rows[] = {
+    static const parse_row rows[] = {
         {"20ms", 0, 20},
         {"1s", 0, 1000},
         {"6m0s", 0, 360000},
@@ -488,19 +540,7 @@ static void test_go_durations(void **state)
         {"99999999999999999999s", -1, 0},
         {"106751.99116730064591d", -1, 0},
     };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        int64_t ms = -12345;
-        int rc = retry_parse_go_duration(rows[i].in, &ms);
-        if (rc != rows[i].rc || (rc == 0 && ms != rows[i].ms)) {
-            print_error("go duration \"%s\": want %d/%lld, got %d/%lld\n", rows[i].in, rows[i].rc,
-                        (long long)rows[i].ms, rc, (long long)ms);
-            fail();
-        }
-        if (rc != 0)
-            assert_int_equal(ms, -12345); /* untouched on failure */
-    }
-    int64_t ms;
-    assert_int_equal(retry_parse_go_duration(NULL, &ms), -1);
+    check_parse_rows("go duration", retry_parse_go_duration, rows, sizeof rows / sizeof rows[0]);
 }
 
 /* ---- HTTP dates ---- */
@@ -508,11 +548,7 @@ static void test_go_durations(void **state)
 static void test_http_dates(void **state)
 {
     (void)state;
-    static const struct {
-        const char *in;
-        int rc;
-        int64_t ms;
-    } rows[] = {
+    static const parse_row rows[] = {
         {"Sun, 06 Nov 1994 08:49:37 GMT", 0, T1994},
         {"Sunday, 06-Nov-94 08:49:37 GMT", 0, T1994},
         {"Sun Nov  6 08:49:37 1994", 0, T1994},
@@ -552,17 +588,7 @@ static void test_http_dates(void **state)
         {"Sun,", -1, 0},
         {"Sunday", -1, 0},
     };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        int64_t ms = -12345;
-        int rc = retry_parse_http_date(rows[i].in, &ms);
-        if (rc != rows[i].rc || (rc == 0 && ms != rows[i].ms)) {
-            print_error("http date \"%s\": want %d/%lld, got %d/%lld\n", rows[i].in, rows[i].rc,
-                        (long long)rows[i].ms, rc, (long long)ms);
-            fail();
-        }
-    }
-    int64_t ms;
-    assert_int_equal(retry_parse_http_date(NULL, &ms), -1);
+    check_parse_rows("http date", retry_parse_http_date, rows, sizeof rows / sizeof rows[0]);
 }
 
 /* ---- delays in messages ---- */
@@ -570,16 +596,13 @@ static void test_http_dates(void **state)
 static void test_message_delays(void **state)
 {
     (void)state;
-    static const struct {
-        const char *in;
-        int rc;
-        int64_t ms;
-    } rows[] = {
+    static const parse_row rows[] = {
         {"Rate limit reached for gpt-4o-mini in organization org-123 on requests per min (RPM): "
          "Limit 3, Used 3, Requested 1. Please try again in 20s. Visit "
          "https://platform.openai.com/account/rate-limits to learn more.",
          0, 20000},
-        {"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, "
+        {"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit "
+         "30000, "
          "Used 29876, Requested 1200. Please try again in 2.152s. Visit "
          "https://platform.openai.com/account/rate-limits to learn more.",
          0, 2152},
@@ -607,7 +630,16 @@ static void test_message_delays(void **state)
         /* none */
         {"try again in a few minutes", -1, 0},
         {"Please try again later.", -1, 0},
-        {"retry in 5s", -1, 0},
+        /* Gemini's and Azure's wording */
+        {"Please retry in 38.6s.", 0, 38600},
+        {"\nPlease retry in 58.821668433s.", 0, 58822},
+        {"Please retry after 37 seconds. Please go here: https://aka.ms/oai/quotaincrease", 0,
+         37000},
+        {"retry in 5s", 0, 5000},
+        {"retry after 9 seconds", 0, 9000},
+        {"Please retry shortly", -1, 0},
+        {"retry after a brief wait", -1, 0},
+        {"retry inside 5s", -1, 0},
         {"try again in 5", -1, 0},
         {"try again in 5 apples", -1, 0},
         {"try again in 5 supercalifragilistic", -1, 0},
@@ -617,17 +649,157 @@ static void test_message_delays(void **state)
         {"try again in .", -1, 0},
         {"", -1, 0},
     };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        int64_t ms = -12345;
-        int rc = retry_parse_message_delay(rows[i].in, &ms);
-        if (rc != rows[i].rc || (rc == 0 && ms != rows[i].ms)) {
-            print_error("message \"%s\": want %d/%lld, got %d/%lld\n", rows[i].in, rows[i].rc,
-                        (long long)rows[i].ms, rc, (long long)ms);
-            fail();
-        }
+    check_parse_rows("message", retry_parse_message_delay, rows, sizeof rows / sizeof rows[0]);
+}
+
+/* ---- the delays of other providers: RetryInfo, bare and Anthropic resets ---- */
+
+typedef struct provider_delay_case {
+    const char *name;
+    const char *headers;
+    const char *message;
+    const char *retry_delay; /* google.rpc.RetryInfo */
+    reset_unit unit;
+    /* expected */
+    retry_verdict verdict;
+    int64_t delay_ms;
+    delay_source source;
+} provider_delay_case;
+
+static const provider_delay_case provider_delay_cases[] = {
+    {"RetryInfo", NULL, NULL, "38s", RESET_UNIT_GUESS, RETRY_YES, 38000, DELAY_RETRY_INFO},
+    {"RetryInfo with a fraction", NULL, NULL, "45.837906927s", RESET_UNIT_GUESS, RETRY_YES, 45838,
+     DELAY_RETRY_INFO},
+    {"RetryInfo before the message", NULL, "Please retry in 51.606482386s.", "51s",
+     RESET_UNIT_GUESS, RETRY_YES, 51000, DELAY_RETRY_INFO},
+    {"RetryInfo garbage: the message", NULL, "Please retry in 51.606482386s.", "soon",
+     RESET_UNIT_GUESS, RETRY_YES, 51607, DELAY_MESSAGE},
+    {"retry-after before RetryInfo", "retry-after: 3\n", NULL, "38s", RESET_UNIT_GUESS, RETRY_YES,
+     3000, DELAY_RETRY_AFTER},
+    /* OpenRouter: epoch milliseconds */
+    {"x-ratelimit-reset in epoch ms",
+     "x-ratelimit-remaining: 0\nx-ratelimit-reset: 1700000030000\n", NULL, NULL,
+     RESET_UNIT_EPOCH_MS, RETRY_YES, 30000, DELAY_RESET},
+    {"x-ratelimit-reset epoch ms guessed",
+     "x-ratelimit-remaining: 0\nx-ratelimit-reset: 1700000030000\n", NULL, NULL, RESET_UNIT_GUESS,
+     RETRY_YES, 30000, DELAY_RESET},
+    {"x-ratelimit-reset in the past",
+     "x-ratelimit-remaining: 0\nx-ratelimit-reset: 1699999990000\n", NULL, NULL,
+     RESET_UNIT_EPOCH_MS, RETRY_YES, 1000, DELAY_BACKOFF},
+    {"x-ratelimit-reset a day ahead: too long",
+     "x-ratelimit-remaining: 0\nx-ratelimit-reset: 1700086400000\n", NULL, NULL,
+     RESET_UNIT_EPOCH_MS, RETRY_NO_TOO_LONG, 86400000, DELAY_RESET},
+    /* Together: seconds left */
+    {"x-ratelimit-reset in seconds", "x-ratelimit-remaining: 0\nx-ratelimit-reset: 2\n", NULL, NULL,
+     RESET_UNIT_SECONDS, RETRY_YES, 2000, DELAY_RESET},
+    {"x-ratelimit-reset seconds guessed", "x-ratelimit-remaining: 0\nx-ratelimit-reset: 1.5\n",
+     NULL, NULL, RESET_UNIT_GUESS, RETRY_YES, 1500, DELAY_RESET},
+    {"the unit decides: seconds, not epoch ms",
+     "x-ratelimit-remaining: 0\nx-ratelimit-reset: 1700000030000\n", NULL, NULL, RESET_UNIT_SECONDS,
+     RETRY_YES, 1000, DELAY_BACKOFF}, /* absurd as seconds: backoff */
+    {"epoch seconds guessed", "x-ratelimit-remaining: 0\nx-ratelimit-reset: 1700000007\n", NULL,
+     NULL, RESET_UNIT_GUESS, RETRY_YES, 7000, DELAY_RESET},
+    {"x-ratelimit-reset while some remain", "x-ratelimit-remaining: 3\nx-ratelimit-reset: 2\n",
+     NULL, NULL, RESET_UNIT_SECONDS, RETRY_YES, 1000, DELAY_BACKOFF},
+    /* Anthropic: RFC 3339 */
+    {"anthropic requests reset",
+     "anthropic-ratelimit-requests-remaining: 0\n"
+     "anthropic-ratelimit-requests-reset: 2023-11-14T22:13:25Z\n",
+     NULL, NULL, RESET_UNIT_GUESS, RETRY_YES, 5000, DELAY_ANTHROPIC_RESET},
+    {"anthropic output tokens reset with an offset",
+     "anthropic-ratelimit-output-tokens-remaining: 0\n"
+     "anthropic-ratelimit-output-tokens-reset: 2023-11-15T00:13:30.5+02:00\n",
+     NULL, NULL, RESET_UNIT_GUESS, RETRY_YES, 10500, DELAY_ANTHROPIC_RESET},
+    {"anthropic reset while tokens remain",
+     "anthropic-ratelimit-tokens-remaining: 10\n"
+     "anthropic-ratelimit-tokens-reset: 2023-11-14T22:13:25Z\n",
+     NULL, NULL, RESET_UNIT_GUESS, RETRY_YES, 1000, DELAY_BACKOFF},
+};
+
+static void test_provider_delays(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof provider_delay_cases / sizeof provider_delay_cases[0]; i++) {
+        const provider_delay_case *c = &provider_delay_cases[i];
+        failure f;
+        failure_init(&f);
+        f.entry = GUIDE_RATE_LIMIT;
+        f.type = GUIDE_T_RATE_LIMIT;
+        f.status = 429;
+        f.err_message = xstrdup(c->message);
+        f.retry_delay = xstrdup(c->retry_delay);
+        f.reset_unit = c->unit;
+        http_headers h;
+        hdrs_init(&h);
+        parse_headers(&h, c->headers);
+        retry_decision d = retry_decide(NULL, &f, &h, 0, false, NOW23, 0.0);
+        check_decision(c->name, d, c->verdict, c->delay_ms, c->source, true);
+        hdrs_free(&h);
+        failure_free(&f);
     }
-    int64_t ms;
-    assert_int_equal(retry_parse_message_delay(NULL, &ms), -1);
+}
+
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    static const parse_row rows[] = {
+        {"2023-11-14T22:13:20Z", 0, INT64_C(1700000000000)},
+        {"2023-11-14t22:13:20.123z", 0, INT64_C(1700000000123)},
+        {"2023-11-14T22:13:20.1239Z", 0, INT64_C(1700000000123)},
+        {"2023-11-15T00:13:20+02:00", 0, INT64_C(1700000000000)},
+        {"2023-11-14T18:13:20-02:00", 0, INT64_C(1699992800000)},
+        {"2024-02-29T00:00:00Z", 0, INT64_C(1709164800000)},
+        {"2023-02-29T00:00:00Z", -1, 0},
+        {"2023-11-14T22:13:20", -1, 0},
+        {"2023-11-14 22:13:20Z", 0, INT64_C(1700000000000)},
+        {"2023-11-14T22:13Z", -1, 0},
+        {"2023-11-14T22:13:20.Z", -1, 0},
+        {"2023-11-14T22:13:20Z trailing", -1, 0},
+        {"2023-13-14T22:13:20Z", -1, 0},
+        {"", -1, 0},
+    };
+    check_parse_rows("RFC 3339", retry_parse_rfc3339, rows, sizeof rows / sizeof rows[0]);
+}
+
+/* The gauge of the title bar, from whichever provider's headers came. */
+static void test_gauge(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *headers;
+        reset_unit unit;
+        const char *req_left, *req_limit, *tok_left, *tok_limit, *reset_text;
+        int64_t reset_ms;
+    } rows[] = {
+        {"x-ratelimit-limit-requests: 60\nx-ratelimit-remaining-requests: 59\n"
+         "x-ratelimit-reset-requests: 1s\n",
+         RESET_UNIT_GUESS, "59", "60", NULL, NULL, "1s", 1000},
+        {"x-ratelimit-limit: 1000\nx-ratelimit-remaining: 999\nx-ratelimit-reset: 1700000060000\n",
+         RESET_UNIT_EPOCH_MS, "999", "1000", NULL, NULL, NULL, 60000},
+        {"x-ratelimit-limit: 60\nx-ratelimit-remaining: 58\nx-ratelimit-reset: 4\n",
+         RESET_UNIT_SECONDS, "58", "60", NULL, NULL, NULL, 4000},
+        {"anthropic-ratelimit-requests-limit: 50\nanthropic-ratelimit-requests-remaining: 49\n"
+         "anthropic-ratelimit-requests-reset: 2023-11-14T22:13:30Z\n"
+         "anthropic-ratelimit-tokens-limit: 40000\nanthropic-ratelimit-tokens-remaining: 39000\n",
+         RESET_UNIT_GUESS, "49", "50", "39000", "40000", NULL, 10000},
+        {"", RESET_UNIT_GUESS, NULL, NULL, NULL, NULL, NULL, -1},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        http_headers h;
+        hdrs_init(&h);
+        parse_headers(&h, rows[i].headers);
+        retry_gauge g;
+        retry_gauge_read(&h, rows[i].unit, NOW23, &g);
+#define SAME_(a, b) assert_true((a) == NULL ? (b) == NULL : (b) != NULL && strcmp(a, b) == 0)
+        SAME_(rows[i].req_left, g.req_left);
+        SAME_(rows[i].req_limit, g.req_limit);
+        SAME_(rows[i].tok_left, g.tok_left);
+        SAME_(rows[i].tok_limit, g.tok_limit);
+        SAME_(rows[i].reset_text, g.reset_text);
+#undef SAME_
+        assert_int_equal(g.reset_ms, rows[i].reset_ms);
+        hdrs_free(&h);
+    }
 }
 
 static void test_names(void **state)
@@ -651,10 +823,11 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_verdicts),     cmocka_unit_test(test_delays),
-        cmocka_unit_test(test_backoff),      cmocka_unit_test(test_go_durations),
-        cmocka_unit_test(test_http_dates),   cmocka_unit_test(test_message_delays),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_verdicts),   cmocka_unit_test(test_delays),
+        cmocka_unit_test(test_backoff),    cmocka_unit_test(test_go_durations),
+        cmocka_unit_test(test_http_dates), cmocka_unit_test(test_message_delays),
+        cmocka_unit_test(test_names),      cmocka_unit_test(test_provider_delays),
+        cmocka_unit_test(test_rfc3339),    cmocka_unit_test(test_gauge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
