@@ -636,7 +636,8 @@ static unsigned chat_key(screen *sc, int key)
 
 /* ---- layout and drawing ---- */
 
-static void build_panel(chat *c, int64_t now)
+/* The panel's lines; with room to spare (room rows), the steps one a row. */
+static void build_panel(chat *c, int64_t now, int room)
 {
     lines_clear(&c->panel_lines);
     c->panel_lines.width = c->cols;
@@ -649,6 +650,12 @@ static void build_panel(chat *c, int64_t now)
                    .nqueued = c->nqueue,
                    .cancel_key = chat_cancel_key(c)};
     panel_build(&c->panel_lines, &in, now);
+    int extra = panel_roomy_extra(&in);
+    if (extra && (int)c->panel_lines.n + extra <= room) {
+        lines_clear(&c->panel_lines);
+        in.roomy = true;
+        panel_build(&c->panel_lines, &in, now);
+    }
     c->panel_built = true;
 }
 
@@ -662,10 +669,30 @@ static void place(WINDOW **w, int h, int y, int cols)
     }
 }
 
-/* Sizes the windows: the title, the conversation, the panel (as tall as its lines,
- * at most a third of the screen) and the input (as tall as the line, at most a
- * quarter). Returns true when a size changed. */
-static bool layout(chat *c, unsigned dirty, int64_t now)
+enum { CONV_MIN_ROWS = 3 }; /* the conversation keeps at least this much beside a panel */
+
+/* How many rows the panel may take: a third of the screen, or all that a short
+ * conversation leaves free (so that every step is shown rather than cut). */
+static int panel_room(chat *c, int input_h, bool covered)
+{
+    int max = c->rows / 3 > 1 ? c->rows / 3 : 1;
+    /* A screen over the conversation (help, the full explanation) needs its room. */
+    int need = covered ? c->rows : view_rows(&c->view, c->cols, &c->s, c->cx.lang, c->rows);
+    if (need < CONV_MIN_ROWS)
+        need = CONV_MIN_ROWS;
+    int beside = c->rows - 1 - input_h - need - 1; /* title, conversation, rule */
+    if (beside > max)
+        max = beside;
+    int most = c->rows - 1 - input_h - 1 - 1; /* a conversation row at least */
+    if (max > most)
+        max = most;
+    return max > 1 ? max : 1;
+}
+
+/* Sizes the windows: the title, the conversation, the panel (as tall as its lines, each
+ * of them shown as far as their importance lets them fit) and the input (as tall as the
+ * line, at most a quarter). Returns true when a size changed. */
+static bool layout(chat *c, unsigned dirty, int64_t now, bool covered)
 {
     int old_panel = c->panel_h, old_input = c->input_h, old_rows = c->rows, old_cols = c->cols;
     getmaxyx(stdscr, c->rows, c->cols);
@@ -676,21 +703,21 @@ static bool layout(chat *c, unsigned dirty, int64_t now)
     if (input_h < 1)
         input_h = 1;
     /* The panel is built only when it changed: a keystroke resizes the input alone. */
-    if (!c->panel_built || (dirty & (UI_REDRAW_PANEL | UI_RELAYOUT)) || c->cols != old_cols)
-        build_panel(c, now);
-    int max_panel = c->rows / 3 > 1 ? c->rows / 3 : 1;
-    int panel_h = ((int)c->panel_lines.n < max_panel ? (int)c->panel_lines.n : max_panel) + 1;
-    int conv_h = c->rows - 1 - panel_h - input_h;
-    if (conv_h < 1) {
-        panel_h -= 1 - conv_h;
-        if (panel_h < 1)
-            panel_h = 1;
-        conv_h = c->rows - 1 - panel_h - input_h;
-        if (conv_h < 0)
-            conv_h = 0;
+    int room = panel_room(c, input_h, covered);
+    if (!c->panel_built || (dirty & (UI_REDRAW_PANEL | UI_RELAYOUT)) || c->cols != old_cols ||
+        c->rows != old_rows)
+        build_panel(c, now, room);
+    if (c->panel_keep_cap < c->panel_lines.n) {
+        c->panel_keep_cap = c->panel_lines.n;
+        c->panel_keep = xrealloc_array(c->panel_keep, c->panel_keep_cap, sizeof *c->panel_keep);
     }
+    int shown = (int)lines_fit(&c->panel_lines, room, c->panel_keep);
+    int panel_h = shown + 1; /* and the rule above it */
+    int conv_h = c->rows - 1 - panel_h - input_h;
+    if (conv_h < 1)
+        conv_h = 1;
     place(&c->title, 1, 0, c->cols);
-    place(&c->conv, conv_h > 0 ? conv_h : 1, 1, c->cols);
+    place(&c->conv, conv_h, 1, c->cols);
     place(&c->panel, panel_h, 1 + conv_h, c->cols);
     place(&c->input, input_h, 1 + conv_h + panel_h, c->cols);
     keypad(c->input, TRUE);
@@ -713,8 +740,11 @@ void chat_draw_title(chat *c)
     panel_title(&left, &right, cfg_profile_name(c->cfg), c->s.p.model, &c->s.resp_headers,
                 classify_reset_unit(c->s.p.provider, c->s.p.base_url), c->s.wall_clock());
     int rcols = render_width(buf_str(&right), right.len);
+    /* A narrow terminal keeps the model's name: the gauge gives way first. */
+    if (render_width(buf_str(&left), left.len) + rcols + 1 > width)
+        rcols = 0;
     draw_text(w, 0, 0, buf_str(&left), left.len, width - rcols - 1, theme_attr(ROLE_TITLE));
-    if (rcols < width)
+    if (rcols)
         draw_text(w, 0, width - rcols, buf_str(&right), right.len, rcols, theme_attr(ROLE_TITLE));
     buf_free(&left);
     buf_free(&right);
@@ -726,14 +756,14 @@ static void draw_panel(chat *c)
     WINDOW *w = c->panel;
     draw_clear(w, ROLE_NORMAL);
     draw_rule(w, 0, ROLE_BORDER);
-    draw_lines(w, 1, &c->panel_lines, 0, getmaxy(w) - 1);
+    draw_lines(w, 1, &c->panel_lines, 0, getmaxy(w) - 1, c->panel_keep);
     wnoutrefresh(w);
 }
 
 void chat_draw(chat *c, unsigned dirty, bool covered, int64_t now)
 {
     if (!c->title || (dirty & (UI_RELAYOUT | UI_REDRAW_PANEL | UI_REDRAW_INPUT))) {
-        if (layout(c, dirty, now) || (dirty & UI_RELAYOUT))
+        if (layout(c, dirty, now, covered) || (dirty & UI_RELAYOUT))
             dirty |= UI_REDRAW_ALL;
     }
     if (dirty & UI_REDRAW_TITLE)
@@ -822,6 +852,7 @@ static void chat_close(screen *sc)
     session_done(&c->s);
     view_free(&c->view);
     lines_free(&c->panel_lines);
+    free(c->panel_keep);
     statuspage_done(&c->sp);
     errlog_free(&c->errors);
     explain_ctx_done(&c->cx);
@@ -892,6 +923,6 @@ chat *chat_new(const chat_opts *o)
     c->demo_names = o->demo_names;
     open_conversation(c, o->resume_path);
     c->pending = 0;
-    layout(c, UI_RELAYOUT, clock_mono_ms()); /* keys are read from the input window */
+    layout(c, UI_RELAYOUT, clock_mono_ms(), false); /* keys are read from the input window */
     return c;
 }

@@ -56,6 +56,8 @@ struct chat {
     WINDOW *title, *conv, *panel, *input;
     int rows, cols, panel_h, input_h;
     ui_lines panel_lines;      /* built when the panel changes, drawn each frame */
+    bool *panel_keep;          /* which of them fit (lines_fit) */
+    size_t panel_keep_cap;
     bool panel_built;
 
     char *notice;              /* one line in the panel (a command's answer), until the next action */

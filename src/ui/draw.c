@@ -49,18 +49,29 @@ void draw_fill_row(WINDOW *w, int y, theme_role role)
     wattrset(w, A_NORMAL);
 }
 
-int draw_lines(WINDOW *w, int y, const ui_lines *l, size_t first, int max_rows)
+int draw_lines(WINDOW *w, int y, const ui_lines *l, size_t first, int max_rows, const bool *keep)
 {
     int width = getmaxx(w), rows = 0;
-    for (size_t i = first; i < l->n && rows < max_rows && y + rows < getmaxy(w); i++, rows++) {
+    for (size_t i = first; i < l->n && rows < max_rows && y + rows < getmaxy(w); i++) {
+        if (keep && !keep[i])
+            continue;
         const ui_line *ln = &l->v[i];
         int right = ln->right ? render_width(ln->right, strlen(ln->right)) : 0;
         if (right > width / 2)
             right = 0; /* no room: the line's own text matters more */
         int avail = width - ln->indent - (right ? right + 2 : 0) - 1;
-        draw_str(w, y + rows, ln->indent, ln->text, avail, ln->role);
+        size_t len = strlen(ln->text);
+        if (avail > 1 && render_width(ln->text, len) > avail) {
+            /* Cut, and said to be: never mid-word without an ellipsis. */
+            int used = draw_text(w, y + rows, ln->indent, ln->text, len, avail - 1,
+                                 theme_attr(ln->role));
+            draw_text(w, y + rows, ln->indent + used, "…", 3, 1, theme_attr(ln->role));
+        } else {
+            draw_str(w, y + rows, ln->indent, ln->text, avail, ln->role);
+        }
         if (right)
             draw_str(w, y + rows, width - right - 1, ln->right, right, ln->right_role);
+        rows++;
     }
     return rows;
 }

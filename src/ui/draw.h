@@ -23,7 +23,8 @@ void draw_rule(WINDOW *w, int y, theme_role role);
 /* Fills row y with blanks in role (a highlighted row). */
 void draw_fill_row(WINDOW *w, int y, theme_role role);
 /* Draws lines[first..] from row y down, one per row, each cut at the window's right
- * edge (less the room its right part takes); returns the rows used. */
-int draw_lines(WINDOW *w, int y, const ui_lines *l, size_t first, int max_rows);
+ * edge (less the room its right part takes) with an ellipsis, skipping those whose
+ * keep[i] is false (keep may be NULL: all); returns the rows used. */
+int draw_lines(WINDOW *w, int y, const ui_lines *l, size_t first, int max_rows, const bool *keep);
 
 #endif

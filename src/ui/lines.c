@@ -37,7 +37,7 @@ static void push(ui_lines *l, theme_role role, int indent, const char *text, siz
         l->cap = l->cap ? l->cap * 2 : 16;
         l->v = xrealloc_array(l->v, l->cap, sizeof *l->v);
     }
-    l->v[l->n++] = (ui_line){xstrndup(text, len), role, indent, NULL, ROLE_DIM};
+    l->v[l->n++] = (ui_line){xstrndup(text, len), role, indent, NULL, ROLE_DIM, l->rank};
 }
 
 static void add_wrapped(ui_lines *l, theme_role role, int indent, const char *text, size_t len)
@@ -92,6 +92,25 @@ void lines_set_right(ui_lines *l, const char *text, theme_role role)
     free(last->right);
     last->right = xstrdup(text);
     last->right_role = role;
+}
+
+size_t lines_fit(const ui_lines *l, int rows, bool *keep)
+{
+    size_t kept = l->n;
+    for (size_t i = 0; i < l->n; i++)
+        keep[i] = true;
+    if (rows < 0)
+        rows = 0;
+    while (kept > (size_t)rows) {
+        /* The least important line still kept: the highest rank, the lowest on screen. */
+        size_t drop = l->n;
+        for (size_t i = 0; i < l->n; i++)
+            if (keep[i] && (drop == l->n || l->v[i].rank >= l->v[drop].rank))
+                drop = i;
+        keep[drop] = false;
+        kept--;
+    }
+    return kept;
 }
 
 char *lines_text(const ui_lines *l)

@@ -30,7 +30,7 @@ static void pager_draw(screen *s, WINDOW *w, int64_t now)
     p->nlines = (int)l.n;
     if (p->scroll > p->nlines - h)
         p->scroll = p->nlines - h > 0 ? p->nlines - h : 0;
-    draw_lines(w, 0, &l, (size_t)p->scroll, h);
+    draw_lines(w, 0, &l, (size_t)p->scroll, h, NULL);
     lines_free(&l);
     wnoutrefresh(w);
 }

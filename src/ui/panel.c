@@ -7,6 +7,19 @@
 
 #include "sanitize.h"
 
+/* The panel's lines by importance, for a terminal too small to show them all: the title
+ * and the notices stay, then the countdown or why there is none with the keys, the
+ * server's words, the cause, the type's line, the steps, the links. */
+enum {
+    RANK_TITLE = 0,
+    RANK_RETRY = 1,
+    RANK_SERVER = 2,
+    RANK_CAUSE = 3,
+    RANK_TYPE = 4,
+    RANK_STEPS = 5,
+    RANK_LINKS = 6,
+};
+
 static const char *str(guide_lang lang, const char *key)
 {
     return guide_str(lang, key);
@@ -50,6 +63,7 @@ static void countdown_line(ui_lines *out, const panel_in *in, int64_t now)
     buf_init(&b);
     explain_retrying(&b, in->cx, left, buf_str(&bar), session_attempt_number(s) + 1,
                      session_attempts_max(s), &s->last_decision);
+    out->rank = RANK_RETRY;
     lines_add(out, ROLE_COUNTDOWN, 3, buf_str(&b));
     buf_free(&bar);
     buf_free(&b);
@@ -71,6 +85,7 @@ static void verdict_line(ui_lines *out, const panel_in *in, int64_t now)
         buf_fill(&b, str(in->cx->lang, "reset_in"), 1, buf_str(&amount));
         buf_free(&amount);
     }
+    out->rank = RANK_RETRY;
     lines_add(out, ROLE_WARN, 3, buf_str(&b));
     buf_free(&b);
 }
@@ -125,7 +140,9 @@ static void step_inline(void *ud, const char *step)
 
 static void note_line(void *ud, const char *note)
 {
-    lines_add(ud, ROLE_DIM, 3, note);
+    ui_lines *out = ud;
+    out->rank = RANK_SERVER;
+    lines_add(out, ROLE_DIM, 3, note);
 }
 
 /* The library type's part of the guide: one line under the title in the panel ("About
@@ -138,6 +155,7 @@ static void type_lines(ui_lines *out, const explain_ctx *cx, const failure *f, b
     buf b;
     buf_init(&b);
     explain_type_heading(&b, cx, f);
+    out->rank = RANK_TYPE;
     lines_addf(out, detail ? ROLE_NORMAL : ROLE_DIM, 3, "%s: %s", buf_str(&b), tt->cause);
     buf_free(&b);
     if (!detail)
@@ -149,7 +167,8 @@ static void type_lines(ui_lines *out, const explain_ctx *cx, const failure *f, b
 }
 
 /* The guide's explanation of f: title, its type, cause, steps, the server's words. */
-static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failure *f, bool detail)
+static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failure *f, bool detail,
+                              bool roomy)
 {
     guide_lang lang = cx->lang;
     const guide_text *t = guide_entry_text(f->entry, lang);
@@ -157,6 +176,7 @@ static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failur
     buf_init(&b);
     buf_puts(&b, f->entry == GUIDE_CANCELLED ? "■ " : "✖ ");
     explain_title(&b, cx, f);
+    out->rank = RANK_TITLE;
     lines_add(out, f->entry == GUIDE_CANCELLED ? ROLE_WARN : ROLE_ERROR, 1, buf_str(&b));
     if (f->request_id && !detail)
         lines_set_right(out, f->request_id, ROLE_DIM);
@@ -167,6 +187,7 @@ static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failur
     }
     if (!detail)
         type_lines(out, cx, f, false);
+    out->rank = RANK_CAUSE;
     lines_addf(out, ROLE_NORMAL, 3, "%s: %s", str(lang, "cause"), t->cause);
     if (detail && t->nreasons) {
         lines_addf(out, ROLE_DIM, 3, "%s:", str(lang, "reasons"));
@@ -174,7 +195,8 @@ static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failur
             lines_addf(out, ROLE_DIM, 5, "· %s", t->reasons[i]);
     }
     step_acc acc = {out, &b, 0};
-    if (detail) {
+    out->rank = RANK_STEPS;
+    if (detail || roomy) {
         lines_addf(out, ROLE_NORMAL, 3, "%s:", str(lang, "steps"));
         explain_steps(cx, f, true, step_line, &acc);
     } else {
@@ -183,9 +205,11 @@ static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failur
         lines_add(out, ROLE_NORMAL, 3, buf_str(&b));
     }
     const char *msg = f->err_message && *f->err_message ? f->err_message : f->html_title;
+    out->rank = RANK_SERVER;
     if (msg && *msg)
         lines_addf(out, ROLE_DIM, 3, "%s: %s", str(lang, "server_said"), msg);
     explain_notes(cx, f, note_line, out);
+    out->rank = RANK_CAUSE;
     if (f->detail && *f->detail)
         lines_add(out, ROLE_DIM, 3, f->detail);
     buf_free(&b);
@@ -206,6 +230,7 @@ static void link_lines(ui_lines *out, const explain_ctx *cx, const statuspage *s
     }
     link_acc acc = {&b, 0, detail ? 99 : 1, cx, sp, has_status};
     explain_links(cx, f, add_link, &acc);
+    out->rank = RANK_LINKS;
     lines_add(out, ROLE_LINK, 3, buf_str(&b));
     buf_free(&b);
     if (explain_foreign_endpoint(cx))
@@ -243,6 +268,7 @@ static void keys_line(ui_lines *out, const panel_in *in)
         buf_puts(&b, " · ");
         buf_puts(&b, str(lang, "ui.f2_settings"));
     }
+    out->rank = RANK_RETRY;
     lines_add(out, ROLE_DIM, 3, buf_str(&b));
     buf_free(&b);
 }
@@ -266,7 +292,7 @@ static void retry_line(ui_lines *out, const panel_in *in, int64_t now)
 static void failure_lines(ui_lines *out, const panel_in *in, int64_t now)
 {
     const failure *f = &in->s->last_failure;
-    explanation_lines(out, in->cx, f, false);
+    explanation_lines(out, in->cx, f, false, in->roomy);
     retry_line(out, in, now);
     link_lines(out, in->cx, in->sp, f, false);
     keys_line(out, in);
@@ -278,6 +304,7 @@ static void notice_lines(ui_lines *out, const panel_in *in)
 {
     bool wrap = out->wrap;
     out->wrap = true;
+    out->rank = RANK_TITLE;
     lines_add(out, in->notice_error ? ROLE_ERROR : ROLE_OK, 1, in->notice);
     out->wrap = wrap;
 }
@@ -320,6 +347,7 @@ static void ready_line(ui_lines *out, const panel_in *in)
         buf_puts(&b, " · F1 ");
         buf_puts(&b, str(lang, "help"));
     }
+    out->rank = RANK_TITLE;
     lines_add(out, role, 1, buf_str(&b));
     buf_free(&b);
 }
@@ -332,6 +360,7 @@ static void queued_lines(ui_lines *out, const panel_in *in)
     guide_lang lang = in->cx->lang;
     buf b;
     buf_init(&b);
+    out->rank = RANK_RETRY; /* the user's own words, waiting */
     for (size_t i = 0; i < in->nqueued; i++) {
         buf_reset(&b);
         if (i == QUEUED_SHOWN && in->nqueued > QUEUED_SHOWN + 1) {
@@ -352,6 +381,7 @@ static void queued_lines(ui_lines *out, const panel_in *in)
 
 void panel_build(ui_lines *out, const panel_in *in, int64_t now)
 {
+    out->rank = RANK_TITLE;
     if (showing_failure(in->s)) {
         failure_lines(out, in, now);
         /* A command's answer (a report's path, an error) goes under the explanation. */
@@ -363,6 +393,22 @@ void panel_build(ui_lines *out, const panel_in *in, int64_t now)
     queued_lines(out, in);
 }
 
+static void count_step(void *ud, const char *step)
+{
+    (void)step;
+    (*(int *)ud)++;
+}
+
+int panel_roomy_extra(const panel_in *in)
+{
+    const failure *f = &in->s->last_failure;
+    if (!showing_failure(in->s) || f->entry == GUIDE_CANCELLED)
+        return 0;
+    int n = 0;
+    explain_steps(in->cx, f, true, count_step, &n);
+    return n; /* the heading line "What to do:" and n steps, for the one line of them all */
+}
+
 void panel_details(ui_lines *out, const panel_in *in, int64_t now)
 {
     const session *s = in->s;
@@ -371,7 +417,7 @@ void panel_details(ui_lines *out, const panel_in *in, int64_t now)
         lines_add(out, ROLE_DIM, 2, str(lang, "ui.no_failure"));
     } else {
         const failure *f = &s->last_failure;
-        explanation_lines(out, in->cx, f, true);
+        explanation_lines(out, in->cx, f, true, false);
         if (showing_failure(s))
             retry_line(out, in, now);
         link_lines(out, in->cx, in->sp, f, true);
@@ -388,7 +434,7 @@ void panel_details(ui_lines *out, const panel_in *in, int64_t now)
 
 void panel_explain(ui_lines *out, const explain_ctx *cx, const statuspage *sp, const failure *f)
 {
-    explanation_lines(out, cx, f, false);
+    explanation_lines(out, cx, f, false, false);
     link_lines(out, cx, sp, f, false);
 }
 

@@ -27,11 +27,14 @@ typedef struct panel_in {
     const char *const *queued; /* messages typed while busy, sent when the reply ends */
     size_t nqueued;
     const char *cancel_key;    /* the key that cancels ("Ctrl-C" in vi mode); NULL: "Esc" */
+    bool roomy;                /* room to spare (a short conversation): the steps one a row */
 } panel_in;
 
 /* The status panel (out->wrap false: one row per line, cut when drawn). Queued messages
  * come last, next to the input line they came from and go back to if the request fails. */
 void panel_build(ui_lines *out, const panel_in *in, int64_t now);
+/* How many more rows the panel takes when roomy (one row per step instead of one for all). */
+int panel_roomy_extra(const panel_in *in);
 /* The full explanation of the last failure, everything wrapped (F6). */
 void panel_details(ui_lines *out, const panel_in *in, int64_t now);
 /* The guide's explanation of f (title, cause, steps, the server's words) and its links,

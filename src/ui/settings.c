@@ -540,7 +540,7 @@ static void draw_test_failure(settings *st, WINDOW *w, int y)
     ui_lines l;
     lines_init(&l, getmaxx(w), true);
     panel_explain(&l, &st->test_cx, NULL, &st->test_failure);
-    draw_lines(w, y, &l, 0, getmaxy(w) - y);
+    draw_lines(w, y, &l, 0, getmaxy(w) - y, NULL);
     lines_free(&l);
 }
 

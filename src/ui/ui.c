@@ -18,6 +18,7 @@
 #include "chat.h"
 #include "commands.h"
 #include "config.h"
+#include "draw.h"
 #include "settings.h"
 #include "sigwake.h"
 #include "term.h"
@@ -36,6 +37,7 @@ typedef struct ui {
     WINDOW *body;        /* where full screens draw: everything below the title */
     unsigned dirty;
     bool was_full;       /* the last frame was a full screen */
+    bool was_small;      /* the last frame said the terminal is too small */
     int64_t last_frame_ms;
     bool frame_pending;  /* streamed text waits for the next frame */
     bool quit;
@@ -136,8 +138,45 @@ static WINDOW *body_window(ui *u)
     return u->body;
 }
 
+/* The smallest terminal drawn in; below it a message says so (tchat goes on). */
+enum { MIN_COLS = 20, MIN_ROWS = 6 };
+
+static bool too_small(ui *u)
+{
+    if (LINES >= MIN_ROWS && COLS >= MIN_COLS)
+        return false;
+    char size[32];
+    snprintf(size, sizeof size, "%dx%d", COLS, LINES);
+    buf b;
+    buf_init(&b);
+    buf_fill(&b, guide_str(u->chat->cx.lang, "ui.too_small"), 1, size);
+    ui_lines l;
+    lines_init(&l, COLS, true);
+    lines_add(&l, ROLE_WARN, 0, buf_str(&b));
+    draw_clear(stdscr, ROLE_NORMAL);
+    draw_lines(stdscr, 0, &l, 0, LINES, NULL);
+    wnoutrefresh(stdscr);
+    lines_free(&l);
+    buf_free(&b);
+    return true;
+}
+
 static void draw(ui *u, int64_t now)
 {
+    if (too_small(u)) {
+        doupdate();
+        u->was_small = true;
+        u->dirty = 0;
+        return;
+    }
+    if (u->was_small) {
+        /* The message covered every window. */
+        u->was_small = false;
+        u->was_full = true;
+        if (u->body)
+            touchwin(u->body);
+        u->dirty |= UI_REDRAW_ALL | UI_RELAYOUT;
+    }
     screen *top = screens_top(&u->stack);
     if (top != &u->chat->base && !top->ops->over_conversation) {
         chat_draw_title(u->chat);

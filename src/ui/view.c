@@ -23,14 +23,15 @@ static theme_role md_role(uint8_t st)
 /* What one draw works with. */
 typedef struct pane {
     view *v;
-    WINDOW *w;
+    WINDOW *w;      /* NULL when only measuring */
     const session *s;
     guide_lang lang;
+    int cols;       /* the pane's width */
 } pane;
 
 static int text_width(const pane *p)
 {
-    int w = getmaxx(p->w) - GUTTER - 1;
+    int w = p->cols - GUTTER - 1;
     return w > 8 ? w : 8;
 }
 
@@ -194,9 +195,20 @@ static void draw_msg_line(const pane *p, size_t i, int line, int y)
         draw_text(p->w, y, GUTTER, marker, strlen(marker), getmaxx(p->w) - GUTTER, theme_attr(r));
 }
 
+int view_rows(view *v, int cols, const session *s, guide_lang lang, int limit)
+{
+    if (s->nmsgs == 0)
+        return 1; /* the hint */
+    pane p = {v, NULL, s, lang, cols};
+    int rows = 0;
+    for (size_t i = s->nmsgs; i-- > 0 && rows < limit;)
+        rows += msg_height(&p, i) - (i + 1 == s->nmsgs ? 1 : 0);
+    return rows < limit ? rows : limit;
+}
+
 void view_draw(view *v, WINDOW *w, const session *s, guide_lang lang)
 {
-    pane p = {v, w, s, lang};
+    pane p = {v, w, s, lang, getmaxx(w)};
     draw_clear(w, ROLE_NORMAL);
     int h = getmaxy(w);
     v->page = h;

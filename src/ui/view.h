@@ -39,6 +39,9 @@ void view_init(view *v);
 void view_free(view *v);
 /* Draws the messages of s into w (a hint when there are none). */
 void view_draw(view *v, WINDOW *w, const session *s, guide_lang lang);
+/* The rows the conversation needs at this width, counted from the newest message back and
+ * no further than limit (so it costs what fits on a screen, not the conversation's length). */
+int view_rows(view *v, int cols, const session *s, guide_lang lang, int limit);
 /* Scrolls up (lines > 0) or down; returns the UI_* flags to redraw. */
 unsigned view_scroll(view *v, int lines);
 /* One page of the pane (at the last draw), for PgUp/PgDn. */

@@ -61,6 +61,7 @@ typedef struct pcase {
     bool notice_error;
     const char *queued[6];  /* messages waiting for the reply */
     const char *cancel_key; /* NULL: Esc */
+    bool roomy;             /* the panel has room for the steps one a row */
     int64_t now;            /* the clock when the panel is built */
     const char *want[10];   /* substrings that must appear, in this order */
     const char *absent[4];  /* substrings that must not appear */
@@ -181,6 +182,11 @@ static const pcase cases[] = {
               "llama3",
               "2. Check the model name in Settings (F2)"},
      .want_lines = -1},
+    {"roomy: the steps one a row, the rest as compact", SHOW_PANEL, 4, true, 401, NET_OK,
+     "x-request-id: req_k\n", KEY_BODY, .roomy = true, .now = 10,
+     .want = {"✖ 401 Incorrect API key provided", "Cause:", "What to do:", "\n     1. ",
+              "\n     2. ", "Not retrying", "F2 opens Settings"},
+     .want_lines = -1},
     {"F6 with nothing failed", SHOW_DETAILS, 4, false, .now = 0, .want = {"No error to explain"},
      .absent = {"✖"}, .want_lines = -1},
 };
@@ -274,7 +280,8 @@ static void run_case(const pcase *c)
                    .notice_error = c->notice_error,
                    .queued = c->queued,
                    .nqueued = nqueued,
-                   .cancel_key = c->cancel_key};
+                   .cancel_key = c->cancel_key,
+                   .roomy = c->roomy};
     ui_lines l;
     lines_init(&l, 100, c->what == SHOW_DETAILS);
     if (c->what == SHOW_PANEL)
@@ -421,6 +428,47 @@ static void test_lines(void **state)
     lines_free(&l);
 }
 
+/* Fitting lines into fewer rows: the least important go first, the lowest of them first,
+ * and what stays keeps its order. */
+static void test_fit(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int ranks[8];  /* of each line; -1 ends */
+        int rows;
+        const char *want; /* kept lines, as their indexes */
+    } rows[] = {
+        {"all fit", {0, 1, 2, -1}, 3, "012"},
+        {"room to spare", {0, 1, -1}, 9, "01"},
+        {"the highest rank goes first", {0, 3, 1, 2, -1}, 3, "023"},
+        {"equal ranks: the lowest on screen goes first", {0, 5, 5, 5, 1, -1}, 3, "014"},
+        {"one row: the title", {0, 1, 1, -1}, 1, "0"},
+        {"no rows", {0, 1, -1}, 0, ""},
+        /* The panel at 40x12 with a countdown: title, countdown, keys. */
+        {"panel: title, countdown and keys stay", {0, 4, 3, 5, 2, 1, 6, 1}, 3, "057"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ui_lines l;
+        lines_init(&l, 80, false);
+        for (int k = 0; k < 8 && rows[i].ranks[k] >= 0; k++) {
+            l.rank = rows[i].ranks[k];
+            lines_addf(&l, ROLE_NORMAL, 0, "%d", k);
+        }
+        bool keep[8];
+        size_t kept = lines_fit(&l, rows[i].rows, keep);
+        char got[9] = "";
+        size_t g = 0;
+        for (size_t k = 0; k < l.n; k++)
+            if (keep[k])
+                got[g++] = (char)('0' + k);
+        got[g] = '\0';
+        if (strcmp(got, rows[i].want) != 0 || kept != strlen(rows[i].want))
+            fail_msg("%s: kept \"%s\", want \"%s\"", rows[i].name, got, rows[i].want);
+        lines_free(&l);
+    }
+}
+
 /* The help comes from the table: every key and command, in both languages. */
 static void test_help_from_table(void **state)
 {
@@ -521,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_errors_list),
         cmocka_unit_test(test_title_gauge),
         cmocka_unit_test(test_lines),
+        cmocka_unit_test(test_fit),
         cmocka_unit_test(test_help_from_table),
         cmocka_unit_test(test_table_is_consistent),
         cmocka_unit_test(test_readme_lists_the_table),

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The panel fits any terminal: at 40x12 the failure's title and the countdown stay (the
+# rest goes by importance, cut lines end in an ellipsis); below 20x6 a message stands in
+# for the screen and tchat goes on; beside a short conversation the steps get a row each.
+source "$(dirname "$0")/lib.sh"
+SCEN="$(dirname "$0")/scenarios.json"
+start_mock --scenarios "$SCEN"
+
+resize() { tm resize-window -t 0 -x "$1" -y "$2" 2>/dev/null || tm resize-pane -t 0 -x "$1" -y "$2"; }
+narrow() { screen | python3 -c "import sys; sys.exit(any(len(l) > $1 for l in sys.stdin.read().splitlines()))"; }
+
+W=40 H=12 start_ui --base-url "$MOCK_URL" -m mock-429-30s-then-ok
+type_text "small"; keys Enter
+check "40x12: the title bar keeps the model" wait_screen '^ tchat · openai · mock-429'
+check "40x12: the failure's title" wait_screen '✖ 429 Rate limit'
+check "40x12: the countdown" wait_screen 'Retrying in [0-9]+ s'
+check "40x12: the keys" wait_screen 'F5 retry now'
+check "40x12: a cut line ends in an ellipsis" wait_screen '…$'
+check "40x12: nothing wider than the terminal" narrow 40
+
+resize 15 5
+check "15x5: too small, said" wait_screen 'too small'
+check "15x5: still running" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
+resize 100 30
+check "back to 100x30: the conversation" wait_screen 'you +small'
+check "back to 100x30: the countdown" wait_screen 'Retrying in'
+keys Escape
+check "Esc cancels" wait_screen 'Request cancelled'
+
+# A short conversation leaves the panel room: every step on a row of its own.
+H=40 start_ui --base-url "$MOCK_URL" -m mock-401-key
+type_text "key please"; keys Enter
+check "roomy: the explanation" wait_screen '401 Incorrect API key provided'
+check "roomy: step 1 on its own row" wait_screen '^ +1\. '
+check "roomy: step 2 on its own row" wait_screen '^ +2\. '
+finish
