@@ -85,13 +85,14 @@ static char *read_url(int fd, char *err, size_t errlen)
 static int write_config(const demo *d, char *err, size_t errlen)
 {
     /* The demo profile: no key, the mock's status page, a short idle timeout so
-     * that the timeout scenario takes seconds, not minutes. */
+     * that the timeout scenario takes seconds, not minutes, and a first backoff long
+     * enough (3 to 4 s with its jitter) to read the panel before the retry. */
     size_t root = strlen(d->url) - strlen("/v1");
     char *text = xasprintf("{\n  \"profile\": \"demo\",\n  \"profiles\": {\n    \"demo\": {\n"
                            "      \"base_url\": \"%s\",\n      \"needs_key\": false,\n"
                            "      \"model\": \"demo\",\n      \"status_url\": \"%.*s/\",\n"
                            "      \"help_url\": \"https://help.openai.com/en/\",\n"
-                           "      \"idle_timeout\": 4\n    }\n  }\n}\n",
+                           "      \"idle_timeout\": 4,\n      \"backoff_initial\": 4\n    }\n  }\n}\n",
                            d->url, (int)root, d->url);
     int fd = open(d->config_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     int rc = -1;

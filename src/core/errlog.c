@@ -24,8 +24,13 @@ void errlog_free(errlog *l)
 void errlog_add(errlog *l, const explain_ctx *cx, const failure *f, const retry_decision *d,
                 int64_t wall_ms)
 {
-    if (f->entry == GUIDE_CANCELLED)
+    if (f->entry == GUIDE_CANCELLED) {
+        if (l->n && l->v[l->n - 1].retried && !l->v[l->n - 1].retry_cancelled) {
+            l->v[l->n - 1].retried = false;
+            l->v[l->n - 1].retry_cancelled = true;
+        }
         return;
+    }
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->v = xrealloc_array(l->v, l->cap, sizeof *l->v);

@@ -20,6 +20,7 @@ typedef struct errlog_entry {
     char *message;     /* the server's message or page title, or NULL */
     char *request_id;  /* or NULL */
     bool retried;
+    bool retry_cancelled; /* a retry was due, and the user cancelled it */
 } errlog_entry;
 
 typedef struct errlog {
@@ -29,7 +30,8 @@ typedef struct errlog {
 
 void errlog_init(errlog *l);
 void errlog_free(errlog *l);
-/* Records a failed attempt (a cancel is not a failure and is not recorded). */
+/* Records a failed attempt. A cancel is not a failure and is not recorded, but one that
+ * ends a countdown marks the failure it followed: its retry never happened. */
 void errlog_add(errlog *l, const explain_ctx *cx, const failure *f, const retry_decision *d,
                 int64_t wall_ms);
 

@@ -26,6 +26,7 @@ const char *chat_str(const chat *c, const char *key)
 unsigned chat_notice(chat *c, bool error, const char *fmt, ...)
 {
     c->notice_is_save = false;
+    c->notice_is_busy = false;
     free(c->notice);
     va_list ap;
     va_start(ap, fmt);
@@ -38,6 +39,7 @@ unsigned chat_notice(chat *c, bool error, const char *fmt, ...)
 unsigned chat_clear_notice(chat *c)
 {
     c->notice_is_save = false;
+    c->notice_is_busy = false;
     if (!c->notice)
         return 0;
     free(c->notice);
@@ -141,8 +143,12 @@ static void on_state(void *ud, session_state from, session_state to)
     }
     /* The queue is seen to once the session function that changed the state has
      * returned (take_pending), never from inside it. */
-    if (to == SESSION_IDLE || to == SESSION_FAILED)
+    if (to == SESSION_IDLE || to == SESSION_FAILED) {
         c->queue_check = true;
+        /* "A request is in progress" is stale once it is not. */
+        if (c->notice_is_busy)
+            chat_clear_notice(c);
+    }
     chat_save(c);
     c->pending |= UI_REDRAW_ALL;
 }
@@ -648,7 +654,8 @@ static void build_panel(chat *c, int64_t now, int room)
                    .notice_error = c->notice_error,
                    .queued = (const char *const *)c->queue,
                    .nqueued = c->nqueue,
-                   .cancel_key = chat_cancel_key(c)};
+                   .cancel_key = chat_cancel_key(c),
+                   .model = cfg_str(c->cfg, OPT_MODEL)};
     panel_build(&c->panel_lines, &in, now);
     int extra = panel_roomy_extra(&in);
     if (extra && (int)c->panel_lines.n + extra <= room) {
@@ -737,7 +744,7 @@ void chat_draw_title(chat *c)
     buf left, right;
     buf_init(&left);
     buf_init(&right);
-    panel_title(&left, &right, cfg_profile_name(c->cfg), c->s.p.model, &c->s.resp_headers,
+    panel_title(&left, &right, cfg_profile_name(c->cfg), cfg_str(c->cfg, OPT_MODEL), &c->s.resp_headers,
                 classify_reset_unit(c->s.p.provider, c->s.p.base_url), c->s.wall_clock());
     int rcols = render_width(buf_str(&right), right.len);
     /* A narrow terminal keeps the model's name: the gauge gives way first. */

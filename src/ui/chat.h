@@ -84,6 +84,7 @@ struct chat {
     int64_t save_check_ms;     /* when to look at how the last save went (0: nothing to see) */
     int64_t save_retry_ms;     /* when to try a failed save again (0: none failed) */
     bool notice_is_save;       /* the notice says a save failed (it goes when one succeeds) */
+    bool notice_is_busy;       /* the notice says a request is in progress (it goes with it) */
 
     bool demo;
     const char *const *demo_names;

@@ -76,6 +76,7 @@ static unsigned busy(chat *c)
     buf_init(&b);
     buf_fill(&b, chat_str(c, "ui.busy"), 1, chat_cancel_key(c));
     unsigned f = chat_notice(c, true, "%s", buf_str(&b));
+    c->notice_is_busy = true;
     buf_free(&b);
     return f;
 }

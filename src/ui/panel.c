@@ -309,6 +309,11 @@ static void notice_lines(ui_lines *out, const panel_in *in)
     out->wrap = wrap;
 }
 
+static const char *model_of(const panel_in *in)
+{
+    return in->model ? in->model : in->s->p.model;
+}
+
 static void ready_line(ui_lines *out, const panel_in *in)
 {
     const session *s = in->s;
@@ -324,7 +329,7 @@ static void ready_line(ui_lines *out, const panel_in *in)
     if (s->state == SESSION_SENDING) {
         int64_t start = s->nattempts ? s->attempts[s->nattempts - 1].start_wall_ms : 0;
         int64_t secs = start ? (s->wall_clock() - start) / 1000 : 0;
-        buf_printf(&b, "%s · %s", str(lang, "ui.sending"), s->p.model);
+        buf_printf(&b, "%s · %s", str(lang, "ui.sending"), model_of(in));
         if (secs > 0)
             buf_printf(&b, " · %lld s", (long long)secs);
         if (session_attempt_number(s) > 1) {
@@ -333,9 +338,9 @@ static void ready_line(ui_lines *out, const panel_in *in)
         }
         buf_printf(&b, " · %s", cancel_key(in));
     } else if (s->state == SESSION_STREAMING) {
-        buf_printf(&b, "%s · %s · %s", str(lang, "ui.receiving"), s->p.model, cancel_key(in));
+        buf_printf(&b, "%s · %s · %s", str(lang, "ui.receiving"), model_of(in), cancel_key(in));
     } else {
-        buf_printf(&b, "%s · %s", str(lang, "ui.ready"), s->p.model);
+        buf_printf(&b, "%s · %s", str(lang, "ui.ready"), model_of(in));
         if (s->usage_total >= 0) {
             char c1[24], c2[24], c3[24];
             snprintf(c1, sizeof c1, "%ld", s->usage_prompt);
@@ -452,7 +457,9 @@ void panel_errors(ui_lines *out, const errlog *log, guide_lang lang)
         localtime_r(&secs, &tm);
         strftime(when, sizeof when, "%H:%M:%S", &tm);
         lines_addf(out, ROLE_ERROR, 2, "%s  %s%s", when, e->title,
-                   e->retried ? str(lang, "ui.errors.retried") : "");
+                   e->retried           ? str(lang, "ui.errors.retried")
+                   : e->retry_cancelled ? str(lang, "ui.errors.cancelled")
+                                        : "");
         if (e->message)
             lines_add(out, ROLE_DIM, 12, e->message);
         if (e->request_id)

@@ -28,6 +28,8 @@ typedef struct panel_in {
     size_t nqueued;
     const char *cancel_key;    /* the key that cancels ("Ctrl-C" in vi mode); NULL: "Esc" */
     bool roomy;                /* room to spare (a short conversation): the steps one a row */
+    const char *model;         /* the model as the user named it (the demo's requests use
+                                  internal names); NULL: the session's */
 } panel_in;
 
 /* The status panel (out->wrap false: one row per line, cut when drawn). Queued messages

@@ -88,7 +88,27 @@ wait_screen 'ready · demo' 10 || true
 type_text "/demo 429"; keys Enter
 type_text "rate limit me"; keys Enter
 check "demo 429 counts down" wait_screen 'Retrying in [0-9.]+ s .*server asked 3\.0 s \(retry-after\)'
+check "demo 429: no internal model name on screen" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q 'mock-demo'"
 check "demo 429 then answers" wait_screen 'after the rate limit' 8
+wait_screen 'ready · demo' 10 || true
+# A server error waits long enough to read the panel, then answers; F2 meanwhile says a
+# request is in progress, and that goes when it ends.
+type_text "/demo 500"; keys Enter
+type_text "server error please"; keys Enter
+check "demo 500 backs off 3 s or more" wait_screen 'Retrying in [34]\.[0-9] s'
+keys F2
+check "busy: said" wait_screen 'A request is in progress'
+check "demo 500 then answers" wait_screen 'after a backoff for a server error' 10
+check "the busy notice went with the request" bash -c "for i in \$(seq 100); do tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q 'A request is in progress' || exit 0; sleep 0.05; done; exit 1"
+# A cancelled retry is a cancelled retry in F8.
+type_text "/demo 503"; keys Enter
+type_text "cancel my retry"; keys Enter
+check "demo 503 counts down" wait_screen 'Retrying in'
+keys Escape
+check "cancelled" wait_screen 'Request cancelled'
+keys F8
+check "F8: the retry was cancelled" wait_screen '503 .*retry cancelled'
+keys q
 wait_screen 'ready · demo' 10 || true
 type_text "/demo 429-quota"; keys Enter
 type_text "quota me"; keys Enter
