@@ -41,6 +41,7 @@ typedef enum {
     CLI_CONTINUE,
     CLI_RESUME,
     CLI_LIST,
+    CLI_SEARCH,
     CLI_LIST_PROFILES,
     CLI_LIST_THEMES,
     CLI_DEMO,

@@ -16,6 +16,7 @@
 #include "convo.h"
 #include "coredump.h"
 #include "demo.h"
+#include "fold.h"
 #include "guide.h"
 #include "oneshot.h"
 #include "theme.h"
@@ -71,8 +72,9 @@ static void no_key_on_command_line(void)
                     "tchat and open Settings\n");
 }
 
-/* tchat --list: one line per saved conversation, newest first; damaged files on stderr. */
-static int list_conversations(void)
+/* tchat --list [--search TEXT]: one line per saved conversation, newest first (with TEXT,
+ * those whose title or messages contain it, case aside); damaged files on stderr. */
+static int list_conversations(const char *search)
 {
     char err[512];
     char *dir = convo_dir(err, sizeof err);
@@ -83,29 +85,52 @@ static int list_conversations(void)
     convo_info *v = NULL;
     size_t n = 0, nproblems = 0;
     char **problems = NULL;
-    if (convo_list(dir, &v, &n, &problems, &nproblems, err, sizeof err) != 0) {
+    int rc = search ? convo_list_search(dir, &v, &n, err, sizeof err)
+                    : convo_list(dir, &v, &n, &problems, &nproblems, err, sizeof err);
+    if (rc != 0) {
         fprintf(stderr, "tchat: %s\n", err);
         free(dir);
         return 1;
     }
-    buf line;
+    buf line, query;
     buf_init(&line);
+    buf_init(&query);
+    if (search)
+        fold_append(&query, search, strlen(search));
     /* File names and titles are whatever a file holds: one clean line each. */
+    size_t shown = 0, damaged = nproblems;
     for (size_t i = 0; i < n; i++) {
+        const char *problem = v[i].problem;
+        if (problem) {
+            char *clean = sanitize_line(problem, strlen(problem), 0);
+            fprintf(stderr, "tchat: skipped %s\n", clean);
+            free(clean);
+            damaged++;
+            continue;
+        }
+        if (search && !convo_info_matches(&v[i], buf_str(&query), query.len))
+            continue;
         buf_reset(&line);
         convo_info_line(&v[i], &line);
         char *clean = sanitize_line(buf_str(&line), line.len, 0);
         printf("%s\n", clean);
         free(clean);
+        shown++;
     }
     for (size_t i = 0; i < nproblems; i++) {
         char *clean = sanitize_line(problems[i], strlen(problems[i]), 0);
         fprintf(stderr, "tchat: skipped %s\n", clean);
         free(clean);
     }
-    if (!n && !nproblems)
+    if (!n && !damaged)
         fprintf(stderr, "tchat: no saved conversations yet (%s)\n", dir);
+    else if (search && !shown) {
+        char *clean = sanitize_line(search, strlen(search), 0);
+        fprintf(stderr, "tchat: no conversation contains \"%s\"\n", clean);
+        free(clean);
+    }
     buf_free(&line);
+    buf_free(&query);
     convo_list_free(v, n);
     convo_problems_free(problems, nproblems);
     free(dir);
@@ -164,7 +189,7 @@ int main(int argc, char **argv)
     const char *prompt = NULL, *config_path = NULL, *profile_name = NULL;
     bool json_errors = false, want_continue = false, want_list = false, want_demo = false,
          want_key_status = false, want_profiles = false, want_themes = false;
-    const char *resume_id = NULL;
+    const char *resume_id = NULL, *search = NULL;
 
 #define OVERRIDE(opt, val)                                                 \
     do {                                                                   \
@@ -195,6 +220,7 @@ int main(int argc, char **argv)
         case CLI_CONTINUE: want_continue = true; break;
         case CLI_RESUME: resume_id = optarg; break;
         case CLI_LIST: want_list = true; break;
+        case CLI_SEARCH: search = optarg; break;
         case CLI_LIST_PROFILES: want_profiles = true; break;
         case CLI_LIST_THEMES: want_themes = true; break;
         case CLI_DEMO: want_demo = true; break;
@@ -245,8 +271,12 @@ int main(int argc, char **argv)
     }
 
     char err[1024];
+    if (search && !want_list) {
+        fprintf(stderr, "tchat: --search goes with --list: tchat --list --search TEXT\n");
+        return EXIT_USAGE;
+    }
     if (want_list)
-        return list_conversations();
+        return list_conversations(search);
     if (want_themes)
         return list_themes();
 

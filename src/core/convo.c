@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "convo_internal.h"
+#include "fold.h"
 #include "guide.h"
 #include "jsonpos.h"
 #include "sanitize.h"
@@ -150,6 +151,8 @@ static void json_member(buf *b, const cJSON *it)
     buf_puts(b, v);
     free(v);
 }
+
+static char *title_from_text(const char *p, size_t n);
 
 static char *sanitized(const char *s)
 {
@@ -565,6 +568,32 @@ static bool str_eq(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+char *convo_clean_title(const char *text)
+{
+    char *clean = sanitize_line(text ? text : "", text ? strlen(text) : 0, 0);
+    char *t = title_from_text(clean, strlen(clean));
+    free(clean);
+    return t;
+}
+
+int convo_set_title(convo *c, const char *title, char *err, size_t errlen)
+{
+    char *t = convo_clean_title(title);
+    if (!*t) {
+        free(t);
+        convo_fail(err, errlen, c->path, "a title cannot be empty");
+        return -1;
+    }
+    if (c->title && strcmp(c->title, t) == 0) {
+        free(t);
+        return 0;
+    }
+    free(c->title);
+    c->title = t;
+    c->header_dirty = true;
+    return 0;
+}
+
 void convo_set_model(convo *c, const char *profile, const char *model)
 {
     if (str_eq(c->profile, profile) && str_eq(c->model, model))
@@ -749,8 +778,7 @@ static int cmp_extra(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The id from the file name: what --list shows and --resume takes. */
-static char *id_from_path(const char *path)
+char *convo_id_from_path(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -801,7 +829,7 @@ convo *convo_parse(const char *path, const char *text, size_t len, session *s, c
 
     convo *c = convo_alloc();
     c->path = xstrdup(path);
-    c->id = id_from_path(path);
+    c->id = convo_id_from_path(path);
     c->title = sanitized(d.title);
     c->profile = sanitized(d.profile);
     c->model = sanitized(d.model);
@@ -904,13 +932,13 @@ char *convo_make_title(const session *s)
 /* ---------------------------------------------------------------- the listing's view */
 
 int convo_info_parse(const char *path, const char *text, size_t len, convo_info *info,
-                     char *err, size_t errlen)
+                     bool with_text, char *err, size_t errlen)
 {
     ldoc d;
     if (ldoc_parse(&d, path, text, len, err, errlen) != 0)
         return -1;
     memset(info, 0, sizeof *info);
-    info->id = id_from_path(path);
+    info->id = convo_id_from_path(path);
     info->path = xstrdup(path);
     if (d.title && *d.title) {
         info->title = sanitized(d.title);
@@ -927,8 +955,25 @@ int convo_info_parse(const char *path, const char *text, size_t len, convo_info 
     info->created_ms = d.created_ms;
     info->updated_ms = d.updated_ms ? d.updated_ms : d.created_ms;
     info->nmsgs = d.n;
+    if (with_text) {
+        /* What the filter looks in: the title, then every message, folded once. */
+        buf t;
+        buf_init(&t);
+        fold_append(&t, info->title, strlen(info->title));
+        for (size_t i = 0; i < d.n; i++) {
+            buf_putc(&t, '\n');
+            fold_append(&t, d.msgs[i].content, strlen(d.msgs[i].content));
+        }
+        info->search_len = t.len;
+        info->search = buf_steal(&t);
+    }
     ldoc_free(&d);
     return 0;
+}
+
+bool convo_info_matches(const convo_info *info, const char *query, size_t qlen)
+{
+    return !info->problem && fold_find(info->search, info->search_len, query, qlen);
 }
 
 void convo_model_free(convo *c)

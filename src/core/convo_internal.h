@@ -81,9 +81,11 @@ bool convo_update_cache(convo *c, const session *s);
 /* The file text from the cache, appended to out. */
 void convo_render_cached(convo *c, buf *out);
 
-/* The listing's view of a conversation file's text (validated as convo_parse would):
- * 0, or -1 with "PATH: what is wrong" in err. */
+/* The listing's view of a conversation file's text (validated as convo_parse would), with
+ * its search text when with_text: 0, or -1 with "PATH: what is wrong" in err. */
 int convo_info_parse(const char *path, const char *text, size_t len, convo_info *info,
-                     char *err, size_t errlen);
+                     bool with_text, char *err, size_t errlen);
+/* The id a file's path gives: its name without .json, sanitised. Caller frees. */
+char *convo_id_from_path(const char *path);
 
 #endif

@@ -449,28 +449,85 @@ void convo_free(convo *c)
     convo_close(c, NULL, 0);
 }
 
+/* ---------------------------------------------------------------- renaming, deleting */
+
+int convo_rename_file(const char *path, const char *title, char *err, size_t errlen)
+{
+    session s;
+    session_transport none = {0}; /* nothing is sent */
+    session_init(&s, &none, NULL);
+    /* Opened as a window would, so another window cannot take it meanwhile. */
+    convo *c = convo_open(path, &s, NULL, err, errlen);
+    int rc = -1;
+    if (c && convo_set_title(c, title, err, errlen) == 0) {
+        buf text;
+        buf_init(&text);
+        convo_render_cached(c, &text); /* "updated" as it was: a new title is not a turn */
+        rc = write_file(c->path, buf_str(&text), text.len, err, errlen);
+        buf_free(&text);
+    }
+    convo_free(c);
+    session_done(&s);
+    return rc;
+}
+
+int convo_delete_file(const char *path, char *err, size_t errlen)
+{
+    char *lp = lock_path_for(path);
+    int fd = -1;
+    int rc = take_lock(lp, &fd);
+    if (rc == 1) {
+        convo_fail(err, errlen, path, "open in another tchat window");
+        rc = -1;
+    } else if (unlink(path) != 0) {
+        convo_fail(err, errlen, path, "cannot delete it: %s", strerror(errno));
+        rc = -1;
+    } else {
+        rc = 0;
+    }
+    if (fd >= 0) {
+        unlink(lp);
+        close(fd);
+    }
+    free(lp);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- listing */
+
+void convo_info_free(convo_info *info)
+{
+    free(info->id);
+    free(info->path);
+    free(info->title);
+    free(info->search);
+    free(info->problem);
+    memset(info, 0, sizeof *info);
+}
 
 void convo_list_free(convo_info *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].id);
-        free(v[i].path);
-        free(v[i].title);
-    }
+    for (size_t i = 0; i < n; i++)
+        convo_info_free(&v[i]);
     free(v);
 }
 
-void convo_info_line(const convo_info *info, buf *out)
+void convo_info_when(const convo_info *info, char *out, size_t outlen)
 {
-    char when[32] = "-";
+    snprintf(out, outlen, "-");
     int64_t ms = info->updated_ms ? info->updated_ms : info->created_ms;
     if (ms > 0) {
         time_t secs = (time_t)(ms / 1000);
         struct tm tm;
         localtime_r(&secs, &tm);
-        strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+        strftime(out, outlen, "%Y-%m-%d %H:%M", &tm);
     }
+}
+
+void convo_info_line(const convo_info *info, buf *out)
+{
+    char when[32];
+    convo_info_when(info, when, sizeof when);
     buf_printf(out, "%s  %s  %zu %s", info->id, when, info->nmsgs,
                info->nmsgs == 1 ? "message" : "messages");
     if (info->title && *info->title)
@@ -503,19 +560,32 @@ static int cmp_info(const void *a, const void *b)
     return -strcmp(x->id, y->id);
 }
 
-static int info_of(const char *path, convo_info *info, char *err, size_t errlen)
+static int info_of(const char *path, bool with_text, convo_info *info, char *err, size_t errlen)
 {
     char *text;
     size_t len;
     if (read_convo(path, &text, &len, err, errlen) != 0)
         return -1;
-    int rc = convo_info_parse(path, text, len, info, err, errlen);
+    int rc = convo_info_parse(path, text, len, info, with_text, err, errlen);
     free(text);
     return rc;
 }
 
-int convo_list(const char *dir, convo_info **out, size_t *n, char ***problems, size_t *nproblems,
-               char *err, size_t errlen)
+/* Appends one entry to a growing vector. */
+static void push(void **v, size_t *n, size_t *cap, const void *item, size_t size)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *v = xrealloc_array(*v, *cap, size);
+    }
+    memcpy((char *)*v + *n * size, item, size);
+    (*n)++;
+}
+
+/* The listing behind convo_list and convo_list_search: with_text adds the search text and
+ * lists damaged files as entries (else they go to problems, when not NULL). */
+static int list_dir(const char *dir, bool with_text, convo_info **out, size_t *n, char ***problems,
+                    size_t *nproblems, char *err, size_t errlen)
 {
     *out = NULL;
     *n = 0;
@@ -538,18 +608,17 @@ int convo_list(const char *dir, convo_info **out, size_t *n, char ***problems, s
         char *path = xasprintf("%s/%s", dir, de->d_name);
         convo_info info;
         char why[1024];
-        if (info_of(path, &info, why, sizeof why) == 0) {
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 16;
-                *out = xrealloc_array(*out, cap, sizeof **out);
-            }
-            (*out)[(*n)++] = info;
+        if (info_of(path, with_text, &info, why, sizeof why) == 0) {
+            push((void **)out, n, &cap, &info, sizeof info);
+        } else if (with_text) {
+            memset(&info, 0, sizeof info);
+            info.id = convo_id_from_path(path);
+            info.path = xstrdup(path);
+            info.problem = xstrdup(why);
+            push((void **)out, n, &cap, &info, sizeof info);
         } else if (problems) {
-            if (*nproblems == pcap) {
-                pcap = pcap ? pcap * 2 : 4;
-                *problems = xrealloc_array(*problems, pcap, sizeof **problems);
-            }
-            (*problems)[(*nproblems)++] = xstrdup(why);
+            char *p = xstrdup(why);
+            push((void **)problems, nproblems, &pcap, &p, sizeof p);
         }
         free(path);
     }
@@ -557,6 +626,17 @@ int convo_list(const char *dir, convo_info **out, size_t *n, char ***problems, s
     if (*n > 1)
         qsort(*out, *n, sizeof **out, cmp_info);
     return 0;
+}
+
+int convo_list(const char *dir, convo_info **out, size_t *n, char ***problems, size_t *nproblems,
+               char *err, size_t errlen)
+{
+    return list_dir(dir, false, out, n, problems, nproblems, err, errlen);
+}
+
+int convo_list_search(const char *dir, convo_info **out, size_t *n, char *err, size_t errlen)
+{
+    return list_dir(dir, true, out, n, NULL, NULL, err, errlen);
 }
 
 int convo_find(const char *dir, const char *arg, char **path, char *err, size_t errlen)

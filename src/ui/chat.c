@@ -811,6 +811,21 @@ static void chat_screen_draw(screen *sc, WINDOW *w, int64_t now)
 
 /* ---- start and end ---- */
 
+/* A conversation another window has open goes on in a copy: the notice says so (from is
+ * the original's id, freed here; NULL: nothing to say). */
+static void note_copy(chat *c, char *from)
+{
+    if (!from)
+        return;
+    /* Both keep every turn, each in its own file. */
+    buf b;
+    buf_init(&b);
+    buf_fill(&b, chat_str(c, "ui.continued_copy"), 1, from);
+    chat_notice(c, false, "%s", buf_str(&b));
+    buf_free(&b);
+    free(from);
+}
+
 /* Reopens a conversation, or starts a new one; a file that does not load is
  * reported and left alone (a new conversation is started instead). */
 static void open_conversation(chat *c, const char *resume_path)
@@ -821,20 +836,61 @@ static void open_conversation(chat *c, const char *resume_path)
         char err[1024], *from = NULL;
         c->cv = convo_open(resume_path, &c->s, &from, err, sizeof err);
         if (c->cv) {
-            if (from) {
-                /* Another window has it: both keep every turn, each in its own file. */
-                buf b;
-                buf_init(&b);
-                buf_fill(&b, chat_str(c, "ui.continued_copy"), 1, from);
-                chat_notice(c, false, "%s", buf_str(&b));
-                buf_free(&b);
-                free(from);
-            }
+            note_copy(c, from);
             return;
         }
         chat_notice(c, true, "%s", err);
     }
     c->cv = convo_new(c->convo_dir, cfg_profile_name(c->cfg), c->s.p.model);
+}
+
+unsigned chat_new_conversation(chat *c)
+{
+    session_clear(&c->s);
+    if (c->cv) {
+        convo_free(c->cv);
+        c->cv = convo_new(c->convo_dir, cfg_profile_name(c->cfg), c->s.p.model);
+    }
+    c->walk_id = 0;
+    view_follow(&c->view);
+    return UI_REDRAW_ALL;
+}
+
+bool chat_has_conversation(const chat *c, const char *path)
+{
+    struct stat a, b;
+    return c->cv && stat(convo_path(c->cv), &a) == 0 && stat(path, &b) == 0 &&
+           a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int chat_open_conversation(chat *c, const char *path, char *err, size_t errlen)
+{
+    if (chat_has_conversation(c, path))
+        return 0;
+    if (c->cv) {
+        /* The one here is left only once it is on disk. */
+        chat_save(c);
+        char why[512];
+        if (convo_flush(c->cv) != 0 && convo_last_error(c->cv, why, sizeof why)) {
+            buf b;
+            buf_init(&b);
+            buf_fill(&b, chat_str(c, "ui.browser.unsaved"), 1, why);
+            snprintf(err, errlen, "%s", buf_str(&b));
+            buf_free(&b);
+            return -1;
+        }
+    }
+    char *from = NULL;
+    convo *cv = convo_open(path, &c->s, &from, err, errlen);
+    if (!cv)
+        return -1; /* the conversation here stays */
+    convo_free(c->cv);
+    c->cv = cv;
+    c->walk_id = 0;
+    view_follow(&c->view);
+    chat_clear_notice(c);
+    note_copy(c, from);
+    return 0;
 }
 
 int chat_finish(chat *c, char *err, size_t errlen)

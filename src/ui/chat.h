@@ -143,6 +143,16 @@ unsigned chat_edit(chat *c, const char *text);
 const char *chat_cancel_key(const chat *c);
 /* Saves the conversation (a notice when saving fails). */
 void chat_save(chat *c);
+/* Starts a new conversation (/new; the session is not busy): the one here is saved and
+ * closed. Returns UI_* flags. */
+unsigned chat_new_conversation(chat *c);
+/* Opens the conversation file at path here, as --resume does (the session is not busy):
+ * the one here is saved and closed first (and kept when it cannot be saved); one open in
+ * another window goes on in a copy, and the notice says so. 0, or -1 with err: the
+ * conversation here stays. */
+int chat_open_conversation(chat *c, const char *path, char *err, size_t errlen);
+/* Whether path is the file of the conversation open here. */
+bool chat_has_conversation(const chat *c, const char *path);
 const char *chat_str(const chat *c, const char *key);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "browser.h"
 #include "chat.h"
 #include "clipboard.h"
 #include "config.h"
@@ -11,6 +12,7 @@
 #include "input.h"
 #include "pager.h"
 #include "panel.h"
+#include "pickers.h"
 #include "report.h"
 #include "settings.h"
 #include "term.h"
@@ -47,6 +49,15 @@ static unsigned toggle_pager(chat *c, const char *name, pager_build_fn build, in
         screens_pop(c->stack);
     if (!was)
         screens_push(c->stack, pager_new(name, build, c, key));
+    return UI_REDRAW_ALL;
+}
+
+/* Opens a picker (a full screen) over the chat; a screen over the conversation gives way. */
+static unsigned push_picker(chat *c, picker *p)
+{
+    while (screens_top(c->stack) != &c->base && screens_top(c->stack)->ops->over_conversation)
+        screens_pop(c->stack);
+    screens_push(c->stack, picker_screen(p));
     return UI_REDRAW_ALL;
 }
 
@@ -178,13 +189,7 @@ static unsigned cmd_new(chat *c, const char *arg, int key)
     (void)key;
     if (session_busy(&c->s))
         return busy(c);
-    session_clear(&c->s);
-    if (c->cv) {
-        convo_free(c->cv);
-        c->cv = convo_new(c->convo_dir, cfg_profile_name(c->cfg), c->s.p.model);
-    }
-    view_follow(&c->view);
-    return UI_REDRAW_ALL;
+    return chat_new_conversation(c);
 }
 
 /* Sets an option for this run (as a flag would): the configuration changes, the
@@ -203,6 +208,8 @@ static unsigned set_option(chat *c, opt_id id, const char *arg, const char *usag
 static unsigned cmd_model(chat *c, const char *arg, int key)
 {
     (void)key;
+    if (!arg)
+        return push_picker(c, pickers_models(c, cmd_model));
     unsigned f = set_option(c, OPT_MODEL, arg, "/model NAME");
     if ((f & UI_CONFIG_CHANGED) && c->cv)
         convo_set_model(c->cv, cfg_profile_name(c->cfg), cfg_str(c->cfg, OPT_MODEL));
@@ -219,16 +226,8 @@ static unsigned cmd_profile(chat *c, const char *arg, int key)
 {
     (void)key;
     config *cfg = c->cfg;
-    if (!arg) {
-        buf b;
-        buf_init(&b);
-        for (size_t i = 0; i < cfg->nprofiles; i++)
-            buf_printf(&b, "%s%s%s", i ? ", " : "", cfg->profiles[i].name,
-                       i == cfg->current ? " *" : "");
-        unsigned f = chat_notice(c, false, "/profile NAME · %s", buf_str(&b));
-        buf_free(&b);
-        return f;
-    }
+    if (!arg)
+        return push_picker(c, pickers_profiles(c, cmd_profile));
     if (session_busy(&c->s))
         return busy(c);
     int i = config_profile_find(cfg, arg);
@@ -241,6 +240,17 @@ static unsigned cmd_profile(chat *c, const char *arg, int key)
     unsigned f = chat_notice(c, false, "profile %s · %s", arg, url);
     free(url);
     return f | UI_CONFIG_CHANGED | UI_REDRAW_ALL;
+}
+
+/* /conversations, F9: the browser of saved conversations. */
+static unsigned cmd_conversations(chat *c, const char *arg, int key)
+{
+    (void)arg;
+    char err[1024];
+    picker *p = browser_new(c, key ? key : KEY_F(9), err, sizeof err);
+    if (!p)
+        return chat_notice(c, true, "%s", err);
+    return push_picker(c, p);
 }
 
 static unsigned cmd_theme(chat *c, const char *arg, int key)
@@ -653,8 +663,11 @@ static const ui_command table[] = {
     {"/copy-next", NULL, ARG_NONE, KEYS(TERM_KEY_ALT | 'o', KEY_F(4)), "Alt-o, F4",
      "ui.cmd.copy_next", cmd_copy_next, false},
     {"/mouse", "[on|off]", ARG_ONOFF, KEYS(0), NULL, "ui.cmd.mouse", cmd_mouse, false},
+    /* F9: F1 to F8 are taken; Alt-l would be readline's downcase-word. */
+    {"/conversations", NULL, ARG_NONE, KEYS(KEY_F(9)), "F9", "ui.cmd.conversations",
+     cmd_conversations, false},
     {"/new", NULL, ARG_NONE, KEYS(0), NULL, "ui.cmd.new", cmd_new, false},
-    {"/model", "NAME", ARG_MODEL, KEYS(0), NULL, "ui.cmd.model", cmd_model, false},
+    {"/model", "[NAME]", ARG_MODEL, KEYS(0), NULL, "ui.cmd.model", cmd_model, false},
     {"/profile", "[NAME]", ARG_PROFILE, KEYS(0), NULL, "ui.cmd.profile", cmd_profile, false},
     {"/system", "TEXT", ARG_TEXT, KEYS(0), NULL, "ui.cmd.system", cmd_system, false},
     {"/theme", "[NAME]", ARG_THEME, KEYS(0), NULL, "ui.cmd.theme", cmd_theme, false},

@@ -75,3 +75,15 @@ int draw_lines(WINDOW *w, int y, const ui_lines *l, size_t first, int max_rows, 
     }
     return rows;
 }
+
+void draw_done(WINDOW *w, int y, int x)
+{
+    if (y >= 0) {
+        curs_set(1);
+        int W = getmaxx(w);
+        wmove(w, y, x < W ? x : W - 1);
+    } else {
+        curs_set(0);
+    }
+    wnoutrefresh(w);
+}

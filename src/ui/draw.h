@@ -22,6 +22,9 @@ void draw_clear(WINDOW *w, theme_role role);
 void draw_rule(WINDOW *w, int y, theme_role role);
 /* Fills row y with blanks in role (a highlighted row). */
 void draw_fill_row(WINDOW *w, int y, theme_role role);
+/* Ends drawing w: the cursor at (y, x) (cut to the window), or hidden when y < 0; then
+ * wnoutrefresh. */
+void draw_done(WINDOW *w, int y, int x);
 /* Draws lines[first..] from row y down, one per row, each cut at the window's right
  * edge (less the room its right part takes) with an ellipsis, skipping those whose
  * keep[i] is false (keep may be NULL: all); returns the rows used. */

@@ -3,6 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
+#include "config.h"
+#include "redact.h"
+#include "sanitize.h"
+#include "session.h"
 #include "util.h"
 
 typedef struct listing {
@@ -47,4 +52,66 @@ size_t models_known(const char *base_url, const char *const **ids)
         }
     }
     return 0;
+}
+
+uint64_t models_request(const config *cfg, worker *w, failure *f)
+{
+    const char *key = cfg_bool(cfg, OPT_NEEDS_KEY) ? cfg_str(cfg, OPT_API_KEY) : NULL;
+    if (session_sends_key_in_clear(cfg_str(cfg, OPT_BASE_URL), key, true) &&
+        !cfg_bool(cfg, OPT_ALLOW_INSECURE_HTTP)) {
+        /* The same rule as a chat request: the key does not go unencrypted. */
+        f->entry = GUIDE_INSECURE_HTTP;
+        f->type = GUIDE_T_NONE;
+        return 0;
+    }
+    char *url = xasprintf("%s/models", cfg_str(cfg, OPT_BASE_URL));
+    worker_job job = {
+        .kind = JOB_MODELS,
+        .url = url,
+        .api_key = key,
+        .organization = cfg_str(cfg, OPT_ORGANIZATION),
+        .project = cfg_str(cfg, OPT_PROJECT),
+        .ca_bundle = cfg_str(cfg, OPT_CA_BUNDLE),
+        .connect_timeout_s = cfg_double(cfg, OPT_CONNECT_TIMEOUT),
+        .idle_timeout_s = cfg_double(cfg, OPT_IDLE_TIMEOUT),
+    };
+    uint64_t id = worker_submit(w, &job);
+    free(url);
+    return id;
+}
+
+int models_take(const config *cfg, const worker_event *ev, char ***ids, size_t *n, failure *f)
+{
+    *ids = NULL;
+    *n = 0;
+    if (ev->kind != WEV_DONE && ev->kind != WEV_FAILED)
+        return 0;
+    if (ev->kind == WEV_DONE) {
+        char **v = NULL;
+        long count = api_parse_models(buf_str(&ev->body), ev->body.len, &v);
+        if (count >= 0) {
+            /* Model names come from the network: no control or bidi characters. */
+            for (long i = 0; i < count; i++) {
+                char *clean = sanitize_line(v[i], strlen(v[i]), 0);
+                free(v[i]);
+                v[i] = clean;
+            }
+            models_remember(cfg_str(cfg, OPT_BASE_URL), v, (size_t)count);
+            *ids = v;
+            *n = (size_t)count;
+            return 1;
+        }
+    }
+    /* A failure (or a 200 that is not a model list): the guide's explanation. */
+    classify_input in = {
+        .net = ev->kind == WEV_DONE ? NET_MALFORMED : ev->net,
+        .status = ev->status,
+        .headers = &ev->headers,
+        .body = ev->body.data,
+        .body_len = ev->body.len,
+        .detail = ev->detail,
+    };
+    classify(&in, f);
+    redact_failure(f, cfg_str(cfg, OPT_API_KEY), cfg_str(cfg, OPT_BASE_URL));
+    return -1;
 }

@@ -9,13 +9,10 @@
 #include "config.h"
 #include "draw.h"
 #include "explain.h"
+#include "lineedit.h"
 #include "models.h"
 #include "panel.h"
-#include "redact.h"
 #include "render.h"
-#include "sanitize.h"
-#include "session.h"
-#include "term.h"
 #include "url.h"
 
 /* The order of the form: the key first, as the first thing a new user needs. */
@@ -47,8 +44,7 @@ typedef struct settings {
     int focus;
     int top;                  /* first field row shown */
     settings_mode mode;
-    buf edit;                 /* the line being edited */
-    size_t cursor;            /* byte offset in edit */
+    lineedit edit;            /* the line being edited */
     bool reveal;              /* Ctrl-R: the key is shown while this is on */
     char *message;            /* one line under the form */
     bool message_error;
@@ -114,35 +110,18 @@ static void save(settings *st)
 
 static void test_connection(settings *st)
 {
-    config *cfg = st->cfg;
     if (st->test_job)
         worker_cancel(st->w, st->test_job);
     clear_test(st);
-    const char *key = cfg_bool(cfg, OPT_NEEDS_KEY) ? cfg_str(cfg, OPT_API_KEY) : NULL;
-    explain_ctx_from_config(&st->test_cx, cfg);
-    if (session_sends_key_in_clear(cfg_str(cfg, OPT_BASE_URL), key, true) &&
-        !cfg_bool(cfg, OPT_ALLOW_INSECURE_HTTP)) {
-        /* The same rule as a chat request: the key does not go unencrypted. */
-        st->test_failure.entry = GUIDE_INSECURE_HTTP;
-        st->test_failure.type = GUIDE_T_NONE;
+    explain_ctx_from_config(&st->test_cx, st->cfg);
+    st->test_job = models_request(st->cfg, st->w, &st->test_failure);
+    if (!st->test_job) {
+        /* Not asked: it would fail (the key would go over plain http://). */
         st->has_test_failure = true;
         free(st->message);
         st->message = NULL;
         return;
     }
-    char *url = xasprintf("%s/models", cfg_str(cfg, OPT_BASE_URL));
-    worker_job job = {
-        .kind = JOB_MODELS,
-        .url = url,
-        .api_key = key,
-        .organization = cfg_str(cfg, OPT_ORGANIZATION),
-        .project = cfg_str(cfg, OPT_PROJECT),
-        .ca_bundle = cfg_str(cfg, OPT_CA_BUNDLE),
-        .connect_timeout_s = cfg_double(cfg, OPT_CONNECT_TIMEOUT),
-        .idle_timeout_s = cfg_double(cfg, OPT_IDLE_TIMEOUT),
-    };
-    st->test_job = worker_submit(st->w, &job);
-    free(url);
     buf b;
     buf_init(&b);
     buf_printf(&b, "%s GET %s/models …", S(st, "settings.testing"), st->test_cx.base_url);
@@ -155,51 +134,32 @@ static unsigned settings_event(screen *sc, const worker_event *ev)
     settings *st = (settings *)sc;
     if (!st->test_job || ev->job != st->test_job)
         return UI_PASS;
-    if (ev->kind != WEV_DONE && ev->kind != WEV_FAILED)
+    clear_test(st);
+    char **ids;
+    size_t n;
+    int rc = models_take(st->cfg, ev, &ids, &n, &st->test_failure);
+    if (rc == 0)
         return 0;
     st->test_job = 0;
-    clear_test(st);
-    if (ev->kind == WEV_DONE) {
-        char **ids = NULL;
-        long n = api_parse_models(buf_str(&ev->body), ev->body.len, &ids);
-        if (n >= 0) {
-            /* Model names come from the network: no control or bidi characters. */
-            for (long i = 0; i < n; i++) {
-                char *clean = sanitize_string(ids[i], strlen(ids[i]));
-                free(ids[i]);
-                ids[i] = clean;
-            }
-            api_free_strings(st->models, st->nmodels);
-            st->models = ids;
-            st->nmodels = (size_t)n;
-            models_remember(cfg_str(st->cfg, OPT_BASE_URL), ids, (size_t)n); /* for /model */
-            st->model_pick = 0;
-            buf b;
-            buf_init(&b);
-            char count[24];
-            snprintf(count, sizeof count, "%ld", n);
-            buf_fill(&b, S(st, "settings.test_ok"), 1, count);
-            buf_printf(&b, " · %s", st->test_cx.base_url);
-            set_message(st, false, buf_str(&b));
-            buf_free(&b);
-            return UI_REDRAW_ALL;
-        }
+    if (rc < 0) {
+        /* The guide's explanation, drawn under the form. */
+        st->has_test_failure = true;
+        free(st->message);
+        st->message = NULL;
+        return UI_REDRAW_ALL;
     }
-    /* A failure (or a 200 that is not a model list): the guide's explanation. */
-    classify_input in = {
-        .net = ev->kind == WEV_DONE ? NET_MALFORMED : ev->net,
-        .status = ev->status,
-        .headers = &ev->headers,
-        .body = ev->body.data,
-        .body_len = ev->body.len,
-        .detail = ev->detail,
-    };
-    classify(&in, &st->test_failure);
-    redact_failure(&st->test_failure, cfg_str(st->cfg, OPT_API_KEY),
-                   cfg_str(st->cfg, OPT_BASE_URL));
-    st->has_test_failure = true;
-    free(st->message);
-    st->message = NULL;
+    api_free_strings(st->models, st->nmodels);
+    st->models = ids;
+    st->nmodels = n;
+    st->model_pick = 0;
+    buf b;
+    buf_init(&b);
+    char count[24];
+    snprintf(count, sizeof count, "%zu", n);
+    buf_fill(&b, S(st, "settings.test_ok"), 1, count);
+    buf_printf(&b, " · %s", st->test_cx.base_url);
+    set_message(st, false, buf_str(&b));
+    buf_free(&b);
     return UI_REDRAW_ALL;
 }
 
@@ -207,79 +167,14 @@ static unsigned settings_event(screen *sc, const worker_event *ev)
 
 static void edit_start(settings *st, const char *initial)
 {
-    buf_reset(&st->edit);
-    if (initial)
-        buf_puts(&st->edit, initial);
-    st->cursor = st->edit.len;
-}
-
-static size_t utf8_prev(const char *s, size_t i)
-{
-    if (!i)
-        return 0;
-    i--;
-    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
-        i--;
-    return i;
-}
-
-static size_t utf8_next(const char *s, size_t len, size_t i)
-{
-    if (i >= len)
-        return len;
-    i++;
-    while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
-        i++;
-    return i;
-}
-
-/* Keys of the edit line; returns true when the key was an editing key. */
-static bool edit_key(settings *st, int ch)
-{
-    buf *e = &st->edit;
-    switch (ch) {
-    case KEY_LEFT: st->cursor = utf8_prev(buf_str(e), st->cursor); return true;
-    case KEY_RIGHT: st->cursor = utf8_next(buf_str(e), e->len, st->cursor); return true;
-    case KEY_HOME: case 1: st->cursor = 0; return true;
-    case KEY_END: case 5: st->cursor = e->len; return true;
-    case 21: /* Ctrl-U */
-        buf_reset(e);
-        st->cursor = 0;
-        return true;
-    case KEY_BACKSPACE: case 127: case 8: {
-        size_t p = utf8_prev(buf_str(e), st->cursor);
-        memmove(e->data + p, e->data + st->cursor, e->len - st->cursor + 1);
-        e->len -= st->cursor - p;
-        st->cursor = p;
-        return true;
-    }
-    case KEY_DC: {
-        size_t n = utf8_next(buf_str(e), e->len, st->cursor);
-        if (n > st->cursor) {
-            memmove(e->data + st->cursor, e->data + n, e->len - n + 1);
-            e->len -= n - st->cursor;
-        }
-        return true;
-    }
-    default:
-        if (ch >= 32 && ch < 256 && ch != 127) {
-            char c = (char)ch;
-            buf_reserve(e, 1);
-            memmove(e->data + st->cursor + 1, e->data + st->cursor, e->len - st->cursor + 1);
-            e->data[st->cursor] = c;
-            e->len++;
-            st->cursor++;
-            return true;
-        }
-        return false;
-    }
+    lineedit_set(&st->edit, initial);
 }
 
 static void commit_edit(settings *st)
 {
     opt_id id = fields[st->focus];
     char err[512];
-    if (config_set_file(st->cfg, id, buf_str(&st->edit), err, sizeof err) != 0) {
+    if (config_set_file(st->cfg, id, lineedit_text(&st->edit), err, sizeof err) != 0) {
         set_message(st, true, err); /* the edit stays open with what was typed */
         return;
     }
@@ -324,8 +219,9 @@ static void profile_name_done(settings *st)
     config *cfg = st->cfg;
     char err[512];
     int rc = st->mode == MODE_NEW_NAME
-                 ? config_profile_add(cfg, buf_str(&st->edit), err, sizeof err)
-                 : config_profile_rename(cfg, cfg->current, buf_str(&st->edit), err, sizeof err);
+                 ? config_profile_add(cfg, lineedit_text(&st->edit), err, sizeof err)
+                 : config_profile_rename(cfg, cfg->current, lineedit_text(&st->edit), err,
+                                         sizeof err);
     if (rc != 0) {
         set_message(st, true, err);
         return;
@@ -363,13 +259,6 @@ static unsigned leave(settings *st)
     return close_flags();
 }
 
-/* A paste goes into the line being edited, as one line. */
-static void edit_paste(settings *st, const char *text)
-{
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        edit_key(st, *p == '\n' || *p == '\t' ? ' ' : *p);
-}
-
 static unsigned handle_key(settings *st, int ch)
 {
     config *cfg = st->cfg;
@@ -394,10 +283,8 @@ static unsigned handle_key(settings *st, int ch)
             /* The model can be picked from the list Ctrl-T brought. */
             st->model_pick = (st->model_pick + (ch == KEY_DOWN ? 1 : st->nmodels - 1)) % st->nmodels;
             edit_start(st, st->models[st->model_pick]);
-        } else if (ch == TERM_KEY_PASTE) {
-            edit_paste(st, term_paste_text());
         } else {
-            edit_key(st, ch);
+            lineedit_key(&st->edit, ch, LINEEDIT_MOVE); /* a paste too, as one line */
         }
         return UI_REDRAW_ALL;
     case MODE_CONFIRM_DELETE:
@@ -592,15 +479,10 @@ static void settings_draw(screen *sc, WINDOW *w, int64_t now)
         if (focused && st->mode == MODE_EDIT) {
             if (opt_get_def(id)->type == OPT_SECRET && !st->reveal) {
                 /* Typed as bullets: one per character. */
-                for (size_t k = 0; k < st->edit.len; k = utf8_next(buf_str(&st->edit), st->edit.len, k))
-                    buf_puts(&b, "•");
-                size_t before = 0;
-                for (size_t k = 0; k < st->cursor; k = utf8_next(buf_str(&st->edit), st->edit.len, k))
-                    before++;
-                cursor_x = label_w + 1 + (int)before;
+                cursor_x = label_w + 1 + (int)lineedit_mask(&st->edit, "•", &b);
             } else {
-                buf_append(&b, buf_str(&st->edit), st->edit.len);
-                cursor_x = label_w + 1 + render_width(buf_str(&st->edit), st->cursor);
+                buf_puts(&b, lineedit_text(&st->edit));
+                cursor_x = label_w + 1 + lineedit_cursor_cols(&st->edit);
             }
             cursor_y = y;
             draw_text(w, y, label_w + 1, buf_str(&b), b.len, W - label_w - 2,
@@ -645,8 +527,8 @@ static void settings_draw(screen *sc, WINDOW *w, int64_t now)
         buf_printf(&b, "%s ",
                    S(st, st->mode == MODE_NEW_NAME ? "settings.new_name" : "settings.rename"));
         cursor_y = y;
-        cursor_x = 1 + render_width(buf_str(&b), b.len) + render_width(buf_str(&st->edit), st->cursor);
-        buf_append(&b, buf_str(&st->edit), st->edit.len);
+        cursor_x = 1 + render_width(buf_str(&b), b.len) + lineedit_cursor_cols(&st->edit);
+        buf_puts(&b, lineedit_text(&st->edit));
         line = buf_str(&b);
         role = ROLE_INPUT;
         break;
@@ -675,13 +557,7 @@ static void settings_draw(screen *sc, WINDOW *w, int64_t now)
     if (st->has_test_failure)
         draw_test_failure(st, w, y);
     buf_free(&b);
-    if (cursor_y >= 0) {
-        curs_set(1);
-        wmove(w, cursor_y, cursor_x < W ? cursor_x : W - 1);
-    } else {
-        curs_set(0);
-    }
-    wnoutrefresh(w);
+    draw_done(w, cursor_y, cursor_x);
 }
 
 static void settings_close(screen *sc)
@@ -689,7 +565,7 @@ static void settings_close(screen *sc)
     settings *st = (settings *)sc;
     if (st->test_job)
         worker_cancel(st->w, st->test_job);
-    buf_free(&st->edit);
+    lineedit_free(&st->edit);
     free(st->message);
     failure_free(&st->test_failure);
     explain_ctx_done(&st->test_cx);
@@ -715,7 +591,7 @@ screen *settings_new(config *cfg, worker *w, const guide_lang *lang, bool first_
     st->lang = lang;
     st->mode = MODE_NAV;
     st->first_run = first_run;
-    buf_init(&st->edit);
+    lineedit_init(&st->edit);
     failure_init(&st->test_failure);
     if (first_run)
         set_message(st, false, S(st, "settings.first_run"));

@@ -2,7 +2,9 @@
  * (about 300 bytes a message, some code blocks and CJK), measured on the
  * calling thread (the UI's) for the first save and for a save after one more
  * message, then the time until the saver thread has it on disk, the load time
- * (budget: 150 ms) and the time to list a directory of 200 conversations.
+ * (budget: 150 ms), the time to list a directory of 200 conversations, and what opening
+ * the conversations browser costs: reading 1,000 conversations of 20 messages with their
+ * search text (convo_list_search, once per opening; the files are in the page cache).
  * Prints the median and the fastest of several runs.
  *
  * Built with the tests (target bench_convo); run from anywhere:
@@ -223,6 +225,57 @@ int main(int argc, char **argv)
         convo_list_free(v, n);
     }
     report("list the same plus the 10,000-message one", list_big, RUNS, 0);
+
+    /* The browser: 1,000 conversations of 20 messages, written without the saver (no fsync:
+     * this is set-up), listed with and without their search text. */
+    char *browsedir = xasprintf("%s/browse", dir);
+    if (mkdir(browsedir, 0700) != 0) {
+        perror(browsedir);
+        return 1;
+    }
+    session twenty;
+    session_init(&twenty, &tr, NULL);
+    fill(&twenty, 20);
+    size_t bytes = 0;
+    for (int i = 0; i < 1000; i++) {
+        convo *c = convo_new(browsedir, "openai", "gpt-4o-mini");
+        buf text;
+        buf_init(&text);
+        convo_render(c, &twenty, &text);
+        FILE *f = fopen(convo_path(c), "wb");
+        if (!f || fwrite(text.data, 1, text.len, f) != text.len || fclose(f) != 0) {
+            perror(convo_path(c));
+            return 1;
+        }
+        bytes += text.len;
+        buf_free(&text);
+        convo_free(c);
+    }
+    double browse[RUNS], browse_plain[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        convo_info *v;
+        size_t n;
+        double t0 = now_ms();
+        if (convo_list(browsedir, &v, &n, NULL, NULL, err, sizeof err) != 0 || n != 1000) {
+            fprintf(stderr, "list failed: %s (%zu)\n", err, n);
+            return 1;
+        }
+        browse_plain[r] = now_ms() - t0;
+        convo_list_free(v, n);
+        t0 = now_ms();
+        if (convo_list_search(browsedir, &v, &n, err, sizeof err) != 0 || n != 1000) {
+            fprintf(stderr, "list failed: %s (%zu)\n", err, n);
+            return 1;
+        }
+        browse[r] = now_ms() - t0;
+        convo_list_free(v, n);
+    }
+    printf("1,000 conversations of 20 messages: %.1f MB\n", (double)bytes / 1e6);
+    report("list them (--list)", browse_plain, RUNS, 0);
+    report("list them with their text (the browser)", browse, RUNS, 0);
+    session_done(&twenty);
+    remove_dir(browsedir);
+    free(browsedir);
 
     session_done(&small);
     session_done(&s);

@@ -5,7 +5,10 @@
  * tchat's work per event, without the terminal's. Figures are CPU time
  * (CLOCK_PROCESS_CPUTIME_ID), medians over many repetitions; the same runs with
  * a 100-message conversation show whether any cost grows with its length.
- * Budgets (issue): keypress or streamed delta < 1 ms, full redraw < 5 ms. */
+ * Budgets (issue): keypress or streamed delta < 1 ms, full redraw < 5 ms. The picker
+ * (the conversations browser, /model) is measured with 1,000 conversations of about 8 kB
+ * of text each and with 10,000 short names: a keystroke that narrows the filter, one
+ * that widens it again (every item looked at), and the draw after each. */
 #include <curses.h>
 #include <locale.h>
 #include <stdio.h>
@@ -16,7 +19,9 @@
 #include "chat.h"
 #include "commands.h"
 #include "config.h"
+#include "fold.h"
 #include "input.h"
+#include "picker.h"
 #include "term.h"
 #include "theme.h"
 
@@ -192,6 +197,71 @@ static void run(int messages)
     config_free(&cfg);
 }
 
+/* A keystroke in a picker of n items, each with search text of text_len bytes (0: none). */
+static void run_picker(const char *what, size_t n, size_t text_len)
+{
+    static const guide_lang lang = GUIDE_LANG_EN;
+    picker_opts o = {.name = "bench", .title = what, .lang = &lang};
+    picker *p = picker_new(&o);
+    picker_item *items = xcalloc(n, sizeof *items);
+    char **labels = xcalloc(n, sizeof *labels);
+    buf text, folded;
+    buf_init(&text);
+    buf_init(&folded);
+    while (text.len < text_len) {
+        buf_puts(&text, replies[text.len % 4]);
+        buf_putc(&text, '\n');
+    }
+    fold_append(&folded, buf_str(&text), text.len);
+    for (size_t i = 0; i < n; i++) {
+        labels[i] = xasprintf("Question number %zu: how should a client back off?", i);
+        items[i] = (picker_item){.label = labels[i], .search = text_len ? folded.data : NULL};
+    }
+    double t0 = cpu_ms();
+    picker_set_items(p, items, n);
+    double set = cpu_ms() - t0;
+    screen *s = picker_screen(p);
+    WINDOW *w = newwin(LINES - 1, COLS, 1, 0);
+    enum { N = 50 };
+    double narrow[N], widen[N], miss[N];
+    for (int i = 0; i < N; i++) {
+        /* "qu" then "e": every item still matches (early in its label). */
+        s->ops->key(s, 'q');
+        s->ops->key(s, 'u');
+        t0 = cpu_ms();
+        s->ops->key(s, 'e');
+        s->ops->draw(s, w, 0);
+        doupdate();
+        narrow[i] = cpu_ms() - t0;
+        t0 = cpu_ms();
+        s->ops->key(s, KEY_BACKSPACE);
+        s->ops->draw(s, w, 0);
+        doupdate();
+        widen[i] = cpu_ms() - t0;
+        s->ops->key(s, 21);
+        /* The worst case: a filter that matches nothing, typed after one that did, so every
+         * byte of every item is looked at. */
+        s->ops->key(s, 'q');
+        t0 = cpu_ms();
+        s->ops->key(s, 'z');
+        s->ops->draw(s, w, 0);
+        doupdate();
+        miss[i] = cpu_ms() - t0;
+        s->ops->key(s, 21);
+    }
+    printf("picker, %s: set %5.1f ms · keystroke + draw: narrowing %5.3f ms, widening "
+           "%5.3f ms, no match (every byte read) %5.3f ms\n",
+           what, set, median(narrow, N), median(widen, N), median(miss, N));
+    s->ops->close(s);
+    delwin(w);
+    for (size_t i = 0; i < n; i++)
+        free(labels[i]);
+    free(labels);
+    free(items);
+    buf_free(&text);
+    buf_free(&folded);
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -211,6 +281,8 @@ int main(void)
            "full redraw < 5 ms)\n");
     run(100);
     run(10000);
+    run_picker("1,000 conversations of 8 kB", 1000, 8000);
+    run_picker("10,000 names", 10000, 0);
     endwin();
     delscreen(scr);
     return 0;

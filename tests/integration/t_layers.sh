@@ -9,9 +9,9 @@ import os, re, sys
 src = sys.argv[1] + "/src"
 layers = [
     ["theme", "render", "lines", "models"], # no curses windows of their own
-    ["draw", "term", "clipboard", "screen", "command"], # drawing primitives, the terminal (and its clipboard), screen types
-    ["input", "view", "panel", "pager", "editor"], # parts of screens (editor: lends the terminal)
-    ["settings", "chat"],                  # screens
+    ["draw", "term", "clipboard", "screen", "command", "lineedit"], # drawing primitives, the terminal (and its clipboard), screen types, a line being typed
+    ["input", "view", "panel", "pager", "editor", "picker"], # parts of screens (editor: lends the terminal; picker: a list to pick from)
+    ["settings", "chat", "pickers", "browser"], # screens (pickers, browser: pickers over the chat)
     ["commands"],                          # the table of keys and commands over the chat
     ["ui"],                                # the loop
 ]

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "convo.h"
+#include "fold.h"
 #include "guide.h"
 #include "session.h"
 
@@ -1522,6 +1523,207 @@ static void test_lock_and_copy(void **state)
     free(dir);
 }
 
+/* ---------------------------------------------------------------- the browser's files */
+
+/* A conversation file with unknown members, a pending prompt and an "updated" time. */
+#define RENAME_FILE                                                                                \
+    "{\"version\":1,\"id\":\"20250101-090000-aaaa\",\"created\":\"2025-01-01T09:00:00.000+00:"     \
+    "00\","                                                                                        \
+    "\"updated\":\"2025-01-03T10:00:00.000+00:00\",\"title\":\"Old title\",\"profile\":\"p\","     \
+    "\"model\":\"m\",\"x-top\":{\"k\":[1,2]},\"messages\":[\n"                                     \
+    "{\"role\":\"user\",\"content\":\"How does BACKOFF work?\",\"status\":\"ok\",\"x-m\":true},\n" \
+    "{\"role\":\"assistant\",\"content\":\"Wait longer each time.\",\"status\":\"ok\"}\n"          \
+    "]}\n"
+
+/* text with its title "Old title" replaced. Caller frees. */
+static char *with_title(const char *text, const char *title)
+{
+    const char *at = strstr(text, "Old title");
+    assert_non_null(at);
+    return xasprintf("%.*s%s%s", (int)(at - text), text, title, at + strlen("Old title"));
+}
+
+static void test_rename_and_delete(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *path = xasprintf("%s/20250101-090000-aaaa.json", dir);
+    char err[1024];
+
+    /* Renamed: the title, and nothing else (unknown members, "updated", the messages). */
+    write_text(path, RENAME_FILE);
+    assert_int_equal(convo_rename_file(path, "  New\ttitle: 速率  ", err, sizeof err), 0);
+    char *text = read_text(path);
+    char *want = with_title(RENAME_FILE, "New title: 速率");
+    assert_string_equal(text, want);
+    free(text);
+    free(want);
+    /* Written atomically: no temp file, no lock file left. */
+    char *names = dir_names(dir);
+    assert_string_equal(names, "20250101-090000-aaaa.json");
+    free(names);
+
+    /* Refused: an empty title; the file stays as it was. */
+    char *before = read_text(path);
+    assert_int_equal(convo_rename_file(path, " \t ", err, sizeof err), -1);
+    char *msg = xasprintf("%s: a title cannot be empty", path);
+    assert_string_equal(err, msg);
+    free(msg);
+
+    /* Refused while another window has it: rename and delete. */
+    session s;
+    new_session(&s);
+    convo *held = convo_open(path, &s, NULL, err, sizeof err);
+    assert_non_null(held);
+    assert_int_equal(convo_rename_file(path, "Other", err, sizeof err), -1);
+    msg = xasprintf("%s: open in another tchat window", path);
+    assert_string_equal(err, msg);
+    assert_int_equal(convo_delete_file(path, err, sizeof err), -1);
+    assert_string_equal(err, msg);
+    free(msg);
+    char *now = read_text(path);
+    assert_string_equal(now, before);
+    free(now);
+
+    /* The window renames its own: the next save writes the title. */
+    assert_int_equal(convo_set_title(held, "Mine now", err, sizeof err), 0);
+    assert_string_equal(convo_title(held), "Mine now");
+    assert_int_equal(convo_set_title(held, "", err, sizeof err), -1);
+    assert_int_equal(convo_save(held, &s), 1);
+    assert_int_equal(convo_flush(held), 0);
+    now = read_text(path);
+    assert_non_null(strstr(now, "\"title\":\"Mine now\""));
+    assert_non_null(strstr(now, "\"x-top\":{\"k\":[1,2]}"));
+    free(now);
+    convo_free(held);
+    session_done(&s);
+
+    /* A long title is cut as a first prompt's is. */
+    char long_title[200];
+    memset(long_title, 'x', sizeof long_title - 1);
+    long_title[sizeof long_title - 1] = '\0';
+    assert_int_equal(convo_rename_file(path, long_title, err, sizeof err), 0);
+    char *cut = convo_clean_title(long_title);
+    assert_int_equal(strlen(cut), CONVO_TITLE_MAX - 1 + strlen("…"));
+    now = read_text(path);
+    char *member = xasprintf("\"title\":\"%s\"", cut);
+    assert_non_null(strstr(now, member));
+    free(member);
+    free(cut);
+    free(now);
+
+    /* A write that fails (a file-size limit below the file's size) leaves the old file
+     * whole, and no temp file. */
+    free(before);
+    write_text(path, RENAME_FILE);
+    before = read_text(path);
+    struct rlimit saved, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    small = saved;
+    small.rlim_cur = strlen(before) / 2;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int rc = convo_rename_file(path, "Too big to write", err, sizeof err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+    assert_int_equal(rc, -1);
+    assert_true(str_starts_with(err, path));
+    now = read_text(path);
+    assert_string_equal(now, before);
+    free(now);
+    free(before);
+    names = dir_names(dir);
+    assert_string_equal(names, "20250101-090000-aaaa.json");
+    free(names);
+
+    /* A damaged file is not renamed; deleting it works. */
+    char *bad = xasprintf("%s/20250102-090000-bbbb.json", dir);
+    write_text(bad, "{\"version\":1,\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}");
+    assert_int_equal(convo_rename_file(bad, "x", err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown role"));
+    assert_int_equal(convo_delete_file(bad, err, sizeof err), 0);
+    assert_int_equal(access(bad, F_OK), -1);
+
+    /* Deleted: the file and its lock file. */
+    assert_int_equal(convo_delete_file(path, err, sizeof err), 0);
+    names = dir_names(dir);
+    assert_string_equal(names, "");
+    free(names);
+    assert_int_equal(convo_delete_file(path, err, sizeof err), -1);
+    msg = xasprintf("%s: cannot delete it: No such file or directory", path);
+    assert_string_equal(err, msg);
+    free(msg);
+    free(bad);
+    free(path);
+    rm_rf(dir);
+    free(dir);
+}
+
+static void test_list_search(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir();
+    char *a = xasprintf("%s/20250101-090000-aaaa.json", dir);
+    write_text(a, RENAME_FILE);
+    char *b = xasprintf("%s/20250102-090000-bbbb.json", dir);
+    write_text(b, "{\"version\":1,\"updated\":\"2025-01-04T10:00:00Z\",\"messages\":["
+                  "{\"role\":\"user\",\"content\":\"速率限制是什么？\"},"
+                  "{\"role\":\"assistant\",\"content\":\"Ограничение СКОРОСТИ.\"}]}");
+    char *c = xasprintf("%s/20250103-090000-cccc.json", dir);
+    write_text(c, "{\"version\":1,\"messages\":[");
+    convo_info *v;
+    size_t n;
+    char err[512];
+    assert_int_equal(convo_list_search(dir, &v, &n, err, sizeof err), 0);
+    assert_int_equal(n, 3);
+    /* Newest first, the damaged file last with what is wrong. */
+    assert_string_equal(v[0].id, "20250102-090000-bbbb");
+    assert_string_equal(v[0].title, "速率限制是什么？");
+    assert_string_equal(v[1].id, "20250101-090000-aaaa");
+    assert_string_equal(v[1].search, "old title\nhow does backoff work?\nwait longer each time.");
+    assert_int_equal(v[1].search_len, strlen(v[1].search));
+    assert_null(v[1].problem);
+    assert_string_equal(v[2].id, "20250103-090000-cccc");
+    assert_null(v[2].title);
+    assert_null(v[2].search);
+    char *why = xasprintf("%s: the JSON ends early (a truncated file?)", c);
+    assert_string_equal(v[2].problem, why);
+    free(why);
+
+    static const struct {
+        const char *name;
+        const char *query;
+        const char *want; /* the ids that match, in order */
+    } cases[] = {
+        {"empty: every good file", "", "20250102-090000-bbbb 20250101-090000-aaaa"},
+        {"a title", "old TITLE", "20250101-090000-aaaa"},
+        {"a prompt, case aside", "backoff", "20250101-090000-aaaa"},
+        {"a reply", "LONGER each", "20250101-090000-aaaa"},
+        {"CJK", "限制", "20250102-090000-bbbb"},
+        {"Cyrillic, case aside", "скорости", "20250102-090000-bbbb"},
+        {"no match", "quota", ""},
+        {"not across two messages", "work? wait", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf q, got;
+        buf_init(&q);
+        buf_init(&got);
+        fold_append(&q, cases[i].query, strlen(cases[i].query));
+        buf_puts(&got, "");
+        for (size_t k = 0; k < n; k++)
+            if (convo_info_matches(&v[k], buf_str(&q), q.len))
+                buf_printf(&got, "%s%s", got.len ? " " : "", v[k].id);
+        if (strcmp(buf_str(&got), cases[i].want) != 0)
+            fail_msg("%s: got \"%s\", want \"%s\"", cases[i].name, buf_str(&got), cases[i].want);
+        buf_free(&q);
+        buf_free(&got);
+    }
+    convo_list_free(v, n);
+    free(a);
+    free(b);
+    free(c);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1546,6 +1748,8 @@ int main(void)
         cmocka_unit_test(test_times_in_zones),
         cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_convo_dir),
+        cmocka_unit_test(test_rename_and_delete),
+        cmocka_unit_test(test_list_search),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     free(net.last_body);
