@@ -400,7 +400,7 @@ static void draw_body(picker *p, WINDOW *w, int y, int rows)
         ui_lines l;
         lines_init(&l, getmaxx(w) - 2, true);
         p->lines_build(p->lines_ud, &l);
-        draw_lines(w, y, &l, 0, rows);
+        draw_lines(w, y, &l, 0, rows, NULL);
         lines_free(&l);
         return;
     }
