@@ -594,7 +594,7 @@ static const char *preset_value(const layers *L, opt_id id)
         const provider_info *row = provider_row(L->resolved);
         switch (id) {
         case OPT_STATUS_URL: v = row->status_url ? row->status_url : ""; break;
-        case OPT_HELP_URL: v = row->links[PLINK_HELP] ? row->links[PLINK_HELP] : ""; break;
+        case OPT_HELP_URL: v = row->links[PLINK_HELP]; break;
         case OPT_NEEDS_KEY: v = row->needs_key ? NULL : "false"; break;
         case OPT_API_VERSION: v = row->api_version; break;
         default: break;
@@ -975,6 +975,12 @@ const char *cfg_env_name(const config *c, opt_id id)
         .key_env = cfg_str(c, OPT_API_KEY_ENV),
     };
     return env_name(&L, id);
+}
+
+bool cfg_sends_key(const config *c)
+{
+    const opt_value *v = cfg_value(c, OPT_NEEDS_KEY);
+    return v && (v->b || v->src == SRC_PRESET);
 }
 
 bool cfg_status_json(const config *c)

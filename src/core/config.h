@@ -265,6 +265,9 @@ bool cfg_bool(const config *c, opt_id id);
 const char *cfg_profile_name(const config *c);
 /* The provider of the current profile: "auto" resolved by the base URL's host. */
 provider_id cfg_provider(const config *c);
+/* Whether a key that is set goes with the requests: unless the user said needs_key false
+ * (a local server's preset only makes the key optional: one set for it still goes). */
+bool cfg_sends_key(const config *c);
 /* The environment variable that gives option id to the current profile (for the key:
  * api_key_env's, else the provider's, else OPENAI_API_KEY where it applies), or NULL when
  * none does. Valid until the option values change. */

@@ -8,9 +8,6 @@
 #include "config.h"
 #include "url.h"
 
-static const char OPENAI_STATUS[] = "https://status.openai.com/";
-static const char OPENAI_HELP[] = "https://help.openai.com/en/";
-
 static void replace(char **slot, const char *value)
 {
     char *copy = xstrdup(value);
@@ -26,6 +23,8 @@ void explain_ctx_from_config(explain_ctx *cx, const config *c)
     replace(&cx->model, cfg_str(c, OPT_MODEL));
     replace(&cx->status_url, cfg_str(c, OPT_STATUS_URL));
     replace(&cx->help_url, cfg_str(c, OPT_HELP_URL));
+    replace(&cx->key_env, cfg_env_name(c, OPT_API_KEY));
+    cx->provider = cfg_provider(c);
 }
 
 void explain_ctx_done(explain_ctx *cx)
@@ -34,7 +33,8 @@ void explain_ctx_done(explain_ctx *cx)
     free(cx->model);
     free(cx->status_url);
     free(cx->help_url);
-    cx->base_url = cx->model = cx->status_url = cx->help_url = NULL;
+    free(cx->key_env);
+    cx->base_url = cx->model = cx->status_url = cx->help_url = cx->key_env = NULL;
 }
 
 void explain_attempt(buf *out, const explain_ctx *cx, int attempt, int attempts_max)
@@ -133,14 +133,54 @@ void explain_links(const explain_ctx *cx, const failure *f,
                    void (*fn)(void *ud, const char *label, const char *url), void *ud)
 {
     const guide_text *t = guide_entry_text(f->entry, cx->lang);
+    const char *given[16];
+    size_t ngiven = 0;
     for (size_t i = 0; i < t->nlinks; i++) {
         const char *url = t->links[i].url;
-        if (strcmp(url, OPENAI_STATUS) == 0 && cx->status_url)
-            url = cx->status_url;
-        else if (strcmp(url, OPENAI_HELP) == 0 && cx->help_url && *cx->help_url)
-            url = cx->help_url;
-        if (*url)
-            fn(ud, t->links[i].label, url);
+        bool is_status;
+        if (provider_openai_status_or_help(url, &is_status)) {
+            /* status_url "" means none; help_url "" leaves OpenAI's help centre. */
+            const char *own = is_status ? cx->status_url : cx->help_url;
+            if (own && (is_status || *own))
+                url = own;
+        } else if (cx->provider != PROVIDER_AUTO) {
+            url = provider_map_link(cx->provider, url);
+        }
+        bool seen = !url || !*url;
+        for (size_t k = 0; k < ngiven && !seen; k++)
+            seen = strcmp(given[k], url) == 0;
+        if (seen)
+            continue;
+        if (ngiven < sizeof given / sizeof *given)
+            given[ngiven++] = url;
+        fn(ud, t->links[i].label, url);
+    }
+}
+
+void explain_endpoint(buf *out, const explain_ctx *cx)
+{
+    buf_puts(out, cx->base_url ? cx->base_url : "");
+    const provider_info *row = provider_row(cx->provider);
+    if (row->id != PROVIDER_AUTO && row->id != PROVIDER_LOCAL && row->id != PROVIDER_OTHER)
+        buf_printf(out, " (%s)", row->display);
+}
+
+void explain_words(buf *out, const explain_ctx *cx, const char *text)
+{
+    static const char openai_var[] = "OPENAI_API_KEY";
+    const char *var = cx->key_env ? cx->key_env : guide_str(cx->lang, "key_env_none");
+    if (cx->provider == PROVIDER_AUTO || !strcmp(var, openai_var)) {
+        buf_puts(out, text);
+        return;
+    }
+    for (const char *p = text, *hit; *p; p = hit + sizeof openai_var - 1) {
+        hit = strstr(p, openai_var);
+        if (!hit) {
+            buf_puts(out, p);
+            break;
+        }
+        buf_append(out, p, (size_t)(hit - p));
+        buf_puts(out, var);
     }
 }
 
@@ -181,11 +221,16 @@ void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry
     const guide_text *t = guide_entry_text(f->entry, cx->lang);
     explain_title(out, cx, f);
     buf_putc(out, '\n');
-    buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "cause"), t->cause);
+    buf_printf(out, "  %s: ", guide_str(cx->lang, "cause"));
+    explain_words(out, cx, t->cause);
+    buf_putc(out, '\n');
     if (t->nsteps) {
         buf_printf(out, "  %s:\n", guide_str(cx->lang, "steps"));
-        for (size_t i = 0; i < t->nsteps; i++)
-            buf_printf(out, "    %zu. %s\n", i + 1, t->steps[i]);
+        for (size_t i = 0; i < t->nsteps; i++) {
+            buf_printf(out, "    %zu. ", i + 1);
+            explain_words(out, cx, t->steps[i]);
+            buf_putc(out, '\n');
+        }
     }
     /* Server text may hold newlines: none of its lines may pass for one of tchat's own. */
     if (f->err_message && *f->err_message)
@@ -196,8 +241,11 @@ void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry
         text_field(out, NULL, f->detail);
     if (f->request_id && *f->request_id)
         text_field(out, guide_str(cx->lang, "request_id"), f->request_id);
-    if (explain_foreign_endpoint(cx))
-        buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "endpoint"), cx->base_url);
+    if (explain_foreign_endpoint(cx)) {
+        buf_printf(out, "  %s: ", guide_str(cx->lang, "endpoint"));
+        explain_endpoint(out, cx);
+        buf_putc(out, '\n');
+    }
     buf_printf(out, "  %s:\n", guide_str(cx->lang, "links"));
     explain_links(cx, f, text_link, out);
     if (d && d->verdict != RETRY_YES && d->verdict != RETRY_NO_CANCELLED) {
@@ -244,10 +292,17 @@ void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry
         cJSON_AddNullToObject(o, "status");
     cJSON_AddStringToObject(o, "net", net_result_name(f->net));
     cJSON_AddStringToObject(o, "title", t->title);
-    cJSON_AddStringToObject(o, "cause", t->cause);
+    buf w;
+    buf_init(&w);
+    explain_words(&w, cx, t->cause);
+    cJSON_AddStringToObject(o, "cause", buf_str(&w));
     cJSON *steps = cJSON_AddArrayToObject(o, "steps");
-    for (size_t i = 0; i < t->nsteps; i++)
-        cJSON_AddItemToArray(steps, cJSON_CreateString(t->steps[i]));
+    for (size_t i = 0; i < t->nsteps; i++) {
+        buf_reset(&w);
+        explain_words(&w, cx, t->steps[i]);
+        cJSON_AddItemToArray(steps, cJSON_CreateString(buf_str(&w)));
+    }
+    buf_free(&w);
     explain_links(cx, f, json_link, cJSON_AddArrayToObject(o, "links"));
     add_opt_string(o, "error_type", f->err_type);
     add_opt_string(o, "error_code", f->err_code);
@@ -255,6 +310,8 @@ void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry
     add_opt_string(o, "request_id", f->request_id);
     add_opt_string(o, "detail", f->detail);
     cJSON_AddStringToObject(o, "endpoint", cx->base_url ? cx->base_url : "");
+    if (cx->provider != PROVIDER_AUTO)
+        cJSON_AddStringToObject(o, "provider", provider_row(cx->provider)->name);
     cJSON_AddStringToObject(o, "model", cx->model ? cx->model : "");
     cJSON_AddNumberToObject(o, "attempt", attempt);
     cJSON_AddNumberToObject(o, "attempts_max", attempts_max);

@@ -165,6 +165,21 @@ const char *xhdr_first_secret(const xhdr_list *l)
     return NULL;
 }
 
+size_t xhdr_secrets(const xhdr_list *l, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (!xhdr_name_secret(l->v[i].name))
+            continue;
+        const char *v = l->v[i].value, *sp = strrchr(v, ' ');
+        if (n < max)
+            out[n++] = v;
+        if (sp && sp[1] && n < max)
+            out[n++] = sp + 1;
+    }
+    return n;
+}
+
 const char *xhdr_get(const xhdr_list *l, const char *name)
 {
     for (size_t i = 0; i < l->n; i++)

@@ -40,6 +40,10 @@ void xhdr_copy(xhdr_list *dst, const xhdr_list *src);
 bool xhdr_name_secret(const char *name);
 /* The first header of l whose name holds a secret, or NULL. */
 const char *xhdr_first_secret(const xhdr_list *l);
+/* The secrets of l, to mask wherever text from the network is shown: the value of each
+ * secret header and, when it has a scheme ("Bearer TOKEN"), the token after it. Up to max
+ * pointers into l go to out; returns how many. */
+size_t xhdr_secrets(const xhdr_list *l, const char **out, size_t max);
 /* The value of the header named name (any case), or NULL. */
 const char *xhdr_get(const xhdr_list *l, const char *name);
 /* The list for the screen, as JSON text with every secret value masked by mask (e.g.

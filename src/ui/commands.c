@@ -292,6 +292,9 @@ static unsigned cmd_status(chat *c, const char *arg, int key)
     const char *url = cfg_str(c->cfg, OPT_STATUS_URL);
     if (!url || !*url)
         return chat_notice(c, true, "%s", chat_str(c, "ui.no_status_url"));
+    if (!cfg_status_json(c->cfg))
+        return chat_notice(c, false, "%s %s · %s", chat_str(c, "status_page"), url,
+                           chat_str(c, "ui.status_link_only"));
     statuspage_fetch(&c->sp, c->w, c->cfg, true, clock_mono_ms());
     return chat_notice(c, false, "%s %s%s%s", chat_str(c, "status_page"), url,
                        c->sp.text ? " · " : "", c->sp.text ? c->sp.text : "");

@@ -113,20 +113,34 @@ static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failur
         buf_free(&b);
         return;
     }
-    lines_addf(out, ROLE_NORMAL, 3, "%s: %s", str(lang, "cause"), t->cause);
+    /* The catalog's words, with the profile's key variable where they name OpenAI's. */
+    buf_printf(&b, "%s: ", str(lang, "cause"));
+    explain_words(&b, cx, t->cause);
+    lines_add(out, ROLE_NORMAL, 3, buf_str(&b));
+    buf_reset(&b);
     if (detail && t->nreasons) {
         lines_addf(out, ROLE_DIM, 3, "%s:", str(lang, "reasons"));
-        for (size_t i = 0; i < t->nreasons; i++)
-            lines_addf(out, ROLE_DIM, 5, "· %s", t->reasons[i]);
+        for (size_t i = 0; i < t->nreasons; i++) {
+            buf_puts(&b, "· ");
+            explain_words(&b, cx, t->reasons[i]);
+            lines_add(out, ROLE_DIM, 5, buf_str(&b));
+            buf_reset(&b);
+        }
     }
     if (detail) {
         lines_addf(out, ROLE_NORMAL, 3, "%s:", str(lang, "steps"));
-        for (size_t i = 0; i < t->nsteps; i++)
-            lines_addf(out, ROLE_NORMAL, 5, "%zu. %s", i + 1, t->steps[i]);
+        for (size_t i = 0; i < t->nsteps; i++) {
+            buf_printf(&b, "%zu. ", i + 1);
+            explain_words(&b, cx, t->steps[i]);
+            lines_add(out, ROLE_NORMAL, 5, buf_str(&b));
+            buf_reset(&b);
+        }
     } else {
         buf_printf(&b, "%s: ", str(lang, "steps"));
-        for (size_t i = 0; i < t->nsteps; i++)
-            buf_printf(&b, "%s%zu. %s", i ? "  " : "", i + 1, t->steps[i]);
+        for (size_t i = 0; i < t->nsteps; i++) {
+            buf_printf(&b, "%s%zu. ", i ? "  " : "", i + 1);
+            explain_words(&b, cx, t->steps[i]);
+        }
         lines_add(out, ROLE_NORMAL, 3, buf_str(&b));
     }
     const char *msg = f->err_message && *f->err_message ? f->err_message : f->html_title;
@@ -153,9 +167,13 @@ static void link_lines(ui_lines *out, const explain_ctx *cx, const statuspage *s
     link_acc acc = {&b, 0, detail ? 99 : 1, cx, sp, has_status};
     explain_links(cx, f, add_link, &acc);
     lines_add(out, ROLE_LINK, 3, buf_str(&b));
+    if (explain_foreign_endpoint(cx)) {
+        buf_reset(&b);
+        buf_printf(&b, "%s: ", str(cx->lang, "endpoint"));
+        explain_endpoint(&b, cx);
+        lines_add(out, ROLE_DIM, 3, buf_str(&b));
+    }
     buf_free(&b);
-    if (explain_foreign_endpoint(cx))
-        lines_addf(out, ROLE_DIM, 3, "%s: %s", str(cx->lang, "endpoint"), cx->base_url);
 }
 
 /* The response headers worth showing with a failure. */
