@@ -774,6 +774,9 @@ static const secret_case secret_cases[] = {
     {"a short key, elsewhere", "{\"organization\": sk-proj-a1b2c3}",
      "@:1:18: 'sk-…b2c3' is not a JSON value (use true, false, null or a \"string\")",
      "sk-proj-a1b2c3"},
+    {"inside the extra headers", "{\"extra_headers\": {\"Authorization\": Bearer-tok3nABCDEFG}}",
+     "@:1:37: 'Bea…DEFG' is not a JSON value (use true, false, null or a \"string\")",
+     "Bearer-tok3nABCDEFG"},
     /* Other values are still quoted. */
     {"a model name", "{\"model\": gpt4o}",
      "@:1:11: 'gpt4o' is not a JSON value (use true, false, null or a \"string\")", NULL},
