@@ -266,16 +266,18 @@ static char *special_canon(opt_id id, char *s, char *why, size_t whylen)
     for (size_t i = 0; ok && i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         bool alnum = isalnum(ch) && ch < 0x80;
-        ok = id == OPT_API_KEY_ENV ? alnum || ch == '_' : alnum || ch == '-' || ch == '.' || ch == '_';
+        ok = id == OPT_API_KEY_ENV ? alnum || ch == '_'
+                                   : alnum || ch == '-' || ch == '.' || ch == '_';
     }
     if (ok && id == OPT_API_KEY_ENV && n && isdigit((unsigned char)s[0]))
         ok = false;
     if (!ok) {
-        err_set(why, whylen, id == OPT_API_KEY_ENV
-                                 ? "must be the name of an environment variable (letters, digits "
-                                   "and '_', not starting with a digit)"
-                                 : "must be an api-version such as 2024-10-21 (letters, digits, "
-                                   "'-', '.' and '_')");
+        err_set(why, whylen,
+                id == OPT_API_KEY_ENV
+                    ? "must be the name of an environment variable (letters, digits "
+                      "and '_', not starting with a digit)"
+                    : "must be an api-version such as 2024-10-21 (letters, digits, "
+                      "'-', '.' and '_')");
         return NULL;
     }
     return xstrdup(s);
@@ -557,7 +559,7 @@ typedef struct layers {
     provider_id setting;  /* the option "provider" */
     provider_id resolved; /* what it means for the base URL (known once that is computed) */
     bool resolved_known;
-    const char *key_env;  /* api_key_env's value */
+    const char *key_env; /* api_key_env's value */
 } layers;
 
 /* The variable that gives option id under L, or NULL. */
@@ -576,8 +578,7 @@ static const char *env_name(const layers *L, opt_id id)
     case OPT_BASE_URL:
         return L->setting == PROVIDER_AUTO || L->setting == PROVIDER_OPENAI ? openai_var : NULL;
     default:
-        return openai_var && provider_reads_openai_env(L->setting, L->resolved) ? openai_var
-                                                                                : NULL;
+        return openai_var && provider_reads_openai_env(L->setting, L->resolved) ? openai_var : NULL;
     }
 }
 
@@ -593,11 +594,20 @@ static const char *preset_value(const layers *L, opt_id id)
     } else if (L->resolved_known) {
         const provider_info *row = provider_row(L->resolved);
         switch (id) {
-        case OPT_STATUS_URL: v = row->status_url ? row->status_url : ""; break;
-        case OPT_HELP_URL: v = row->links[PLINK_HELP]; break;
-        case OPT_NEEDS_KEY: v = row->needs_key ? NULL : "false"; break;
-        case OPT_API_VERSION: v = row->api_version; break;
-        default: break;
+        case OPT_STATUS_URL:
+            v = row->status_url ? row->status_url : "";
+            break;
+        case OPT_HELP_URL:
+            v = row->links[PLINK_HELP];
+            break;
+        case OPT_NEEDS_KEY:
+            v = row->needs_key ? NULL : "false";
+            break;
+        case OPT_API_VERSION:
+            v = row->api_version;
+            break;
+        default:
+            break;
         }
     }
     return v && strcmp(v, opt_defs[id].def) != 0 ? v : NULL;

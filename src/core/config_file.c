@@ -99,8 +99,9 @@ static int json_value_text(opt_id id, const cJSON *v, char **text, char *why, si
         if (id == OPT_EXTRA_HEADERS) {
             /* A JSON object in the file; its text is checked like any other value. */
             if (!cJSON_IsObject(v)) {
-                err_set(why, whylen, "must be a JSON object of header names and text values, "
-                                     "e.g. {\"X-Title\": \"tchat\"}");
+                err_set(why, whylen,
+                        "must be a JSON object of header names and text values, "
+                        "e.g. {\"X-Title\": \"tchat\"}");
                 return -1;
             }
             char *s = cJSON_PrintUnformatted(v);

@@ -25,7 +25,7 @@ typedef struct explain_ctx {
     char *status_url; /* the profile's status page ("" for none) */
     char *help_url;   /* the profile's help page ("" for none) */
     provider_id provider; /* whose service it is ("auto" resolved); the links are its own */
-    char *key_env;    /* the variable the key is read from, or NULL when none is */
+    char *key_env;        /* the variable the key is read from, or NULL when none is */
 } explain_ctx;
 
 /* Copies the endpoint, model, status and help pages, the provider and the key's variable

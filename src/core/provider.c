@@ -11,99 +11,246 @@
 #include "url.h"
 #include "util.h"
 
-/* Links in the order of provider_link: keys, billing, usage, rate limits, models, docs,
- * help. */
+/* One row per provider; what each fact rests on is in docs/providers.md. A field left out
+ * is none (NULL, false). */
 static const provider_info rows[PROVIDER__COUNT] = {
     [PROVIDER_AUTO] = {.id = PROVIDER_AUTO, .name = "auto", .display = "auto", .needs_key = true},
     [PROVIDER_OPENAI] =
-        {PROVIDER_OPENAI, "openai", "OpenAI", "https://api.openai.com/v1", "api.openai.com",
-         "OPENAI_API_KEY", true, false, "https://status.openai.com/", true, NULL,
-         {"https://platform.openai.com/account/api-keys",
-          "https://platform.openai.com/account/billing/limits",
-          "https://platform.openai.com/account/usage",
-          "https://platform.openai.com/docs/guides/rate-limits",
-          "https://platform.openai.com/docs/models",
-          "https://platform.openai.com/docs/api-reference", "https://help.openai.com/en/"}},
+        {
+            .id = PROVIDER_OPENAI,
+            .name = "openai",
+            .display = "OpenAI",
+            .base_url = "https://api.openai.com/v1",
+            .hosts = "api.openai.com",
+            .key_env = "OPENAI_API_KEY",
+            .needs_key = true,
+            .status_url = "https://status.openai.com/",
+            .status_json = true,
+            .links =
+                {
+                    [PLINK_KEYS] = "https://platform.openai.com/account/api-keys",
+                    [PLINK_BILLING] = "https://platform.openai.com/account/billing/limits",
+                    [PLINK_USAGE] = "https://platform.openai.com/account/usage",
+                    [PLINK_RATE_LIMITS] = "https://platform.openai.com/docs/guides/rate-limits",
+                    [PLINK_MODELS] = "https://platform.openai.com/docs/models",
+                    [PLINK_DOCS] = "https://platform.openai.com/docs/api-reference",
+                    [PLINK_HELP] = "https://help.openai.com/en/",
+                },
+        },
     [PROVIDER_AZURE] =
-        {PROVIDER_AZURE, "azure", "Azure OpenAI", NULL, ".openai.azure.com",
-         "AZURE_OPENAI_API_KEY", true, false, "https://azure.status.microsoft/en-us/status",
-         false, "2024-10-21",
-         {"https://portal.azure.com/", NULL, NULL, NULL, NULL,
-          "https://learn.microsoft.com/azure/ai-foundry/openai/reference",
-          "https://learn.microsoft.com/azure/ai-foundry/openai/reference"}},
+        {
+            .id = PROVIDER_AZURE,
+            .name = "azure",
+            .display = "Azure OpenAI",
+            .hosts = ".openai.azure.com",
+            .key_env = "AZURE_OPENAI_API_KEY",
+            .needs_key = true,
+            .status_url = "https://azure.status.microsoft/en-us/status",
+            .api_version = "2024-10-21",
+            .links =
+                {
+                    [PLINK_KEYS] = "https://portal.azure.com/",
+                    [PLINK_DOCS] = "https://learn.microsoft.com/azure/ai-foundry/openai/reference",
+                    [PLINK_HELP] = "https://learn.microsoft.com/azure/ai-foundry/openai/reference",
+                },
+        },
     [PROVIDER_OPENROUTER] =
-        {PROVIDER_OPENROUTER, "openrouter", "OpenRouter", "https://openrouter.ai/api/v1",
-         "openrouter.ai", "OPENROUTER_API_KEY", true, false, "https://status.openrouter.ai/",
-         false, NULL,
-         {"https://openrouter.ai/settings/keys", "https://openrouter.ai/settings/credits",
-          "https://openrouter.ai/activity", "https://openrouter.ai/docs/api-reference/limits",
-          "https://openrouter.ai/models", "https://openrouter.ai/docs",
-          "https://openrouter.ai/docs"}},
+        {
+            .id = PROVIDER_OPENROUTER,
+            .name = "openrouter",
+            .display = "OpenRouter",
+            .base_url = "https://openrouter.ai/api/v1",
+            .hosts = "openrouter.ai",
+            .key_env = "OPENROUTER_API_KEY",
+            .needs_key = true,
+            .status_url = "https://status.openrouter.ai/",
+            .links =
+                {
+                    [PLINK_KEYS] = "https://openrouter.ai/settings/keys",
+                    [PLINK_BILLING] = "https://openrouter.ai/settings/credits",
+                    [PLINK_USAGE] = "https://openrouter.ai/activity",
+                    [PLINK_RATE_LIMITS] = "https://openrouter.ai/docs/api-reference/limits",
+                    [PLINK_MODELS] = "https://openrouter.ai/models",
+                    [PLINK_DOCS] = "https://openrouter.ai/docs",
+                    [PLINK_HELP] = "https://openrouter.ai/docs",
+                },
+        },
     [PROVIDER_GROQ] =
-        {PROVIDER_GROQ, "groq", "Groq", "https://api.groq.com/openai/v1", "api.groq.com",
-         "GROQ_API_KEY", true, false, "https://groqstatus.com/", true, NULL,
-         {"https://console.groq.com/keys", "https://console.groq.com/settings/billing", NULL,
-          "https://console.groq.com/docs/rate-limits", "https://console.groq.com/docs/models",
-          "https://console.groq.com/docs/openai", "https://console.groq.com/docs"}},
+        {
+            .id = PROVIDER_GROQ,
+            .name = "groq",
+            .display = "Groq",
+            .base_url = "https://api.groq.com/openai/v1",
+            .hosts = "api.groq.com",
+            .key_env = "GROQ_API_KEY",
+            .needs_key = true,
+            .status_url = "https://groqstatus.com/",
+            .status_json = true,
+            .links =
+                {
+                    [PLINK_KEYS] = "https://console.groq.com/keys",
+                    [PLINK_BILLING] = "https://console.groq.com/settings/billing",
+                    [PLINK_RATE_LIMITS] = "https://console.groq.com/docs/rate-limits",
+                    [PLINK_MODELS] = "https://console.groq.com/docs/models",
+                    [PLINK_DOCS] = "https://console.groq.com/docs/openai",
+                    [PLINK_HELP] = "https://console.groq.com/docs",
+                },
+        },
     [PROVIDER_DEEPSEEK] =
-        {PROVIDER_DEEPSEEK, "deepseek", "DeepSeek", "https://api.deepseek.com",
-         "api.deepseek.com", "DEEPSEEK_API_KEY", true, false, "https://status.deepseek.com/",
-         false, NULL,
-         {"https://platform.deepseek.com/api_keys", NULL, "https://platform.deepseek.com/usage",
-          NULL, NULL, "https://api-docs.deepseek.com/", "https://api-docs.deepseek.com/"}},
+        {
+            .id = PROVIDER_DEEPSEEK,
+            .name = "deepseek",
+            .display = "DeepSeek",
+            .base_url = "https://api.deepseek.com",
+            .hosts = "api.deepseek.com",
+            .key_env = "DEEPSEEK_API_KEY",
+            .needs_key = true,
+            .status_url = "https://status.deepseek.com/",
+            .links =
+                {
+                    [PLINK_KEYS] = "https://platform.deepseek.com/api_keys",
+                    [PLINK_USAGE] = "https://platform.deepseek.com/usage",
+                    [PLINK_DOCS] = "https://api-docs.deepseek.com/",
+                    [PLINK_HELP] = "https://api-docs.deepseek.com/",
+                },
+        },
     [PROVIDER_TOGETHER] =
-        {PROVIDER_TOGETHER, "together", "Together AI", "https://api.together.ai/v1",
-         "api.together.ai api.together.xyz", "TOGETHER_API_KEY", true, false,
-         "https://status.together.ai/", false, NULL,
-         {NULL, NULL, NULL, NULL, NULL,
-          "https://docs.together.ai/docs/inference/openai-compatibility",
-          "https://docs.together.ai/"}},
+        {
+            .id = PROVIDER_TOGETHER,
+            .name = "together",
+            .display = "Together AI",
+            .base_url = "https://api.together.ai/v1",
+            .hosts = "api.together.ai api.together.xyz",
+            .key_env = "TOGETHER_API_KEY",
+            .needs_key = true,
+            .status_url = "https://status.together.ai/",
+            .links =
+                {
+                    [PLINK_DOCS] = "https://docs.together.ai/docs/inference/openai-compatibility",
+                    [PLINK_HELP] = "https://docs.together.ai/",
+                },
+        },
     [PROVIDER_MISTRAL] =
-        {PROVIDER_MISTRAL, "mistral", "Mistral AI", "https://api.mistral.ai/v1",
-         "api.mistral.ai", "MISTRAL_API_KEY", true, false, "https://status.mistral.ai/", false,
-         NULL,
-         {"https://console.mistral.ai/api-keys", "https://admin.mistral.ai/", NULL, NULL, NULL,
-          "https://docs.mistral.ai/", "https://docs.mistral.ai/"}},
+        {
+            .id = PROVIDER_MISTRAL,
+            .name = "mistral",
+            .display = "Mistral AI",
+            .base_url = "https://api.mistral.ai/v1",
+            .hosts = "api.mistral.ai",
+            .key_env = "MISTRAL_API_KEY",
+            .needs_key = true,
+            .status_url = "https://status.mistral.ai/",
+            .links =
+                {
+                    [PLINK_KEYS] = "https://console.mistral.ai/api-keys",
+                    [PLINK_BILLING] = "https://admin.mistral.ai/",
+                    [PLINK_DOCS] = "https://docs.mistral.ai/",
+                    [PLINK_HELP] = "https://docs.mistral.ai/",
+                },
+        },
     [PROVIDER_GEMINI] =
-        {PROVIDER_GEMINI, "gemini", "Gemini", "https://generativelanguage.googleapis.com/v1beta/openai",
-         "generativelanguage.googleapis.com", "GEMINI_API_KEY", true, false,
-         "https://aistudio.google.com/status", false, NULL,
-         {"https://aistudio.google.com/apikey", NULL, NULL,
-          "https://ai.google.dev/gemini-api/docs/rate-limits", NULL,
-          "https://ai.google.dev/gemini-api/docs/openai", "https://ai.google.dev/gemini-api/docs"}},
+        {
+            .id = PROVIDER_GEMINI,
+            .name = "gemini",
+            .display = "Gemini",
+            .base_url = "https://generativelanguage.googleapis.com/v1beta/openai",
+            .hosts = "generativelanguage.googleapis.com",
+            .key_env = "GEMINI_API_KEY",
+            .needs_key = true,
+            .status_url = "https://aistudio.google.com/status",
+            .links =
+                {
+                    [PLINK_KEYS] = "https://aistudio.google.com/apikey",
+                    [PLINK_RATE_LIMITS] = "https://ai.google.dev/gemini-api/docs/rate-limits",
+                    [PLINK_DOCS] = "https://ai.google.dev/gemini-api/docs/openai",
+                    [PLINK_HELP] = "https://ai.google.dev/gemini-api/docs",
+                },
+        },
     [PROVIDER_ANTHROPIC] =
-        {PROVIDER_ANTHROPIC, "anthropic", "Anthropic", "https://api.anthropic.com/v1",
-         "api.anthropic.com", "ANTHROPIC_API_KEY", true, false, "https://status.anthropic.com/",
-         true, NULL,
-         {"https://console.anthropic.com/settings/keys", NULL, NULL,
-          "https://docs.anthropic.com/en/api/rate-limits", NULL,
-          "https://docs.anthropic.com/en/api/openai-sdk", "https://support.claude.com/"}},
+        {
+            .id = PROVIDER_ANTHROPIC,
+            .name = "anthropic",
+            .display = "Anthropic",
+            .base_url = "https://api.anthropic.com/v1",
+            .hosts = "api.anthropic.com",
+            .key_env = "ANTHROPIC_API_KEY",
+            .needs_key = true,
+            .status_url = "https://status.anthropic.com/",
+            .status_json = true,
+            .links =
+                {
+                    [PLINK_KEYS] = "https://console.anthropic.com/settings/keys",
+                    [PLINK_RATE_LIMITS] = "https://docs.anthropic.com/en/api/rate-limits",
+                    [PLINK_DOCS] = "https://docs.anthropic.com/en/api/openai-sdk",
+                    [PLINK_HELP] = "https://support.claude.com/",
+                },
+        },
     [PROVIDER_OLLAMA] =
-        {PROVIDER_OLLAMA, "ollama", "Ollama", "http://localhost:11434/v1", NULL, NULL, false,
-         false, NULL, false, NULL,
-         {NULL, NULL, NULL, NULL, NULL, "https://docs.ollama.com/api/openai-compatibility",
-          "https://docs.ollama.com/api/openai-compatibility"}},
+        {
+            .id = PROVIDER_OLLAMA,
+            .name = "ollama",
+            .display = "Ollama",
+            .base_url = "http://localhost:11434/v1",
+            .links =
+                {
+                    [PLINK_DOCS] = "https://docs.ollama.com/api/openai-compatibility",
+                    [PLINK_HELP] = "https://docs.ollama.com/api/openai-compatibility",
+                },
+        },
     [PROVIDER_LLAMACPP] =
-        {PROVIDER_LLAMACPP, "llamacpp", "llama.cpp", "http://127.0.0.1:8080/v1", NULL, NULL,
-         false, false, NULL, false, NULL,
-         {NULL, NULL, NULL, NULL, NULL,
-          "https://github.com/ggml-org/llama.cpp/tree/master/tools/server",
-          "https://github.com/ggml-org/llama.cpp/tree/master/tools/server"}},
+        {
+            .id = PROVIDER_LLAMACPP,
+            .name = "llamacpp",
+            .display = "llama.cpp",
+            .base_url = "http://127.0.0.1:8080/v1",
+            .links =
+                {
+                    [PLINK_DOCS] = "https://github.com/ggml-org/llama.cpp/tree/master/tools/server",
+                    [PLINK_HELP] = "https://github.com/ggml-org/llama.cpp/tree/master/tools/server",
+                },
+        },
     [PROVIDER_VLLM] =
-        {PROVIDER_VLLM, "vllm", "vLLM", "http://localhost:8000/v1", NULL, NULL, false, false,
-         NULL, false, NULL,
-         {NULL, NULL, NULL, NULL, NULL,
-          "https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html",
-          "https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html"}},
+        {
+            .id = PROVIDER_VLLM,
+            .name = "vllm",
+            .display = "vLLM",
+            .base_url = "http://localhost:8000/v1",
+            .links =
+                {
+                    [PLINK_DOCS] =
+                        "https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html",
+                    [PLINK_HELP] =
+                        "https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html",
+                },
+        },
     [PROVIDER_LMSTUDIO] =
-        {PROVIDER_LMSTUDIO, "lmstudio", "LM Studio", "http://localhost:1234/v1", NULL, NULL,
-         false, false, NULL, false, NULL,
-         {NULL, NULL, NULL, NULL, NULL, "https://lmstudio.ai/docs/api/openai-api",
-          "https://lmstudio.ai/docs/api/openai-api"}},
-    [PROVIDER_LOCAL] = {.id = PROVIDER_LOCAL, .name = "local", .display = "a local server",
-                        .base_url = "http://127.0.0.1:8080/v1", .keeps_openai_docs = true},
-    [PROVIDER_OTHER] = {.id = PROVIDER_OTHER, .name = "other", .display = "another server",
-                        .needs_key = true, .keeps_openai_docs = true},
+        {
+            .id = PROVIDER_LMSTUDIO,
+            .name = "lmstudio",
+            .display = "LM Studio",
+            .base_url = "http://localhost:1234/v1",
+            .links =
+                {
+                    [PLINK_DOCS] = "https://lmstudio.ai/docs/api/openai-api",
+                    [PLINK_HELP] = "https://lmstudio.ai/docs/api/openai-api",
+                },
+        },
+    [PROVIDER_LOCAL] =
+        {
+            .id = PROVIDER_LOCAL,
+            .name = "local",
+            .display = "a local server",
+            .base_url = "http://127.0.0.1:8080/v1",
+            .keeps_openai_docs = true,
+        },
+    [PROVIDER_OTHER] =
+        {
+            .id = PROVIDER_OTHER,
+            .name = "other",
+            .display = "another server",
+            .needs_key = true,
+            .keeps_openai_docs = true,
+        },
 };
 
 const provider_info *provider_row(provider_id id)
@@ -191,7 +338,8 @@ static bool path_has(const char *path, const char *seg)
 
 bool provider_azure_deployments(provider_id resolved, const char *base_url)
 {
-    return resolved == PROVIDER_AZURE && !path_has(url_path(base_url ? base_url : ""), "/openai/v1");
+    return resolved == PROVIDER_AZURE &&
+           !path_has(url_path(base_url ? base_url : ""), "/openai/v1");
 }
 
 const char *provider_auth_header(provider_id resolved, const char *base_url)

@@ -87,11 +87,11 @@ typedef struct session_observer {
 /* What a request needs from the configuration (copied by session_configure). */
 typedef struct session_params {
     char *base_url, *api_key, *organization, *project, *model, *system, *ca_bundle;
-    provider_id provider;     /* the profile's provider, "auto" resolved (cfg_provider) */
-    char *api_version;        /* Azure's deployments API: the api-version query */
-    xhdr_list extra;          /* the profile's extra headers */
-    char **secrets;           /* the values of its secret headers, and the token after a
-                                 scheme ("Bearer TOKEN"): masked like the key */
+    provider_id provider; /* the profile's provider, "auto" resolved (cfg_provider) */
+    char *api_version;    /* Azure's deployments API: the api-version query */
+    xhdr_list extra;      /* the profile's extra headers */
+    char **secrets;       /* the values of its secret headers, and the token after a
+                             scheme ("Bearer TOKEN"): masked like the key */
     size_t nsecrets;
     double temperature;
     long max_tokens;

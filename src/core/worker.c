@@ -54,7 +54,7 @@ typedef struct job {
     uint64_t id;
     job_kind kind;
     char *url, *post_body, *api_key, *auth_header, *organization, *project, *ca_bundle;
-    http_header *extra;       /* the profile's own headers (values wiped when freed) */
+    http_header *extra; /* the profile's own headers (values wiped when freed) */
     size_t nextra;
     bool stream;
     double connect_timeout_s, idle_timeout_s;
@@ -703,7 +703,8 @@ static bool job_build_headers(job *j)
     if (j->post_body && !add_header(l, "Content-Type", "application/json"))
         return false;
     if (!add_own_header(j, "Accept",
-                        j->kind == JOB_CHAT && j->stream ? "text/event-stream" : "application/json"))
+                        j->kind == JOB_CHAT && j->stream ? "text/event-stream"
+                                                         : "application/json"))
         return false;
     if (nonempty(j->api_key)) {
         char *v = j->auth_header ? xstrdup(j->api_key) : xasprintf("Bearer %s", j->api_key);

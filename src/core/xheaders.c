@@ -7,8 +7,9 @@
 #include "util.h"
 
 /* Headers tchat writes itself, which a profile may not replace. */
-static const char *const reserved[] = {"Host",    "Content-Length", "Content-Type",
-                                       "Transfer-Encoding", "Connection", "Expect"};
+static const char *const reserved[] = {"Host",         "Content-Length",
+                                       "Content-Type", "Transfer-Encoding",
+                                       "Connection",   "Expect"};
 
 /* RFC 9110 token characters. */
 static bool token_char(unsigned char c)
@@ -69,8 +70,9 @@ int xhdr_parse(const char *text, xhdr_list *out, char *why, size_t whylen)
         return 0;
     cJSON *root = cJSON_ParseWithOpts(p, NULL, true);
     if (!root || !cJSON_IsObject(root)) {
-        err_set(why, whylen, "must be a JSON object of header names and text values, "
-                             "e.g. {\"X-Title\": \"tchat\"}");
+        err_set(why, whylen,
+                "must be a JSON object of header names and text values, "
+                "e.g. {\"X-Title\": \"tchat\"}");
         cJSON_Delete(root);
         return -1;
     }

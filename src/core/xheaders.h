@@ -13,9 +13,9 @@
 
 #include "http.h"
 
-#define XHDR_MAX 32            /* headers in one object */
-#define XHDR_NAME_MAX 128      /* bytes of a name */
-#define XHDR_VALUE_MAX 4096    /* bytes of a value */
+#define XHDR_MAX 32         /* headers in one object */
+#define XHDR_NAME_MAX 128   /* bytes of a name */
+#define XHDR_VALUE_MAX 4096 /* bytes of a value */
 
 /* The headers in the order given; names as written. */
 typedef struct xhdr_list {

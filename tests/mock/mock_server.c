@@ -569,9 +569,10 @@ static bool handle(mock_conn *c, const mock_request *r)
         if (has_api_version(r))
             route_chat(&rt);
         else
-            reply_error(&rt, 400, "The api-version query parameter (?api-version=) is required "
-                        "for all requests.", "invalid_request_error", NULL,
-                        "MissingApiVersionParameter");
+            reply_error(&rt, 400,
+                        "The api-version query parameter (?api-version=) is required "
+                        "for all requests.",
+                        "invalid_request_error", NULL, "MissingApiVersionParameter");
     } else if (get && (strcmp(path, "/v1/models") == 0 || strcmp(path, "/openai/v1/models") == 0)) {
         route_models(&rt);
     } else if (get && strcmp(path, "/api/v2/status.json") == 0) {
