@@ -26,15 +26,21 @@ typedef struct fake_net {
     char *last_extra;  /* the extra headers, "Name=value;" each */
 } fake_net;
 
-static uint64_t fake_submit(void *ud, const worker_job *job)
+/* Frees what the fake transport kept of the last request. */
+static void net_free(fake_net *n)
 {
-    fake_net *n = ud;
-    n->submits++;
     free(n->last_body);
     free(n->last_url);
     free(n->last_key);
     free(n->last_auth);
     free(n->last_extra);
+}
+
+static uint64_t fake_submit(void *ud, const worker_job *job)
+{
+    fake_net *n = ud;
+    n->submits++;
+    net_free(n);
     n->last_body = xstrdup(job->body);
     n->last_url = xstrdup(job->url);
     n->last_key = xstrdup(job->api_key ? job->api_key : "");
@@ -299,11 +305,7 @@ static void session_start(session *s, fake_net *net, const session_observer *obs
 static void session_stop(session *s, fake_net *net)
 {
     session_done(s);
-    free(net->last_body);
-    free(net->last_url);
-    free(net->last_key);
-    free(net->last_auth);
-    free(net->last_extra);
+    net_free(net);
 }
 
 static void run_case(const scase *c)
@@ -410,9 +412,7 @@ static void run_case(const scase *c)
                  c->want_reply_flags);
 
     session_done(&s);
-    free(net.last_body);
-    free(net.last_url);
-    free(net.last_key);
+    net_free(&net);
 }
 
 static void test_cases(void **state)
@@ -617,9 +617,7 @@ static void test_long_reply_stopped(void **state)
             fail_msg("%s: stopped (state %s)", rows[i].name, session_state_name(s.state));
         }
         session_done(&s);
-        free(net.last_body);
-        free(net.last_url);
-        free(net.last_key);
+        net_free(&net);
     }
 }
 
