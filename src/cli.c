@@ -56,6 +56,10 @@ static const struct {
     {OPT_MODEL, 'm', CLI_ARG_TEXT, "NAME"},
     {OPT_THEME, 0, CLI_ARG_THEME, "NAME"},
     {OPT_LANG, 0, CLI_ARG_LANG, "LANG"},
+    {OPT_PROVIDER, 0, CLI_ARG_PROVIDER, "NAME"},
+    {OPT_EXTRA_HEADERS, 0, CLI_ARG_TEXT, "JSON"},
+    {OPT_API_KEY_ENV, 0, CLI_ARG_TEXT, "NAME"},
+    {OPT_API_VERSION, 0, CLI_ARG_TEXT, "VERSION"},
 };
 
 static cli_flag flags[NFIXED + OPT__COUNT];
@@ -210,8 +214,10 @@ void cli_usage(FILE *f, const char *docdir)
         if (flags[i].option >= 0 && !flags[i].hidden)
             put_flag(f, &flags[i]);
     fputs("\n"
-          "The API key comes from OPENAI_API_KEY, the config file or api_key_cmd; it is\n"
-          "never taken from the command line, where other users could read it.\n"
+          "The API key comes from the provider's variable (OPENAI_API_KEY, GROQ_API_KEY,\n"
+          "...; api_key_env names another), the config file or api_key_cmd; it is never\n"
+          "taken from the command line, where other users could read it, nor is an extra\n"
+          "header whose name says auth, key, token, secret, password or cookie.\n"
           "\n"
           "Exit codes, by the entry that explains the failure (not the HTTP status):\n"
           "  0   success\n"

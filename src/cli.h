@@ -27,6 +27,7 @@ typedef enum {
     CLI_ARG_BOOL,    /* true or false */
     CLI_ARG_SHELL,   /* bash, zsh or fish */
     CLI_ARG_SETTING, /* KEY=VALUE, KEY an option of the registry */
+    CLI_ARG_PROVIDER, /* a provider: provider_names */
     CLI_ARG__COUNT
 } cli_arg;
 

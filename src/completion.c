@@ -30,6 +30,10 @@ static void put_words(FILE *f, cli_arg arg)
             fprintf(f, "%s%s", sep, guide_lang_code((guide_lang)l));
         break;
     case CLI_ARG_BOOL: fputs("true false", f); break;
+    case CLI_ARG_PROVIDER:
+        for (int p = 0; p < PROVIDER__COUNT; p++, sep = " ")
+            fprintf(f, "%s%s", sep, provider_row((provider_id)p)->name);
+        break;
     case CLI_ARG_SHELL: fputs(completion_shells, f); break;
     case CLI_ARG_SETTING:
         for (int id = 0; id < OPT__COUNT; id++) {
@@ -91,6 +95,7 @@ static const struct {
                        "_tchat_conversations", " -x -a '(__tchat_conversations)'", false},
     [CLI_ARG_LANG] = {"", NULL, NULL, true},
     [CLI_ARG_BOOL] = {"", NULL, NULL, true},
+    [CLI_ARG_PROVIDER] = {"", NULL, NULL, true},
     [CLI_ARG_SHELL] = {"", NULL, NULL, true},
     /* zsh: no space after KEY= (compadd -S ''). */
     [CLI_ARG_SETTING] = {"            compopt -o nospace 2>/dev/null\n", "_tchat_settings", NULL,

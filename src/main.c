@@ -23,6 +23,7 @@
 #include "sanitize.h"
 #include "ui.h"
 #include "util.h"
+#include "xheaders.h"
 
 #define EXIT_USAGE 2
 
@@ -68,8 +69,31 @@ enum { MAX_OVERRIDES = 64 };
 static void no_key_on_command_line(void)
 {
     fprintf(stderr, "tchat: the API key is not taken from the command line, where other users "
-                    "could read it; use OPENAI_API_KEY, the config file, api_key_cmd, or run "
-                    "tchat and open Settings\n");
+                    "could read it; use the provider's variable (OPENAI_API_KEY, GROQ_API_KEY, "
+                    "...) or api_key_env, the config file, api_key_cmd, or run tchat and open "
+                    "Settings\n");
+}
+
+/* True (and said) when a value for option id given on the command line holds a secret
+ * header: the process list is public. A value that does not parse is left to the config,
+ * which says why. */
+static bool secret_on_command_line(opt_id id, const char *value)
+{
+    if (id != OPT_EXTRA_HEADERS)
+        return false;
+    xhdr_list l;
+    if (xhdr_parse(value, &l, NULL, 0) != 0)
+        return false;
+    const char *name = xhdr_first_secret(&l);
+    if (name)
+        fprintf(stderr,
+                "tchat: extra_headers: \"%s\" holds a secret (its name says auth, key, token, "
+                "secret, password or cookie): it is not taken from the command line, where "
+                "other users could read it; put it in the config file or use Settings (F2)\n",
+                name);
+    bool refused = name != NULL;
+    xhdr_free(&l);
+    return refused;
 }
 
 /* tchat --list [--search TEXT]: one line per saved conversation, newest first (with TEXT,
@@ -148,10 +172,12 @@ static int list_themes(void)
     return 0;
 }
 
-/* The demo ignores OPENAI_* variables: its profile talks to the mock only. */
+/* The demo ignores OPENAI_* and every provider's key variable: its profile talks to the
+ * mock only. */
 static const char *demo_getenv(const char *name)
 {
-    return str_starts_with(name, "OPENAI_") ? NULL : getenv(name);
+    return str_starts_with(name, "OPENAI_") || str_ends_with(name, "_API_KEY") ? NULL
+                                                                               : getenv(name);
 }
 
 /* tchat --key-status: whether a key is configured, masked, and where it comes
@@ -172,9 +198,15 @@ static int key_status(const config *c)
         printf("profile %s: needs no key\n", cfg_profile_name(c));
         return 0;
     }
-    printf("profile %s: no key configured (set OPENAI_API_KEY, or api_key in %s, or run "
-           "tchat and open Settings)\n",
-           cfg_profile_name(c), c->path ? c->path : "the config file");
+    const char *var = cfg_env_name(c, OPT_API_KEY);
+    const char *path = c->path ? c->path : "the config file";
+    if (var)
+        printf("profile %s: no key configured (set %s, or api_key in %s, or run tchat and open Settings)\n",
+               cfg_profile_name(c), var, path);
+    else
+        printf("profile %s: no key configured (set api_key in %s, or api_key_env to a variable "
+               "that holds it, or run tchat and open Settings)\n",
+               cfg_profile_name(c), path);
     return 3;
 }
 
@@ -208,6 +240,8 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
         if (f->option >= 0) {
+            if (secret_on_command_line((opt_id)f->option, optarg))
+                return EXIT_USAGE;
             OVERRIDE((opt_id)f->option, optarg);
             continue;
         }
@@ -240,6 +274,8 @@ int main(int argc, char **argv)
                 no_key_on_command_line();
                 return EXIT_USAGE;
             }
+            if (secret_on_command_line((opt_id)id, eq + 1))
+                return EXIT_USAGE;
             OVERRIDE((opt_id)id, eq + 1);
             break;
         }

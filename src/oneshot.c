@@ -136,9 +136,16 @@ static void on_failed(void *ud, const failure *f, const retry_decision *d, int a
     }
     explain_text(&t, &r->cx, f, d);
     if (f->entry == GUIDE_NO_KEY) {
+        /* Where this profile's key may come from: its variable, if it has one. */
         buf_puts(&t, "  ");
         char *path = config_default_path(NULL);
-        buf_fill(&t, guide_str(r->cx.lang, "no_key_how"), 1, path);
+        const char *var = r->cx.key_env;
+        if (var && !strcmp(var, "OPENAI_API_KEY"))
+            buf_fill(&t, guide_str(r->cx.lang, "no_key_how"), 1, path);
+        else if (var)
+            buf_fill(&t, guide_str(r->cx.lang, "no_key_how_var"), 2, var, path);
+        else
+            buf_fill(&t, guide_str(r->cx.lang, "no_key_how_novar"), 1, path);
         free(path);
         buf_putc(&t, '\n');
     }

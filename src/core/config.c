@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "config_internal.h"
+#include "url.h"
 #include "util.h"
+#include "xheaders.h"
 
 /* Password managers may ask for a passphrase, so the key command gets time for a human. */
 #define KEY_CMD_TIMEOUT_MS 30000
@@ -235,6 +237,52 @@ static bool parse_double(const char *s, double *out)
     return true;
 }
 
+/* The canonical text of the options whose values are names or JSON: the provider's name
+ * in lower case, a variable name, an api-version, the headers' compact JSON. NULL with why
+ * when the text is not one. */
+static char *special_canon(opt_id id, char *s, char *why, size_t whylen)
+{
+    if (id == OPT_EXTRA_HEADERS) {
+        xhdr_list l;
+        if (xhdr_parse(s, &l, why, whylen) != 0)
+            return NULL;
+        char *canon = xhdr_canonical(&l);
+        xhdr_free(&l);
+        return canon;
+    }
+    str_trim(s);
+    if (id == OPT_PROVIDER) {
+        int p = provider_find(s);
+        if (p < 0) {
+            err_set(why, whylen, "must be one of: %s", provider_names());
+            return NULL;
+        }
+        return xstrdup(provider_row((provider_id)p)->name);
+    }
+    /* A variable name (api_key_env) or an api-version: a word of letters, digits and a few
+     * marks, so that it can go into a query or be looked up as it is. */
+    size_t n = strlen(s);
+    bool ok = n <= 64;
+    for (size_t i = 0; ok && i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        bool alnum = isalnum(ch) && ch < 0x80;
+        ok = id == OPT_API_KEY_ENV ? alnum || ch == '_'
+                                   : alnum || ch == '-' || ch == '.' || ch == '_';
+    }
+    if (ok && id == OPT_API_KEY_ENV && n && isdigit((unsigned char)s[0]))
+        ok = false;
+    if (!ok) {
+        err_set(why, whylen,
+                id == OPT_API_KEY_ENV
+                    ? "must be the name of an environment variable (letters, digits "
+                      "and '_', not starting with a digit)"
+                    : "must be an api-version such as 2024-10-21 (letters, digits, "
+                      "'-', '.' and '_')");
+        return NULL;
+    }
+    return xstrdup(s);
+}
+
 /* Parses text for option id into *out (a fresh text, nothing else set) or says why not. */
 bool config_opt_parse(opt_id id, const char *text, opt_value *out, char *why, size_t whylen)
 {
@@ -315,10 +363,18 @@ bool config_opt_parse(opt_id id, const char *text, opt_value *out, char *why, si
                 }
             }
         }
-        const char *p = config_text_problem(s, id == OPT_SYSTEM);
+        const char *p = config_text_problem(s, id == OPT_SYSTEM || id == OPT_EXTRA_HEADERS);
         if (p) {
             err_set(why, whylen, "%s", p);
             goto bad;
+        }
+        if (id == OPT_PROVIDER || id == OPT_API_KEY_ENV || id == OPT_API_VERSION ||
+            id == OPT_EXTRA_HEADERS) {
+            char *canon = special_canon(id, s, why, whylen);
+            if (!canon)
+                goto bad;
+            free(s);
+            s = canon;
         }
         if (id == OPT_LANG) {
             const char *canon = NULL;
@@ -418,60 +474,193 @@ static const char *src_detail_for(const config *c, opt_id id, opt_source src)
         return flag_name(id);
     case SRC_KEYCMD:
         return "api_key_cmd";
+    case SRC_PRESET:
+        return "preset";
     default:
         return "default";
     }
 }
 
 /* How a message names a value from src: "--max-retries", "OPENAI_BASE_URL", "max_retries". */
-static const char *src_label(const config *c, opt_id id, opt_source src)
+static const char *src_label(const config *c, opt_id id, opt_source src, const char *detail)
 {
     return src == SRC_FLAG     ? flag_name(id)
-           : src == SRC_ENV    ? src_detail_for(c, id, src)
+           : src == SRC_ENV    ? (detail ? detail : src_detail_for(c, id, src))
            : src == SRC_KEYCMD ? "api_key_cmd"
                                : opt_defs[id].key;
 }
 
-/* Parses text into *out with its source, or says why not ("LABEL: why"). */
-bool config_layer_parse(const config *c, opt_id id, const char *text, opt_source src,
-                        opt_value *out, char *err, size_t errlen)
+/* config_layer_parse with the detail of the source (the variable's name, the preset's
+ * provider) when it is not the option's own. */
+static bool layer_parse(const config *c, opt_id id, const char *text, opt_source src,
+                        const char *detail, opt_value *out, char *err, size_t errlen)
 {
     char why[160];
     if (!config_opt_parse(id, text, out, why, sizeof why)) {
-        err_set(err, errlen, "%s: %s", src_label(c, id, src), why);
+        err_set(err, errlen, "%s: %s", src_label(c, id, src, detail), why);
         return false;
     }
     out->src = src;
-    out->src_detail = src_detail_for(c, id, src);
+    out->src_detail = detail ? detail : src_detail_for(c, id, src);
     return true;
+}
+
+bool config_layer_parse(const config *c, opt_id id, const char *text, opt_source src,
+                        opt_value *out, char *err, size_t errlen)
+{
+    return layer_parse(c, id, text, src, NULL, out, err, errlen);
+}
+
+/* ---------------------------------------------------------------- the environment */
+
+typedef struct config_envvar {
+    char *name;
+    char *value; /* NULL: not set, or empty */
+} config_envvar;
+
+/* The value of variable name, read on first use and kept (so the environment is read once);
+ * *stable gets a copy of the name that lives as long as c. NULL when unset or empty. */
+static const char *env_value(config *c, const char *name, const char **stable)
+{
+    for (size_t i = 0; i < c->nenvvars; i++)
+        if (!strcmp(c->envvars[i].name, name)) {
+            *stable = c->envvars[i].name;
+            return c->envvars[i].value;
+        }
+    const char *(*get)(const char *) = c->getenv_fn ? c->getenv_fn : config_getenv;
+    const char *v = get(name);
+    c->envvars = xrealloc_array(c->envvars, c->nenvvars + 1, sizeof *c->envvars);
+    config_envvar *e = &c->envvars[c->nenvvars++];
+    e->name = xstrdup(name);
+    e->value = v && *v ? xstrdup(v) : NULL;
+    *stable = e->name;
+    return e->value;
+}
+
+void config_env_free(config *c)
+{
+    for (size_t i = 0; i < c->nenvvars; i++) {
+        free(c->envvars[i].name);
+        if (c->envvars[i].value) /* it may be a key */
+            explicit_bzero(c->envvars[i].value, strlen(c->envvars[i].value));
+        free(c->envvars[i].value);
+    }
+    free(c->envvars);
+    c->envvars = NULL;
+    c->nenvvars = 0;
 }
 
 /* ---------------------------------------------------------------- computing effective values */
 
-/* The winning layer for option id of profile p (NULL for a global option), except the key
- * command, which config_profile_compute handles. active: p is current (flags and environment
- * apply). */
-static const char *layer_pick(const config *c, const profile *p, opt_id id, bool active,
-                              opt_source *src)
+/* What decides the layers of one profile besides its own values. */
+typedef struct layers {
+    const profile *p;     /* NULL: the global options */
+    bool active;          /* the current profile: flags and the environment apply */
+    provider_id setting;  /* the option "provider" */
+    provider_id resolved; /* what it means for the base URL (known once that is computed) */
+    bool resolved_known;
+    const char *key_env; /* api_key_env's value */
+} layers;
+
+/* The variable that gives option id under L, or NULL. */
+static const char *env_name(const layers *L, opt_id id)
 {
-    if (active && c->flag[id]) {
+    const char *openai_var = opt_defs[id].env;
+    if (!L->p)
+        return openai_var;
+    switch (id) {
+    case OPT_API_KEY:
+        if (L->key_env && *L->key_env)
+            return L->key_env;
+        return provider_reads_openai_env(L->setting, L->resolved)
+                   ? openai_var
+                   : provider_row(L->resolved)->key_env;
+    case OPT_BASE_URL:
+        return L->setting == PROVIDER_AUTO || L->setting == PROVIDER_OPENAI ? openai_var : NULL;
+    default:
+        return openai_var && provider_reads_openai_env(L->setting, L->resolved) ? openai_var : NULL;
+    }
+}
+
+/* The preset's value of option id under L, or NULL when it gives none. A value equal to
+ * the built-in default is none (OpenAI's row is the defaults). */
+static const char *preset_value(const layers *L, opt_id id)
+{
+    if (!L->p)
+        return NULL;
+    const char *v = NULL;
+    if (id == OPT_BASE_URL) {
+        v = L->setting != PROVIDER_AUTO ? provider_row(L->setting)->base_url : NULL;
+    } else if (L->resolved_known) {
+        const provider_info *row = provider_row(L->resolved);
+        switch (id) {
+        case OPT_STATUS_URL:
+            v = row->status_url ? row->status_url : "";
+            break;
+        case OPT_HELP_URL:
+            v = row->links[PLINK_HELP];
+            break;
+        case OPT_NEEDS_KEY:
+            v = row->needs_key ? NULL : "false";
+            break;
+        case OPT_API_VERSION:
+            v = row->api_version;
+            break;
+        default:
+            break;
+        }
+    }
+    return v && strcmp(v, opt_defs[id].def) != 0 ? v : NULL;
+}
+
+/* The winning layer for option id under L, except the key command, which
+ * config_profile_compute handles. *detail: the variable or the preset's provider (NULL:
+ * the option's own). */
+static const char *layer_pick(config *c, const layers *L, opt_id id, opt_source *src,
+                              const char **detail)
+{
+    *detail = NULL;
+    if (L->active && c->flag[id]) {
         *src = SRC_FLAG;
         return c->flag[id];
     }
-    if (active && c->env[id]) {
+    if (L->active && c->env[id]) {
         *src = SRC_ENV;
         return c->env[id];
     }
-    if (p && p->file[id]) {
+    const char *var = L->active ? env_name(L, id) : NULL;
+    const char *v = var ? env_value(c, var, detail) : NULL;
+    if (v) {
+        *src = SRC_ENV;
+        return v;
+    }
+    *detail = NULL;
+    if (L->p && L->p->file[id]) {
         *src = SRC_CONFIG;
-        return p->file[id];
+        return L->p->file[id];
     }
     if (c->top[id]) {
         *src = SRC_CONFIG;
         return c->top[id];
     }
+    v = preset_value(L, id);
+    if (v) {
+        *src = SRC_PRESET;
+        *detail = provider_row(id == OPT_BASE_URL ? L->setting : L->resolved)->name;
+        return v;
+    }
     *src = SRC_DEFAULT;
     return opt_defs[id].def;
+}
+
+/* Computes option id into *out under L. */
+static bool layer_value(config *c, const layers *L, opt_id id, opt_value *out, char *err,
+                        size_t errlen)
+{
+    opt_source src;
+    const char *detail;
+    const char *text = layer_pick(c, L, id, &src, &detail);
+    return layer_parse(c, id, text, src, detail, out, err, errlen);
 }
 
 /* Replaces *slot with *nv unless they say the same thing from the same place, so that
@@ -488,33 +677,45 @@ static void value_commit(opt_value *slot, opt_value *nv, opt_id id)
     memset(nv, 0, sizeof *nv);
 }
 
-/* Recomputes every effective value of profile idx. Runs api_key_cmd when the profile is
- * active, no flag or environment gives a key, run_key_cmd is set and its key is not kept
- * yet. On error nothing changes. */
+/* Recomputes every effective value of profile idx: first the provider, api_key_env and the
+ * base URL, which decide the preset and the environment of the others. Runs api_key_cmd
+ * when the profile is active, no flag or environment gives a key, run_key_cmd is set and
+ * its key is not kept yet. On error nothing changes. */
 int config_profile_compute(config *c, size_t idx, bool active, char *err, size_t errlen)
 {
     profile *p = &c->profiles[idx];
     opt_value nv[OPT__COUNT];
     memset(nv, 0, sizeof nv);
     int rc = -1;
+    layers L = {.p = p, .active = active, .setting = PROVIDER_AUTO};
+
+    if (!layer_value(c, &L, OPT_PROVIDER, &nv[OPT_PROVIDER], err, errlen) ||
+        !layer_value(c, &L, OPT_API_KEY_ENV, &nv[OPT_API_KEY_ENV], err, errlen))
+        goto out;
+    L.setting = (provider_id)provider_find(nv[OPT_PROVIDER].text);
+    L.key_env = nv[OPT_API_KEY_ENV].text;
+    if (!layer_value(c, &L, OPT_BASE_URL, &nv[OPT_BASE_URL], err, errlen))
+        goto out;
+    L.resolved = provider_resolve(L.setting, nv[OPT_BASE_URL].text);
+    L.resolved_known = true;
 
     for (int i = 0; i < OPT__COUNT; i++) {
         opt_id id = (opt_id)i;
-        if (opt_defs[id].scope != SCOPE_PROFILE || id == OPT_API_KEY)
+        if (opt_defs[id].scope != SCOPE_PROFILE || id == OPT_API_KEY || nv[id].text)
             continue;
-        opt_source src;
-        const char *text = layer_pick(c, p, id, active, &src);
-        if (!config_layer_parse(c, id, text, src, &nv[id], err, errlen))
+        if (!layer_value(c, &L, id, &nv[id], err, errlen))
             goto out;
     }
 
     opt_source src;
-    const char *text = layer_pick(c, p, OPT_API_KEY, active, &src);
+    const char *detail;
+    const char *text = layer_pick(c, &L, OPT_API_KEY, &src, &detail);
     if (active && src != SRC_FLAG && src != SRC_ENV) {
         const char *cmd = nv[OPT_API_KEY_CMD].text;
         if (p->keycmd_key && p->keycmd_for && !strcmp(p->keycmd_for, cmd)) {
             text = p->keycmd_key;
             src = SRC_KEYCMD;
+            detail = NULL;
         } else if (c->run_key_cmd && *cmd) {
             char *got = NULL;
             if (config_run_key_cmd(cmd, KEY_CMD_TIMEOUT_MS, &got, err, errlen) != 0)
@@ -532,9 +733,10 @@ int config_profile_compute(config *c, size_t idx, bool active, char *err, size_t
             p->keycmd_for = xstrdup(cmd);
             text = p->keycmd_key;
             src = SRC_KEYCMD;
+            detail = NULL;
         }
     }
-    if (!config_layer_parse(c, OPT_API_KEY, text, src, &nv[OPT_API_KEY], err, errlen))
+    if (!layer_parse(c, OPT_API_KEY, text, src, detail, &nv[OPT_API_KEY], err, errlen))
         goto out;
 
     for (int i = 0; i < OPT__COUNT; i++)
@@ -552,12 +754,11 @@ int config_globals_compute(config *c, char *err, size_t errlen)
     opt_value nv[OPT__COUNT];
     memset(nv, 0, sizeof nv);
     int rc = -1;
+    layers L = {.p = NULL, .active = true};
     for (int i = 0; i < OPT__COUNT; i++) {
         if (opt_defs[i].scope != SCOPE_GLOBAL)
             continue;
-        opt_source src;
-        const char *text = layer_pick(c, NULL, (opt_id)i, true, &src);
-        if (!config_layer_parse(c, (opt_id)i, text, src, &nv[i], err, errlen))
+        if (!layer_value(c, &L, (opt_id)i, &nv[i], err, errlen))
             goto out;
     }
     for (int i = 0; i < OPT__COUNT; i++)
@@ -756,6 +957,54 @@ bool cfg_bool(const config *c, opt_id id)
 const char *cfg_profile_name(const config *c)
 {
     return c && c->current < c->nprofiles ? c->profiles[c->current].name : "";
+}
+
+static provider_id setting_of(const config *c)
+{
+    int p = provider_find(cfg_str(c, OPT_PROVIDER));
+    return p < 0 ? PROVIDER_AUTO : (provider_id)p;
+}
+
+provider_id cfg_provider(const config *c)
+{
+    return provider_resolve(setting_of(c), cfg_str(c, OPT_BASE_URL));
+}
+
+const char *cfg_env_name(const config *c, opt_id id)
+{
+    if ((unsigned)id >= OPT__COUNT)
+        return NULL;
+    layers L = {
+        .p = opt_defs[id].scope == SCOPE_PROFILE && c && c->current < c->nprofiles
+                 ? &c->profiles[c->current]
+                 : NULL,
+        .active = true,
+        .setting = setting_of(c),
+        .resolved = cfg_provider(c),
+        .resolved_known = true,
+        .key_env = cfg_str(c, OPT_API_KEY_ENV),
+    };
+    return env_name(&L, id);
+}
+
+bool cfg_sends_key(const config *c)
+{
+    const opt_value *v = cfg_value(c, OPT_NEEDS_KEY);
+    return v && (v->b || v->src == SRC_PRESET);
+}
+
+bool cfg_status_json(const config *c)
+{
+    const opt_value *v = cfg_value(c, OPT_STATUS_URL);
+    if (!v || !*v->text)
+        return false;
+    return v->src != SRC_PRESET || provider_row(cfg_provider(c))->status_json;
+}
+
+void cfg_extra_headers(const config *c, xhdr_list *out)
+{
+    if (xhdr_parse(cfg_str(c, OPT_EXTRA_HEADERS), out, NULL, 0) != 0)
+        memset(out, 0, sizeof *out); /* cannot happen: the value was checked when set */
 }
 
 bool config_shadowed(const config *c, opt_id id, const char **by)

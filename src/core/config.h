@@ -1,7 +1,15 @@
 /* Configuration: one typed option table drives the config file, the
  * environment, the command-line flags and the settings screen.
- * Precedence: flag > environment > key command > config file > default, and every value
- * remembers where it came from.
+ * Precedence: flag > environment > key command > config file > provider preset > default,
+ * and every value remembers where it came from.
+ *
+ * The preset. The option "provider" names a row of src/core/provider.h ("auto": the one
+ * the base URL's host names); that row gives some options a value below the file's: the
+ * base URL, status_url, help_url, api_version, needs_key. Which environment variables
+ * apply depends on it too: the key comes from api_key_env's variable, else the provider's
+ * (GROQ_API_KEY...); OPENAI_API_KEY, OPENAI_ORG_ID and OPENAI_PROJECT_ID apply to "openai"
+ * and to "auto" on a host that is no other provider's, OPENAI_BASE_URL to "auto" and
+ * "openai" only. A variable is read when first needed, then kept.
  *
  * Layers. Each profile keeps its *file layer* (what config.json says, or will say after
  * config_save, for each option: canonical text or unset) apart from its *effective* values
@@ -18,6 +26,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "provider.h"
 
 typedef enum {
     OPT_STRING,  /* free text */
@@ -36,9 +46,14 @@ typedef enum { SCOPE_PROFILE, SCOPE_GLOBAL } opt_scope;
  * default: text, parsed like any other value. min/max: for numbers. */
 #define CONFIG_OPTIONS(X)                                                                          \
     X(OPT_API_KEY, "api_key", OPT_SECRET, SCOPE_PROFILE, "", 0, 0, "OPENAI_API_KEY",              \
-      "API key sent as 'Authorization: Bearer'")                                                   \
+      "API key, sent as 'Authorization: Bearer' (Azure's deployments API: 'api-key')")             \
     X(OPT_API_KEY_CMD, "api_key_cmd", OPT_STRING, SCOPE_PROFILE, "", 0, 0, NULL,                   \
       "command whose first output line is the API key (run without a shell)")                      \
+    X(OPT_API_KEY_ENV, "api_key_env", OPT_STRING, SCOPE_PROFILE, "", 0, 0, NULL,                   \
+      "environment variable the key is read from; empty: the provider's (GROQ_API_KEY...)")        \
+    X(OPT_PROVIDER, "provider", OPT_STRING, SCOPE_PROFILE, "auto", 0, 0, NULL,                     \
+      "the service: auto (from the base URL's host), openai, azure, openrouter, groq, deepseek, "  \
+      "together, mistral, gemini, anthropic, ollama, llamacpp, vllm, lmstudio, local, other")      \
     X(OPT_BASE_URL, "base_url", OPT_URL, SCOPE_PROFILE, "https://api.openai.com/v1", 0, 0,         \
       "OPENAI_BASE_URL", "API base URL; requests go to BASE/chat/completions")                     \
     X(OPT_NEEDS_KEY, "needs_key", OPT_BOOL, SCOPE_PROFILE, "true", 0, 0, NULL,                     \
@@ -49,6 +64,10 @@ typedef enum { SCOPE_PROFILE, SCOPE_GLOBAL } opt_scope;
       "sent as OpenAI-Organization when set")                                                      \
     X(OPT_PROJECT, "project", OPT_STRING, SCOPE_PROFILE, "", 0, 0, "OPENAI_PROJECT_ID",            \
       "sent as OpenAI-Project when set")                                                           \
+    X(OPT_EXTRA_HEADERS, "extra_headers", OPT_STRING, SCOPE_PROFILE, "", 0, 0, NULL,               \
+      "a JSON object of headers sent with every request, e.g. {\"X-Title\": \"tchat\"}")              \
+    X(OPT_API_VERSION, "api_version", OPT_STRING, SCOPE_PROFILE, "", 0, 0, NULL,                   \
+      "Azure: the api-version of the deployments API (the preset gives 2024-10-21)")               \
     X(OPT_MODEL, "model", OPT_STRING, SCOPE_PROFILE, "gpt-4o-mini", 0, 0, NULL, "model name")    \
     X(OPT_SYSTEM, "system", OPT_STRING, SCOPE_PROFILE, "", 0, 0, NULL, "system prompt")           \
     X(OPT_TEMPERATURE, "temperature", OPT_DOUBLE, SCOPE_PROFILE, "-1", -1, 2, NULL,               \
@@ -105,6 +124,7 @@ int opt_find(const char *key);
 
 #define OPT_SOURCES(X)                 \
     X(SRC_DEFAULT, "default")          \
+    X(SRC_PRESET, "preset")            \
     X(SRC_CONFIG, "config file")       \
     X(SRC_KEYCMD, "key command")       \
     X(SRC_ENV, "environment")          \
@@ -121,7 +141,8 @@ typedef struct opt_value {
     double d;         /* parsed, for OPT_DOUBLE */
     bool b;           /* parsed, for OPT_BOOL */
     opt_source src;
-    const char *src_detail; /* e.g. "OPENAI_API_KEY" or the config path; static or owned by config */
+    const char *src_detail; /* e.g. "OPENAI_API_KEY", the config path, the provider of a preset
+                               ("groq"); static or owned by config */
 } opt_value;
 
 typedef struct profile {
@@ -146,7 +167,11 @@ typedef struct config {
      * options shared by every profile (below a profile's own value; never rewritten). */
     char *top[OPT__COUNT];
     char *flag[OPT__COUNT]; /* flags (the last one of each), and config_set(SRC_FLAG) */
-    char *env[OPT__COUNT];  /* the environment, read once by config_load (non-empty only) */
+    char *env[OPT__COUNT];  /* config_set(SRC_ENV): an environment value given in code */
+    /* The environment as read so far: a variable is read once, when first needed. */
+    const char *(*getenv_fn)(const char *name);
+    struct config_envvar *envvars;
+    size_t nenvvars;
     bool run_key_cmd;       /* from config_load_args: may api_key_cmd run */
     bool dirty;             /* the file layer changed since the load or the last save */
 } config;
@@ -238,6 +263,22 @@ long cfg_int(const config *c, opt_id id);
 double cfg_double(const config *c, opt_id id);
 bool cfg_bool(const config *c, opt_id id);
 const char *cfg_profile_name(const config *c);
+/* The provider of the current profile: "auto" resolved by the base URL's host. */
+provider_id cfg_provider(const config *c);
+/* Whether a key that is set goes with the requests: unless the user said needs_key false
+ * (a local server's preset only makes the key optional: one set for it still goes). */
+bool cfg_sends_key(const config *c);
+/* The environment variable that gives option id to the current profile (for the key:
+ * api_key_env's, else the provider's, else OPENAI_API_KEY where it applies), or NULL when
+ * none does. Valid until the option values change. */
+const char *cfg_env_name(const config *c, opt_id id);
+/* Whether the status page is read as Statuspage JSON: a status_url of the user's (or
+ * OpenAI's default), or a preset's whose provider serves it; a link only otherwise. */
+bool cfg_status_json(const config *c);
+/* The profile's extra headers, parsed (the option was checked when set). Caller frees
+ * with xhdr_free. */
+struct xhdr_list;
+void cfg_extra_headers(const config *c, struct xhdr_list *out);
 
 /* The key masked for display: "sk-…wxyz" (first three and last four characters), "" when
  * empty, "…" alone for keys shorter than 12 bytes. Caller frees. */

@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "jsonpos.h"
 #include "util.h"
+#include "xheaders.h"
 
 /* ---------------------------------------------------------------- loading the file */
 
@@ -95,6 +96,22 @@ static int json_value_text(opt_id id, const cJSON *v, char **text, char *why, si
         *text = xstrdup(cJSON_IsTrue(v) ? "true" : "false");
         return 1;
     default:
+        if (id == OPT_EXTRA_HEADERS) {
+            /* A JSON object in the file; its text is checked like any other value. */
+            if (!cJSON_IsObject(v)) {
+                err_set(why, whylen,
+                        "must be a JSON object of header names and text values, "
+                        "e.g. {\"X-Title\": \"tchat\"}");
+                return -1;
+            }
+            char *s = cJSON_PrintUnformatted(v);
+            *text = xstrdup(s ? s : "{}");
+            if (s) {
+                explicit_bzero(s, strlen(s));
+                cJSON_free(s);
+            }
+            return 1;
+        }
         if (!cJSON_IsString(v)) {
             err_set(why, whylen, "must be a string");
             return -1;
@@ -118,6 +135,8 @@ static int load_value(loader *ld, char **slot, opt_id id, const cJSON *item, con
     if (r > 0) {
         opt_value nv;
         bool ok = config_opt_parse(id, text, &nv, why, sizeof why);
+        if (id == OPT_EXTRA_HEADERS)
+            explicit_bzero(text, strlen(text)); /* it may hold a token */
         config_text_free(text, id);
         if (ok) {
             config_text_free(*slot, id);
@@ -242,14 +261,15 @@ static int load_doc(loader *ld, const cJSON *root, const cJSON **file_profile, b
     return 0;
 }
 
-/* The keys of the secret options: their values are never quoted in a syntax error. */
+/* The keys of the secret options, and extra_headers (whose headers may hold tokens): their
+ * values are never quoted in a syntax error. */
 static const char *const *secret_keys(size_t *n)
 {
     static const char *keys[OPT__COUNT];
     static size_t nkeys;
     if (!nkeys)
         for (int id = 0; id < OPT__COUNT; id++)
-            if (opt_get_def((opt_id)id)->type == OPT_SECRET)
+            if (opt_get_def((opt_id)id)->type == OPT_SECRET || id == OPT_EXTRA_HEADERS)
                 keys[nkeys++] = opt_get_def((opt_id)id)->key;
     *n = nkeys;
     return keys;
@@ -314,13 +334,26 @@ static int load_text(config *c, const char *text, size_t len, bool check_profile
     return 0;
 }
 
-/* Whether the file holds an API key anywhere. */
+/* Whether a file-layer text holds a secret: a key, or an extra header that is one. */
+static bool holds_secret(const char *key, const char *headers)
+{
+    if (key && *key)
+        return true;
+    xhdr_list l;
+    if (!headers || xhdr_parse(headers, &l, NULL, 0) != 0)
+        return false;
+    bool yes = xhdr_first_secret(&l) != NULL;
+    xhdr_free(&l);
+    return yes;
+}
+
+/* Whether the file holds an API key (or a secret header) anywhere. */
 static bool file_has_key(const config *c)
 {
-    if (c->top[OPT_API_KEY] && *c->top[OPT_API_KEY])
+    if (holds_secret(c->top[OPT_API_KEY], c->top[OPT_EXTRA_HEADERS]))
         return true;
     for (size_t i = 0; i < c->nprofiles; i++)
-        if (c->profiles[i].file[OPT_API_KEY] && *c->profiles[i].file[OPT_API_KEY])
+        if (holds_secret(c->profiles[i].file[OPT_API_KEY], c->profiles[i].file[OPT_EXTRA_HEADERS]))
             return true;
     return false;
 }
@@ -338,6 +371,7 @@ int config_load(config *c, const config_load_args *args, char *err, size_t errle
     struct stat st;
 
     memset(c, 0, sizeof *c);
+    c->getenv_fn = env;
     err_set(err, errlen, "%s", "");
     c->path = args->path && *args->path ? xstrdup(args->path) : config_default_path(env);
     const char *tc = env("TCHAT_CONFIG");
@@ -393,18 +427,10 @@ int config_load(config *c, const config_load_args *args, char *err, size_t errle
                                "run: chmod 600 %s",
                                c->path, (unsigned)(st.st_mode & 07777), c->path);
 
-    /* The environment and the flags are read once and kept: they move with the current
-     * profile. Each is checked here so that a bad one is reported at start-up. */
-    for (int id = 0; id < OPT__COUNT; id++) {
-        const char *name = opt_get_def((opt_id)id)->env;
-        const char *val = name ? env(name) : NULL;
-        if (!val || !*val)
-            continue;
-        opt_value nv;
-        if (!config_layer_parse(c, (opt_id)id, val, SRC_ENV, &nv, err, errlen))
-            goto fail;
-        c->env[id] = nv.text;
-    }
+    /* The flags are read once and kept: they move with the current profile, as the
+     * environment does (which variables apply depends on the profile's provider: they are
+     * read as the values are computed, below). Each is checked here so that a bad one is
+     * reported at start-up. */
     for (size_t i = 0; i < args->noverrides; i++) {
         const config_override *o = &args->overrides[i];
         if ((unsigned)o->id >= OPT__COUNT || !o->value) {
@@ -447,6 +473,7 @@ void config_free(config *c)
         config_text_free(c->flag[id], (opt_id)id);
         config_text_free(c->env[id], (opt_id)id);
     }
+    config_env_free(c);
     cJSON_Delete(c->doc);
     free(c->path);
     free(c->warning);
@@ -472,6 +499,12 @@ static cJSON *json_of(opt_id id, const char *text)
 {
     opt_value v;
     char why[160];
+    if (id == OPT_EXTRA_HEADERS) {
+        /* The canonical text is compact JSON of an object, "" for none. */
+        cJSON *o = *text ? cJSON_Parse(text) : cJSON_CreateObject();
+        if (o)
+            return o;
+    }
     if (opt_get_def((opt_id)id)->type == OPT_INT || opt_get_def((opt_id)id)->type == OPT_DOUBLE ||
         opt_get_def((opt_id)id)->type == OPT_BOOL) {
         if (config_opt_parse(id, text, &v, why, sizeof why)) {

@@ -45,5 +45,7 @@ void config_profile_done(profile *p);
  * changes and err says why. */
 int config_profile_compute(config *c, size_t idx, bool active, char *err, size_t errlen);
 int config_globals_compute(config *c, char *err, size_t errlen);
+/* Forgets the environment read so far (values wiped). */
+void config_env_free(config *c);
 
 #endif

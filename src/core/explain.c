@@ -8,9 +8,6 @@
 #include "config.h"
 #include "url.h"
 
-static const char OPENAI_STATUS[] = "https://status.openai.com/";
-static const char OPENAI_HELP[] = "https://help.openai.com/en/";
-
 static void replace(char **slot, const char *value)
 {
     char *copy = xstrdup(value);
@@ -26,6 +23,8 @@ void explain_ctx_from_config(explain_ctx *cx, const config *c)
     replace(&cx->model, cfg_str(c, OPT_MODEL));
     replace(&cx->status_url, cfg_str(c, OPT_STATUS_URL));
     replace(&cx->help_url, cfg_str(c, OPT_HELP_URL));
+    replace(&cx->key_env, cfg_env_name(c, OPT_API_KEY));
+    cx->provider = cfg_provider(c);
 }
 
 void explain_ctx_done(explain_ctx *cx)
@@ -34,7 +33,8 @@ void explain_ctx_done(explain_ctx *cx)
     free(cx->model);
     free(cx->status_url);
     free(cx->help_url);
-    cx->base_url = cx->model = cx->status_url = cx->help_url = NULL;
+    free(cx->key_env);
+    cx->base_url = cx->model = cx->status_url = cx->help_url = cx->key_env = NULL;
 }
 
 void explain_attempt(buf *out, const explain_ctx *cx, int attempt, int attempts_max)
@@ -134,14 +134,60 @@ void explain_links(const explain_ctx *cx, const failure *f,
                    void (*fn)(void *ud, const char *label, const char *url), void *ud)
 {
     const guide_text *t = guide_entry_text(f->entry, cx->lang);
+    /* The provider the failed request went to (the demo's provider cases differ from the
+     * profile), else the profile's. */
+    provider_id prov = cx->provider;
+    int fp = f->provider ? provider_find(f->provider) : -1;
+    if (fp > PROVIDER_AUTO)
+        prov = (provider_id)fp;
+    const char *given[16];
+    size_t ngiven = 0;
     for (size_t i = 0; i < t->nlinks; i++) {
         const char *url = t->links[i].url;
-        if (strcmp(url, OPENAI_STATUS) == 0 && cx->status_url)
-            url = cx->status_url;
-        else if (strcmp(url, OPENAI_HELP) == 0 && cx->help_url && *cx->help_url)
-            url = cx->help_url;
-        if (*url)
-            fn(ud, t->links[i].label, url);
+        bool is_status;
+        if (provider_openai_status_or_help(url, &is_status)) {
+            /* status_url "" means none; help_url "" leaves OpenAI's help centre. */
+            const char *own = is_status ? cx->status_url : cx->help_url;
+            if (own && (is_status || *own))
+                url = own;
+        } else if (prov != PROVIDER_AUTO) {
+            url = provider_map_link(prov, url);
+        }
+        bool seen = !url || !*url;
+        for (size_t k = 0; k < ngiven && !seen; k++)
+            seen = strcmp(given[k], url) == 0;
+        if (seen)
+            continue;
+        if (ngiven < sizeof given / sizeof *given)
+            given[ngiven++] = url;
+        fn(ud, t->links[i].label, url);
+    }
+}
+
+void explain_endpoint(buf *out, const explain_ctx *cx)
+{
+    buf_puts(out, cx->base_url ? cx->base_url : "");
+    const provider_info *row = provider_row(cx->provider);
+    if (row->id != PROVIDER_AUTO && row->id != PROVIDER_LOCAL && row->id != PROVIDER_OTHER)
+        buf_printf(out, " (%s)", row->display);
+}
+
+void explain_words(buf *out, const explain_ctx *cx, const char *text)
+{
+    static const char openai_var[] = "OPENAI_API_KEY";
+    const char *var = cx->key_env ? cx->key_env : guide_str(cx->lang, "key_env_none");
+    if (cx->provider == PROVIDER_AUTO || !strcmp(var, openai_var)) {
+        buf_puts(out, text);
+        return;
+    }
+    for (const char *p = text, *hit; *p; p = hit + sizeof openai_var - 1) {
+        hit = strstr(p, openai_var);
+        if (!hit) {
+            buf_puts(out, p);
+            break;
+        }
+        buf_append(out, p, (size_t)(hit - p));
+        buf_puts(out, var);
     }
 }
 
@@ -156,8 +202,14 @@ void explain_steps(const explain_ctx *cx, const failure *f, bool chat,
         buf_free(&b);
     }
     const guide_text *t = guide_entry_text(f->entry, cx->lang);
-    for (size_t i = 0; i < t->nsteps; i++)
-        fn(ud, chat ? t->steps[i] : t->steps_cli[i]);
+    buf w;
+    buf_init(&w);
+    for (size_t i = 0; i < t->nsteps; i++) {
+        buf_reset(&w);
+        explain_words(&w, cx, chat ? t->steps[i] : t->steps_cli[i]);
+        fn(ud, buf_str(&w));
+    }
+    buf_free(&w);
 }
 
 void explain_notes(const explain_ctx *cx, const failure *f, void (*fn)(void *ud, const char *note),
@@ -265,11 +317,16 @@ void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry
     const guide_text *t = guide_entry_text(f->entry, cx->lang);
     explain_title(out, cx, f);
     buf_putc(out, '\n');
-    buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "cause"), t->cause);
+    buf_printf(out, "  %s: ", guide_str(cx->lang, "cause"));
+    explain_words(out, cx, t->cause);
+    buf_putc(out, '\n');
     if (t->nreasons) {
         buf_printf(out, "  %s:\n", guide_str(cx->lang, "reasons"));
-        for (size_t i = 0; i < t->nreasons; i++)
-            buf_printf(out, "    · %s\n", t->reasons[i]);
+        for (size_t i = 0; i < t->nreasons; i++) {
+            buf_puts(out, "    · ");
+            explain_words(out, cx, t->reasons[i]);
+            buf_putc(out, '\n');
+        }
     }
     buf_printf(out, "  %s:\n", guide_str(cx->lang, "steps"));
     numbered nb = {out, "    ", 0};
@@ -284,8 +341,11 @@ void explain_text(buf *out, const explain_ctx *cx, const failure *f, const retry
         text_field(out, NULL, f->detail);
     if (f->request_id && *f->request_id)
         text_field(out, guide_str(cx->lang, "request_id"), f->request_id);
-    if (explain_foreign_endpoint(cx))
-        buf_printf(out, "  %s: %s\n", guide_str(cx->lang, "endpoint"), cx->base_url);
+    if (explain_foreign_endpoint(cx)) {
+        buf_printf(out, "  %s: ", guide_str(cx->lang, "endpoint"));
+        explain_endpoint(out, cx);
+        buf_putc(out, '\n');
+    }
     text_type(out, cx, f);
     buf_printf(out, "  %s:\n", guide_str(cx->lang, "links"));
     explain_links(cx, f, text_link, out);
@@ -347,8 +407,17 @@ void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry
         cJSON_AddNullToObject(o, "status");
     cJSON_AddStringToObject(o, "net", net_result_name(f->net));
     cJSON_AddStringToObject(o, "title", t->title);
-    cJSON_AddStringToObject(o, "cause", t->cause);
-    cJSON_AddItemToObject(o, "reasons", json_strings(t->reasons, t->nreasons));
+    buf w;
+    buf_init(&w);
+    explain_words(&w, cx, t->cause);
+    cJSON_AddStringToObject(o, "cause", buf_str(&w));
+    cJSON *reasons = cJSON_AddArrayToObject(o, "reasons");
+    for (size_t i = 0; i < t->nreasons; i++) {
+        buf_reset(&w);
+        explain_words(&w, cx, t->reasons[i]);
+        cJSON_AddItemToArray(reasons, cJSON_CreateString(buf_str(&w)));
+    }
+    buf_free(&w);
     explain_steps(cx, f, false, json_string, cJSON_AddArrayToObject(o, "steps"));
     add_opt_string(o, "type_cause", tt ? tt->cause : NULL);
     cJSON_AddItemToObject(o, "type_steps",
@@ -363,6 +432,8 @@ void explain_json(buf *out, const explain_ctx *cx, const failure *f, const retry
     add_opt_string(o, "request_id", f->request_id);
     add_opt_string(o, "detail", f->detail);
     cJSON_AddStringToObject(o, "endpoint", cx->base_url ? cx->base_url : "");
+    if (cx->provider != PROVIDER_AUTO)
+        cJSON_AddStringToObject(o, "provider", provider_row(cx->provider)->name);
     cJSON_AddStringToObject(o, "model", cx->model ? cx->model : "");
     cJSON_AddNumberToObject(o, "attempt", attempt);
     cJSON_AddNumberToObject(o, "attempts_max", attempts_max);

@@ -8,6 +8,7 @@
 
 #include "classify.h"
 #include "guide.h"
+#include "provider.h"
 #include "retry.h"
 #include "util.h"
 
@@ -15,17 +16,21 @@ struct config;
 
 /* What an explanation needs to know of the profile. The context owns copies of its
  * strings: a configuration that changes later (Settings, /model) cannot leave it
- * pointing at freed text. A zeroed context is valid (no endpoint named). */
+ * pointing at freed text. A zeroed context is valid (no endpoint named, provider
+ * PROVIDER_AUTO: the catalog's words and links as written). */
 typedef struct explain_ctx {
     guide_lang lang;
     char *base_url;   /* the endpoint used, as shown (its password masked), or NULL */
     char *model;
     char *status_url; /* the profile's status page ("" for none) */
-    char *help_url;   /* the profile's help page */
+    char *help_url;   /* the profile's help page ("" for none) */
+    provider_id provider; /* whose service it is ("auto" resolved); the links are its own */
+    char *key_env;        /* the variable the key is read from, or NULL when none is */
 } explain_ctx;
 
-/* Copies the endpoint, model, status and help pages of the current profile of c into
- * cx, replacing what it held (the language is left as it is). */
+/* Copies the endpoint, model, status and help pages, the provider and the key's variable
+ * of the current profile of c into cx, replacing what it held (the language is left as it
+ * is). */
 void explain_ctx_from_config(explain_ctx *cx, const struct config *c);
 /* Frees the copies; cx stays usable as a zeroed context with its language. */
 void explain_ctx_done(explain_ctx *cx);
@@ -43,8 +48,10 @@ void explain_retrying(buf *out, const explain_ctx *cx, int64_t left_ms, const ch
                       int next_attempt, int attempts_max, const retry_decision *d);
 /* The reason no automatic retry happens, in the catalog's language. */
 const char *explain_verdict(const explain_ctx *cx, retry_verdict v);
-/* The entry's links, with OpenAI's status and help pages replaced by the
- * profile's own; calls fn once per link. */
+/* The entry's links for the profile's provider: OpenAI's status and help pages become the
+ * profile's status_url and help_url ("" leaves them out); OpenAI's other pages become the
+ * provider's of the same kind, or are left out (provider_map_link); a URL that comes twice
+ * is given once. Calls fn once per link. */
 void explain_links(const explain_ctx *cx, const failure *f,
                    void (*fn)(void *ud, const char *label, const char *url), void *ud);
 /* True when the base URL is not OpenAI's (the endpoint is then named). */
@@ -60,6 +67,12 @@ void explain_notes(const explain_ctx *cx, const failure *f, void (*fn)(void *ud,
                    void *ud);
 /* "About RateLimitError": the heading of the library type's part of the guide. */
 void explain_type_heading(buf *out, const explain_ctx *cx, const failure *f);
+/* "https://api.groq.com/openai/v1 (Groq)": the endpoint, with the provider's name when
+ * it is one of the named services. */
+void explain_endpoint(buf *out, const explain_ctx *cx);
+/* Appends a text of the catalog in the profile's words: OPENAI_API_KEY, where the
+ * profile's key comes from another variable (or none), names that one instead. */
+void explain_words(buf *out, const explain_ctx *cx, const char *text);
 /* Appends server text (already sanitised) so that it cannot start a line of its own that
  * looks like tchat's: each line after the first begins with indent; blank lines go. */
 void explain_put_text(buf *out, const char *text, const char *indent);

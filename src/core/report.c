@@ -11,16 +11,16 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "redact.h"
+#include "provider.h"
 #include "sanitize.h"
 #include "url.h"
+#include "xheaders.h"
 
+/* A response header whose value is not shown: the rate-limit headers name tokens, but
+ * count them. */
 static bool secret_header(const char *name)
 {
-    if (str_starts_with(name, "x-ratelimit-"))
-        return false;
-    return str_contains_nocase(name, "authorization") || str_contains_nocase(name, "key") ||
-           str_contains_nocase(name, "cookie") || str_contains_nocase(name, "token");
+    return !str_starts_with(name, "x-ratelimit-") && xhdr_name_secret(name);
 }
 
 static void put_time(buf *out, int64_t wall_ms)
@@ -58,8 +58,11 @@ void report_build(buf *out, const session *s, const explain_ctx *cx, const char 
                cv->ssl_version ? cv->ssl_version : "no TLS");
     /* The base URL is shown, like everywhere, without the password it may hold. */
     char *base = url_display(s->p.base_url ? s->p.base_url : "");
-    buf_printf(out, "Profile: %s\nModel: %s\nBase URL: %s\n", profile_name ? profile_name : "",
-               s->p.model ? s->p.model : "", base);
+    const provider_info *prov = provider_row(s->p.provider);
+    buf_printf(out, "Profile: %s\n", profile_name ? profile_name : "");
+    if (prov->id != PROVIDER_AUTO)
+        buf_printf(out, "Provider: %s (%s)\n", prov->display, prov->name);
+    buf_printf(out, "Model: %s\nBase URL: %s\n", s->p.model ? s->p.model : "", base);
 
     if (s->has_failure) {
         const failure *f = &s->last_failure;
@@ -111,12 +114,20 @@ void report_build(buf *out, const session *s, const explain_ctx *cx, const char 
     }
 
     buf_puts(out, "\nRequest headers\n---------------\n");
-    buf_printf(out, "POST %s/chat/completions\n", base);
+    char *url = session_chat_url(&s->p);
+    char *shown_url = url_display(url);
+    buf_printf(out, "POST %s\n", shown_url);
+    free(shown_url);
+    free(url);
     free(base);
     buf_puts(out, "Content-Type: application/json\n");
-    if (s->p.api_key && *s->p.api_key) {
+    if (s->p.api_key && *s->p.api_key && s->p.send_key) {
+        const char *auth = provider_auth_header(s->p.provider, s->p.base_url);
         char *mask = config_mask_key(s->p.api_key);
-        buf_printf(out, "Authorization: Bearer %s (redacted)\n", mask);
+        if (auth)
+            buf_printf(out, "%s: %s (redacted)\n", auth, mask);
+        else
+            buf_printf(out, "Authorization: Bearer %s (redacted)\n", mask);
         free(mask);
     }
     if (s->p.organization && *s->p.organization)
@@ -124,6 +135,10 @@ void report_build(buf *out, const session *s, const explain_ctx *cx, const char 
     if (s->p.project && *s->p.project)
         buf_printf(out, "OpenAI-Project: %s\n", s->p.project);
     buf_printf(out, "User-Agent: tchat/%s\n", TCHAT_VERSION);
+    for (size_t i = 0; i < s->p.extra.n; i++) {
+        const http_header *h = &s->p.extra.v[i];
+        buf_printf(out, "%s: %s\n", h->name, xhdr_name_secret(h->name) ? "(redacted)" : h->value);
+    }
 
     buf_puts(out, "\nResponse headers (last response)\n--------------------------------\n");
     for (size_t i = 0; i < s->resp_headers.n; i++) {
@@ -134,9 +149,14 @@ void report_build(buf *out, const session *s, const explain_ctx *cx, const char 
     buf_puts(out, "\nRequest body (it holds your messages: read it before you send this report)\n"
                   "--------------------------------------------------------------------------\n");
     buf_puts(out, s->last_body ? s->last_body : "(none)");
+    /* Where to ask: the provider's pages, OpenAI's community only for OpenAI. */
     buf_puts(out, "\n\nWhere to ask\n------------\n");
-    buf_printf(out, "Help: %s\nCommunity: https://community.openai.com/ (leave out anything sensitive)\n",
+    buf_printf(out, "Help: %s\n",
                cx->help_url && *cx->help_url ? cx->help_url : "https://help.openai.com/en/");
+    if (cx->status_url && *cx->status_url)
+        buf_printf(out, "Status: %s\n", cx->status_url);
+    if (cx->provider == PROVIDER_OPENAI || cx->provider == PROVIDER_AUTO)
+        buf_puts(out, "Community: https://community.openai.com/ (leave out anything sensitive)\n");
     /* The key must never leave in a report, whatever a message or header held; and no
      * byte of it may work on the terminal of whoever reads it with cat. Text from the
      * network was cleaned where it came in; this pass also covers the request body, whose
@@ -144,7 +164,7 @@ void report_build(buf *out, const session *s, const explain_ctx *cx, const char 
     buf report;
     buf_init(&report);
     buf_append(&report, out->data + start, out->len - start);
-    redact_buf(&report, s->p.api_key, s->p.base_url);
+    session_redact(&s->p, &report);
     char *clean = sanitize_string(report.data, report.len);
     out->len = start;
     buf_puts(out, clean);

@@ -67,15 +67,26 @@ static void attempts_clear(session *s)
 void session_params_free(session_params *p)
 {
     free(p->base_url);
+    if (p->api_key)
+        explicit_bzero(p->api_key, strlen(p->api_key));
     free(p->api_key);
+    free(p->api_version);
+    xhdr_free(&p->extra);
+    for (size_t i = 0; i < p->nsecrets; i++) {
+        explicit_bzero(p->secrets[i], strlen(p->secrets[i]));
+        free(p->secrets[i]);
+    }
+    free(p->secrets);
+    p->secrets = NULL;
+    p->nsecrets = 0;
+    p->api_version = NULL;
     free(p->organization);
     free(p->project);
     free(p->model);
     free(p->system);
     free(p->ca_bundle);
-    free(p->provider);
     p->base_url = p->api_key = p->organization = p->project = p->model = p->system = p->ca_bundle =
-        p->provider = NULL;
+        NULL;
 }
 
 void session_done(session *s)
@@ -105,11 +116,18 @@ void session_configure(session *s, const config *c)
     p->temperature = cfg_double(c, OPT_TEMPERATURE);
     p->max_tokens = cfg_int(c, OPT_MAX_TOKENS);
     p->stream = cfg_bool(c, OPT_STREAM);
-    const opt_value *nk = cfg_value(c, OPT_NEEDS_KEY);
-    /* A loopback server needs no key unless the profile says so; one that says it needs
-     * none gets none, even when the environment has one. */
-    p->key_required = nk->b && !(nk->src == SRC_DEFAULT && url_is_loopback(p->base_url));
-    p->send_key = nk->b;
+    p->provider = cfg_provider(c);
+    p->api_version = xstrdup(cfg_str(c, OPT_API_VERSION));
+    cfg_extra_headers(c, &p->extra);
+    const char *secrets[2 * XHDR_MAX];
+    p->nsecrets = xhdr_secrets(&p->extra, secrets, sizeof secrets / sizeof *secrets);
+    p->secrets = p->nsecrets ? xmalloc_array(p->nsecrets, sizeof *p->secrets) : NULL;
+    for (size_t i = 0; i < p->nsecrets; i++)
+        p->secrets[i] = xstrdup(secrets[i]);
+    /* needs_key comes from the user, or the provider's preset (a local server needs none;
+     * "auto" on loopback is "local"): an explicit provider needs its key even on loopback. */
+    p->key_required = cfg_bool(c, OPT_NEEDS_KEY);
+    p->send_key = cfg_sends_key(c);
     p->allow_insecure_http = cfg_bool(c, OPT_ALLOW_INSECURE_HTTP);
     p->connect_timeout_s = cfg_double(c, OPT_CONNECT_TIMEOUT);
     p->idle_timeout_s = cfg_double(c, OPT_IDLE_TIMEOUT);
@@ -231,14 +249,17 @@ static void start_attempt(session *s, int64_t now_ms)
     }
 
     char *body = build_body(s);
-    char *url = xasprintf("%s/chat/completions", s->p.base_url);
+    char *url = session_chat_url(&s->p);
     worker_job job = {
         .kind = JOB_CHAT,
         .url = url,
         .body = body,
         .api_key = s->p.send_key ? s->p.api_key : NULL,
+        .auth_header = provider_auth_header(s->p.provider, s->p.base_url),
         .organization = s->p.organization,
         .project = s->p.project,
+        .extra_headers = s->p.extra.v,
+        .nextra_headers = s->p.extra.n,
         .ca_bundle = s->p.ca_bundle,
         .stream = s->p.stream,
         .connect_timeout_s = s->p.connect_timeout_s,
@@ -337,6 +358,8 @@ static void fail_now(session *s, const failure *f, const retry_decision *d, int6
 static void refine_failure(const session *s, failure *f)
 {
     redact_failure(f, s->p.api_key, s->p.base_url);
+    for (size_t i = 0; i < s->p.nsecrets; i++)
+        redact_failure(f, s->p.secrets[i], NULL);
     const char *base = s->p.base_url;
     if (f->entry == GUIDE_TLS_PLAIN_HTTP && base && str_ncasecmp(base, "https://", 8) == 0) {
         char *shown = url_display(base);
@@ -346,6 +369,26 @@ static void refine_failure(const session *s, failure *f)
         free(f->detail);
         f->detail = detail;
     }
+}
+
+/* The response headers kept for the panel and the report, every secret masked. */
+static void redact_resp_headers(session *s)
+{
+    redact_headers(&s->resp_headers, s->p.api_key, s->p.base_url);
+    for (size_t i = 0; i < s->p.nsecrets; i++)
+        redact_headers(&s->resp_headers, s->p.secrets[i], NULL);
+}
+
+char *session_chat_url(const session_params *p)
+{
+    return provider_chat_url(p->provider, p->base_url, p->model, p->api_version);
+}
+
+void session_redact(const session_params *p, buf *text)
+{
+    redact_buf(text, p->api_key, p->base_url);
+    for (size_t i = 0; i < p->nsecrets; i++)
+        redact_buf(text, p->secrets[i], NULL);
 }
 
 static void on_failed_event(session *s, const worker_event *ev, int64_t now_ms)
@@ -358,7 +401,7 @@ static void on_failed_event(session *s, const worker_event *ev, int64_t now_ms)
         .body_len = ev->body.len,
         .in_stream = ev->in_stream,
         .detail = ev->detail,
-        .provider = s->p.provider,
+        .provider = provider_row(s->p.provider)->name,
         .base_url = s->p.base_url,
     };
     failure f;
@@ -367,7 +410,7 @@ static void on_failed_event(session *s, const worker_event *ev, int64_t now_ms)
     refine_failure(s, &f);
     if (ev->headers.n) {
         hdrs_copy(&s->resp_headers, &ev->headers);
-        redact_headers(&s->resp_headers, s->p.api_key, s->p.base_url);
+        redact_resp_headers(s);
     }
     bool got = s->got_content || ev->got_content;
     retry_decision d = retry_decide(&s->p.retry, &f, &ev->headers, s->retries_taken, got,
@@ -435,7 +478,7 @@ void session_handle(session *s, const worker_event *ev, int64_t now_ms)
     case WEV_RESPONSE:
         s->resp_status = ev->status;
         hdrs_copy(&s->resp_headers, &ev->headers);
-        redact_headers(&s->resp_headers, s->p.api_key, s->p.base_url);
+        redact_resp_headers(s);
         if (ev->status >= 200 && ev->status < 300)
             set_state(s, SESSION_STREAMING);
         break;

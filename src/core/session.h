@@ -17,9 +17,11 @@
 
 #include "api.h"
 #include "classify.h"
+#include "provider.h"
 #include "retry.h"
 #include "util.h"
 #include "worker.h"
+#include "xheaders.h"
 
 struct config;
 
@@ -85,14 +87,17 @@ typedef struct session_observer {
 /* What a request needs from the configuration (copied by session_configure). */
 typedef struct session_params {
     char *base_url, *api_key, *organization, *project, *model, *system, *ca_bundle;
-    char *provider; /* the profile's provider ("openrouter", ...), or NULL: it
-                                 decides how a bare x-ratelimit-reset counts, and a failure
-                                 keeps it for its links */
+    provider_id provider; /* the profile's provider, "auto" resolved (cfg_provider) */
+    char *api_version;    /* Azure's deployments API: the api-version query */
+    xhdr_list extra;      /* the profile's extra headers */
+    char **secrets;       /* the values of its secret headers, and the token after a
+                             scheme ("Bearer TOKEN"): masked like the key */
+    size_t nsecrets;
     double temperature;
     long max_tokens;
     bool stream;
     bool key_required;        /* the endpoint needs a key: without one, fail with no-key */
-    bool send_key;            /* false (needs_key false): no Authorization header at all */
+    bool send_key;            /* false (needs_key false set by the user): no key header at all */
     bool allow_insecure_http; /* the key may go over plain http:// to another machine */
     double connect_timeout_s, idle_timeout_s;
     size_t max_reply_bytes;   /* a longer reply is stopped, kept and explained; 0: no limit
@@ -143,6 +148,11 @@ void session_done(session *s);
 /* Copies what requests need from the current profile of c. */
 void session_configure(session *s, const struct config *c);
 void session_params_free(session_params *p);
+/* The URL a chat request of these parameters goes to (provider_chat_url). Caller frees. */
+char *session_chat_url(const session_params *p);
+/* Masks every secret of the parameters (the key, the base URL's password, secret extra
+ * headers) in text. */
+void session_redact(const session_params *p, buf *text);
 
 /* Sends a prompt. Returns 0, or -1 when a request is already in flight. */
 int session_submit(session *s, const char *prompt, int64_t now_ms);

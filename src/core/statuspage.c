@@ -48,7 +48,8 @@ bool statuspage_wanted(guide_entry e)
 bool statuspage_fetch(statuspage *sp, worker *w, const config *c, bool force, int64_t now)
 {
     const char *base = cfg_str(c, OPT_STATUS_URL);
-    if (!base || !*base || sp->job || !cfg_bool(c, OPT_STATUS_POLL))
+    /* A provider's page that serves no Statuspage JSON is a link only: never fetched. */
+    if (!base || !*base || sp->job || !cfg_bool(c, OPT_STATUS_POLL) || !cfg_status_json(c))
         return false;
     if (!force && sp->fetched_ms && now - sp->fetched_ms < STATUSPAGE_INTERVAL_MS)
         return false;

@@ -78,6 +78,29 @@ char *url_authority(const char *url)
     return xstrndup(p.hostport, p.hostport_len);
 }
 
+char *url_host(const char *url)
+{
+    url_parts p;
+    url_split(url ? url : "", &p);
+    size_t n = p.host_len;
+    if (n && p.host[n - 1] == '.')
+        n--;
+    char *h = xstrndup(p.host, n);
+    for (char *q = h; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            *q = (char)(*q - 'A' + 'a');
+    return h;
+}
+
+const char *url_path(const char *url)
+{
+    if (!url)
+        return "";
+    const char *a = strstr(url, "://");
+    a = a ? a + 3 : url;
+    return a + strcspn(a, "/?#");
+}
+
 bool url_is_plain_http(const char *url)
 {
     return url && str_ncasecmp(url, "http://", 7) == 0;

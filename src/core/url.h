@@ -16,6 +16,12 @@ char *url_password(const char *url);
 /* The host and port ("example.com:8080", "[::1]:8080"), without scheme, user information
  * or path. Caller frees. */
 char *url_authority(const char *url);
+/* The host alone, lower case, without brackets, port, a trailing '.' or user information
+ * ("api.groq.com", "::1"). Caller frees. */
+char *url_host(const char *url);
+/* Where the path of the URL starts (after scheme://authority), "" when it has none. A
+ * pointer into url. */
+const char *url_path(const char *url);
 /* True for an http:// URL (any case), false for https:// and anything else. */
 bool url_is_plain_http(const char *url);
 /* True when the host is this machine: localhost (or a name under .localhost), an IPv4

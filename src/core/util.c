@@ -481,9 +481,13 @@ char **env_for_child(void)
         n++;
     char **v = xmalloc_array(n + 1, sizeof *v);
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!str_starts_with(environ[i], "OPENAI_API_KEY="))
+    for (size_t i = 0; i < n; i++) {
+        /* OPENAI_API_KEY and every provider's (GROQ_API_KEY...): NAME_API_KEY=... */
+        const char *eq = strchr(environ[i], '=');
+        size_t name = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+        if (!(name >= 8 && !strncmp(environ[i] + name - 8, "_API_KEY", 8)))
             v[k++] = environ[i];
+    }
     v[k] = NULL;
     return v;
 }

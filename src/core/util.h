@@ -87,8 +87,8 @@ int dir_create(const char *path, char *err, size_t errlen);
 char *xdg_path(const char *var, const char *home_rel, const char *tail);
 
 /* The environment for a child process: this process's, without the variables
- * that hold a key (OPENAI_API_KEY). The array is malloc'd, the strings are
- * environ's own: free only the array. */
+ * that hold a key (OPENAI_API_KEY, and every NAME_API_KEY: a provider's). The array is
+ * malloc'd, the strings are environ's own: free only the array. */
 char **env_for_child(void);
 
 /* Writes all n bytes of p to fd, waiting (poll) while fd would block, until the

@@ -53,7 +53,9 @@ typedef struct job {
     struct worker *w;
     uint64_t id;
     job_kind kind;
-    char *url, *post_body, *api_key, *organization, *project, *ca_bundle;
+    char *url, *post_body, *api_key, *auth_header, *organization, *project, *ca_bundle;
+    http_header *extra; /* the profile's own headers (values wiped when freed) */
+    size_t nextra;
     bool stream;
     double connect_timeout_s, idle_timeout_s;
 
@@ -265,6 +267,15 @@ static job *job_new(worker *w, const worker_job *src, uint64_t id)
     j->url = xstrdup(src->url ? src->url : "");
     j->post_body = xstrdup(src->body);
     j->api_key = xstrdup(src->api_key);
+    j->auth_header = xstrdup(src->auth_header);
+    if (src->nextra_headers) {
+        j->extra = xmalloc_array(src->nextra_headers, sizeof *j->extra);
+        for (size_t i = 0; i < src->nextra_headers; i++) {
+            j->extra[i].name = xstrdup(src->extra_headers[i].name);
+            j->extra[i].value = xstrdup(src->extra_headers[i].value);
+        }
+        j->nextra = src->nextra_headers;
+    }
     j->organization = xstrdup(src->organization);
     j->project = xstrdup(src->project);
     j->ca_bundle = xstrdup(src->ca_bundle);
@@ -295,6 +306,12 @@ static void job_free(job *j)
     free(j->url);
     free(j->post_body);
     free_secret(j->api_key);
+    free(j->auth_header);
+    for (size_t i = 0; i < j->nextra; i++) {
+        free(j->extra[i].name);
+        free_secret(j->extra[i].value);
+    }
+    free(j->extra);
     free(j->organization);
     free(j->project);
     free(j->ca_bundle);
@@ -665,25 +682,44 @@ static bool nonempty(const char *s)
     return s && *s;
 }
 
+/* Whether the profile's own headers name this one (then tchat's is left out). */
+static bool job_extra_has(const job *j, const char *name)
+{
+    for (size_t i = 0; i < j->nextra; i++)
+        if (str_casecmp(j->extra[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Adds tchat's header unless the profile gives one of the same name. */
+static bool add_own_header(job *j, const char *name, const char *value)
+{
+    return job_extra_has(j, name) || add_header(&j->req_headers, name, value);
+}
+
 static bool job_build_headers(job *j)
 {
     struct curl_slist **l = &j->req_headers;
     if (j->post_body && !add_header(l, "Content-Type", "application/json"))
         return false;
-    if (!add_header(l, "Accept",
-                    j->kind == JOB_CHAT && j->stream ? "text/event-stream" : "application/json"))
+    if (!add_own_header(j, "Accept",
+                        j->kind == JOB_CHAT && j->stream ? "text/event-stream"
+                                                         : "application/json"))
         return false;
     if (nonempty(j->api_key)) {
-        char *v = xasprintf("Bearer %s", j->api_key);
-        bool ok = add_header(l, "Authorization", v);
+        char *v = j->auth_header ? xstrdup(j->api_key) : xasprintf("Bearer %s", j->api_key);
+        bool ok = add_own_header(j, j->auth_header ? j->auth_header : "Authorization", v);
         free_secret(v);
         if (!ok)
             return false;
     }
-    if (nonempty(j->organization) && !add_header(l, "OpenAI-Organization", j->organization))
+    if (nonempty(j->organization) && !add_own_header(j, "OpenAI-Organization", j->organization))
         return false;
-    if (nonempty(j->project) && !add_header(l, "OpenAI-Project", j->project))
+    if (nonempty(j->project) && !add_own_header(j, "OpenAI-Project", j->project))
         return false;
+    for (size_t i = 0; i < j->nextra; i++)
+        if (!add_header(l, j->extra[i].name, j->extra[i].value))
+            return false;
     /* "Expect:" with nothing after it removes the header: no 100-continue round trip. */
     struct curl_slist *n = curl_slist_append(*l, "Expect:");
     if (!n)

@@ -17,9 +17,15 @@ typedef struct worker_job {
     job_kind kind;
     const char *url;          /* full URL */
     const char *body;         /* POST body; NULL: GET */
-    const char *api_key;      /* NULL or "": no Authorization header */
+    const char *api_key;      /* NULL or "": no key header */
+    const char *auth_header;  /* NULL: the key goes as "Authorization: Bearer KEY"; else the
+                                 header that carries it as it is ("api-key") */
     const char *organization; /* optional OpenAI-Organization */
     const char *project;      /* optional OpenAI-Project */
+    const http_header *extra_headers; /* the profile's own, sent after tchat's; one named like
+                                         a header tchat writes (Authorization, Accept...)
+                                         replaces it */
+    size_t nextra_headers;
     const char *ca_bundle;    /* optional CAINFO */
     bool stream;              /* JOB_CHAT: expect SSE (a JSON body is still accepted) */
     double connect_timeout_s;

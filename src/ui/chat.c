@@ -258,9 +258,8 @@ static unsigned send_prompt(chat *c, const char *text)
         c->s.p.model = c->demo_model;
         c->demo_model = NULL;
         /* Until the demo ends session_configure puts the profile's own back. */
-        free(c->s.p.provider);
-        c->s.p.provider = c->demo_provider;
-        c->demo_provider = NULL;
+        if (c->demo_provider)
+            c->s.p.provider = c->demo_provider;
         c->demo_active = true;
     }
     session_submit(&c->s, text, clock_mono_ms());
@@ -745,7 +744,8 @@ void chat_draw_title(chat *c)
     buf_init(&left);
     buf_init(&right);
     panel_title(&left, &right, cfg_profile_name(c->cfg), cfg_str(c->cfg, OPT_MODEL), &c->s.resp_headers,
-                classify_reset_unit(c->s.p.provider, c->s.p.base_url), c->s.wall_clock());
+                classify_reset_unit(provider_row(c->s.p.provider)->name, c->s.p.base_url),
+                c->s.wall_clock());
     int rcols = render_width(buf_str(&right), right.len);
     /* A narrow terminal keeps the model's name: the gauge gives way first. */
     if (render_width(buf_str(&left), left.len) + rcols + 1 > width)
@@ -930,7 +930,6 @@ static void chat_close(screen *sc)
     free(c->queue);
     free(c->walk_saved);
     free(c->demo_model);
-    free(c->demo_provider);
     free(c);
 }
 

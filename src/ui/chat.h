@@ -13,6 +13,7 @@
 #include "errlog.h"
 #include "explain.h"
 #include "lines.h"
+#include "provider.h"
 #include "screen.h"
 #include "session.h"
 #include "statuspage.h"
@@ -90,7 +91,7 @@ struct chat {
     const char *const *demo_names;
     unsigned demo_count;
     char *demo_model;          /* "mock-demo-NAME#N" for the next request */
-    char *demo_provider;       /* the provider that demo answers as, or NULL */
+    provider_id demo_provider; /* the provider the next demo answers as (0: the profile's) */
     bool demo_active;          /* the current request runs a demo scenario */
 };
 

@@ -311,6 +311,9 @@ static unsigned cmd_status(chat *c, const char *arg, int key)
     const char *url = cfg_str(c->cfg, OPT_STATUS_URL);
     if (!url || !*url)
         return chat_notice(c, true, "%s", chat_str(c, "ui.no_status_url"));
+    if (!cfg_status_json(c->cfg))
+        return chat_notice(c, false, "%s %s · %s", chat_str(c, "status_page"), url,
+                           chat_str(c, "ui.status_link_only"));
     statuspage_fetch(&c->sp, c->w, c->cfg, true, clock_mono_ms());
     return chat_notice(c, false, "%s %s%s%s", chat_str(c, "status_page"), url,
                        c->sp.text ? " · " : "", c->sp.text ? c->sp.text : "");
@@ -615,8 +618,8 @@ static unsigned cmd_demo(chat *c, const char *arg, int key)
             /* Each /demo gets its own step counter in the mock (the #N), so that a
              * sequence such as "429, then a reply" starts again from its first step. */
             c->demo_model = xasprintf("mock-demo-%s#%u", arg, ++c->demo_count);
-            free(c->demo_provider);
-            c->demo_provider = demos[i].provider ? xstrdup(demos[i].provider) : NULL;
+            int pid = demos[i].provider ? provider_find(demos[i].provider) : -1;
+            c->demo_provider = pid > 0 ? (provider_id)pid : PROVIDER_AUTO;
             buf_free(&names);
             return chat_notice(c, false, "%s /demo %s", chat_str(c, "ui.demo_next"), arg);
         }

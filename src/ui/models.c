@@ -5,6 +5,8 @@
 
 #include "api.h"
 #include "config.h"
+#include "xheaders.h"
+#include "provider.h"
 #include "redact.h"
 #include "sanitize.h"
 #include "session.h"
@@ -54,28 +56,42 @@ size_t models_known(const char *base_url, const char *const **ids)
     return 0;
 }
 
-uint64_t models_request(const config *cfg, worker *w, failure *f)
+uint64_t models_request(const config *cfg, worker *w, failure *f, bool *unlisted)
 {
-    const char *key = cfg_bool(cfg, OPT_NEEDS_KEY) ? cfg_str(cfg, OPT_API_KEY) : NULL;
-    if (session_sends_key_in_clear(cfg_str(cfg, OPT_BASE_URL), key, true) &&
-        !cfg_bool(cfg, OPT_ALLOW_INSECURE_HTTP)) {
+    *unlisted = false;
+    const char *key = cfg_sends_key(cfg) ? cfg_str(cfg, OPT_API_KEY) : NULL;
+    const char *base = cfg_str(cfg, OPT_BASE_URL);
+    provider_id prov = cfg_provider(cfg);
+    char *url = provider_models_url(prov, base);
+    if (!url) {
+        /* Azure's deployments API has no model list. */
+        *unlisted = true;
+        return 0;
+    }
+    if (session_sends_key_in_clear(base, key, true) && !cfg_bool(cfg, OPT_ALLOW_INSECURE_HTTP)) {
         /* The same rule as a chat request: the key does not go unencrypted. */
         f->entry = GUIDE_INSECURE_HTTP;
         f->type = GUIDE_T_NONE;
+        free(url);
         return 0;
     }
-    char *url = xasprintf("%s/models", cfg_str(cfg, OPT_BASE_URL));
+    xhdr_list extra;
+    cfg_extra_headers(cfg, &extra);
     worker_job job = {
         .kind = JOB_MODELS,
         .url = url,
         .api_key = key,
+        .auth_header = provider_auth_header(prov, base),
         .organization = cfg_str(cfg, OPT_ORGANIZATION),
         .project = cfg_str(cfg, OPT_PROJECT),
+        .extra_headers = extra.v,
+        .nextra_headers = extra.n,
         .ca_bundle = cfg_str(cfg, OPT_CA_BUNDLE),
         .connect_timeout_s = cfg_double(cfg, OPT_CONNECT_TIMEOUT),
         .idle_timeout_s = cfg_double(cfg, OPT_IDLE_TIMEOUT),
     };
     uint64_t id = worker_submit(w, &job);
+    xhdr_free(&extra);
     free(url);
     return id;
 }
@@ -113,5 +129,13 @@ int models_take(const config *cfg, const worker_event *ev, char ***ids, size_t *
     };
     classify(&in, f);
     redact_failure(f, cfg_str(cfg, OPT_API_KEY), cfg_str(cfg, OPT_BASE_URL));
+    /* The values of secret extra headers are masked like the key. */
+    xhdr_list extra;
+    cfg_extra_headers(cfg, &extra);
+    const char *secrets[2 * XHDR_MAX];
+    size_t nsecrets = xhdr_secrets(&extra, secrets, sizeof secrets / sizeof *secrets);
+    for (size_t i = 0; i < nsecrets; i++)
+        redact_failure(f, secrets[i], NULL);
+    xhdr_free(&extra);
     return -1;
 }

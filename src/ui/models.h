@@ -20,9 +20,11 @@ void models_remember(const char *base_url, char *const *ids, size_t n);
  * when it has not been asked in this run. */
 size_t models_known(const char *base_url, const char *const **ids);
 
-/* Asks the current profile of cfg for its models: the job's id, or 0 when it is not asked
- * because it would fail (the key would go over plain http://): f says why then. */
-uint64_t models_request(const struct config *cfg, worker *w, failure *f);
+/* Asks the current profile of cfg for its models (with its provider's URL, key header and
+ * extra headers): the job's id, or 0 when it is not asked: *unlisted when the endpoint
+ * has no model list (Azure's deployments API), else because it would fail (the key would
+ * go over plain http://) and f says why. */
+uint64_t models_request(const struct config *cfg, worker *w, failure *f, bool *unlisted);
 /* The end of that job: 1 with the ids (sorted, sanitised, remembered for the profile's base
  * URL; free with api_free_strings), -1 with the failure classified and masked in f (a 200
  * that is not a model list is a malformed response), 0 when ev is not its end. */

@@ -188,11 +188,19 @@ static void explanation_lines(ui_lines *out, const explain_ctx *cx, const failur
     if (!detail)
         type_lines(out, cx, f, false);
     out->rank = RANK_CAUSE;
-    lines_addf(out, ROLE_NORMAL, 3, "%s: %s", str(lang, "cause"), t->cause);
+    /* The catalog's words, with the profile's key variable where they name OpenAI's. */
+    buf_printf(&b, "%s: ", str(lang, "cause"));
+    explain_words(&b, cx, t->cause);
+    lines_add(out, ROLE_NORMAL, 3, buf_str(&b));
+    buf_reset(&b);
     if (detail && t->nreasons) {
         lines_addf(out, ROLE_DIM, 3, "%s:", str(lang, "reasons"));
-        for (size_t i = 0; i < t->nreasons; i++)
-            lines_addf(out, ROLE_DIM, 5, "· %s", t->reasons[i]);
+        for (size_t i = 0; i < t->nreasons; i++) {
+            buf_puts(&b, "· ");
+            explain_words(&b, cx, t->reasons[i]);
+            lines_add(out, ROLE_DIM, 5, buf_str(&b));
+            buf_reset(&b);
+        }
     }
     step_acc acc = {out, &b, 0};
     out->rank = RANK_STEPS;
@@ -232,9 +240,13 @@ static void link_lines(ui_lines *out, const explain_ctx *cx, const statuspage *s
     explain_links(cx, f, add_link, &acc);
     out->rank = RANK_LINKS;
     lines_add(out, ROLE_LINK, 3, buf_str(&b));
+    if (explain_foreign_endpoint(cx)) {
+        buf_reset(&b);
+        buf_printf(&b, "%s: ", str(cx->lang, "endpoint"));
+        explain_endpoint(&b, cx);
+        lines_add(out, ROLE_DIM, 3, buf_str(&b));
+    }
     buf_free(&b);
-    if (explain_foreign_endpoint(cx))
-        lines_addf(out, ROLE_DIM, 3, "%s: %s", str(cx->lang, "endpoint"), cx->base_url);
 }
 
 /* The response headers worth showing with a failure. */

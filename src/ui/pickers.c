@@ -93,8 +93,12 @@ picker *pickers_models(chat *c, pickers_apply_fn apply)
     };
     picker *p = picker_new(&o);
     buf_free(&title);
-    mp->job = models_request(c->cfg, c->w, &mp->f);
-    if (mp->job) {
+    bool unlisted;
+    mp->job = models_request(c->cfg, c->w, &mp->f, &unlisted);
+    if (unlisted) {
+        /* Nothing to list (Azure's deployments): say so where the list would be. */
+        picker_set_loading(p, chat_str(c, "settings.no_models"));
+    } else if (mp->job) {
         buf b;
         buf_init(&b);
         buf_fill(&b, chat_str(c, "ui.models.loading"), 1, where);

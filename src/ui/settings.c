@@ -14,15 +14,17 @@
 #include "panel.h"
 #include "render.h"
 #include "url.h"
+#include "xheaders.h"
 
-/* The order of the form: the key first, as the first thing a new user needs. */
+/* The order of the form: the key first, as the first thing a new user needs; then where it
+ * goes (the base URL, the provider whose preset fills the rest). */
 static const opt_id fields[] = {
-    OPT_API_KEY,        OPT_BASE_URL,        OPT_MODEL,           OPT_ORGANIZATION,
-    OPT_PROJECT,        OPT_SYSTEM,          OPT_TEMPERATURE,     OPT_MAX_TOKENS,
-    OPT_STREAM,         OPT_CONNECT_TIMEOUT, OPT_IDLE_TIMEOUT,    OPT_MAX_RETRIES,
-    OPT_BACKOFF_INITIAL, OPT_BACKOFF_MAX,    OPT_MAX_SERVER_WAIT, OPT_MAX_REPLY_MB,    OPT_THEME,
-    OPT_CODE_WRAP,      OPT_LANG,           OPT_STATUS_URL,      OPT_STATUS_POLL,     OPT_HELP_URL,
-    OPT_CA_BUNDLE,      OPT_API_KEY_CMD,     OPT_NEEDS_KEY,
+    OPT_API_KEY,      OPT_BASE_URL,        OPT_PROVIDER,      OPT_API_KEY_ENV,     OPT_MODEL,
+    OPT_ORGANIZATION, OPT_PROJECT,         OPT_EXTRA_HEADERS, OPT_API_VERSION,     OPT_SYSTEM,
+    OPT_TEMPERATURE,  OPT_MAX_TOKENS,      OPT_STREAM,        OPT_CONNECT_TIMEOUT, OPT_IDLE_TIMEOUT,
+    OPT_MAX_RETRIES,  OPT_BACKOFF_INITIAL, OPT_BACKOFF_MAX,   OPT_MAX_SERVER_WAIT, OPT_MAX_REPLY_MB,
+    OPT_THEME,        OPT_CODE_WRAP,       OPT_LANG,          OPT_STATUS_URL,      OPT_STATUS_POLL,
+    OPT_HELP_URL,     OPT_CA_BUNDLE,       OPT_API_KEY_CMD,   OPT_NEEDS_KEY,
 };
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
 
@@ -46,6 +48,7 @@ typedef struct settings {
     settings_mode mode;
     lineedit edit;            /* the line being edited */
     bool reveal;              /* Ctrl-R: the key is shown while this is on */
+    bool edit_secret;         /* the field being edited holds a secret: typed afresh, as bullets */
     char *message;            /* one line under the form */
     bool message_error;
     bool first_run;
@@ -114,7 +117,12 @@ static void test_connection(settings *st)
         worker_cancel(st->w, st->test_job);
     clear_test(st);
     explain_ctx_from_config(&st->test_cx, st->cfg);
-    st->test_job = models_request(st->cfg, st->w, &st->test_failure);
+    bool unlisted;
+    st->test_job = models_request(st->cfg, st->w, &st->test_failure, &unlisted);
+    if (unlisted) {
+        set_message(st, true, S(st, "settings.no_models"));
+        return;
+    }
     if (!st->test_job) {
         /* Not asked: it would fail (the key would go over plain http://). */
         st->has_test_failure = true;
@@ -170,6 +178,73 @@ static void edit_start(settings *st, const char *initial)
     lineedit_set(&st->edit, initial);
 }
 
+/* Whether option id holds a secret now: the key, or extra headers with a secret one. */
+static bool field_secret(const settings *st, opt_id id)
+{
+    if (opt_get_def(id)->type == OPT_SECRET)
+        return true;
+    if (id != OPT_EXTRA_HEADERS)
+        return false;
+    xhdr_list l;
+    cfg_extra_headers(st->cfg, &l);
+    bool yes = xhdr_first_secret(&l) != NULL;
+    xhdr_free(&l);
+    return yes;
+}
+
+/* "Preset groq: base URL https://api.groq.com/openai/v1 · key GROQ_API_KEY": what the
+ * profile's provider gives ("auto → groq" when the base URL's host chose it). */
+static void preset_text(const settings *st, buf *out)
+{
+    const config *cfg = st->cfg;
+    const provider_info *row = provider_row(cfg_provider(cfg));
+    const char *setting = cfg_str(cfg, OPT_PROVIDER);
+    char name[64];
+    snprintf(name, sizeof name, strcmp(setting, row->name) ? "%s → %s" : "%s", setting, row->name);
+    const char *var = cfg_env_name(cfg, OPT_API_KEY);
+    const char *key = var                            ? var
+                      : cfg_bool(cfg, OPT_NEEDS_KEY) ? "api_key, api_key_cmd, api_key_env"
+                                                     : S(st, "settings.preset_no_key");
+    buf_fill(out, S(st, "settings.preset"), 3, name,
+             row->base_url ? row->base_url : S(st, "settings.preset_own_base"), key);
+}
+
+/* After a change of field id: says when a flag, the environment or the key command still
+ * wins; for the provider, what its preset gives. */
+static void changed_message(settings *st, opt_id id)
+{
+    const char *by = NULL;
+    buf b;
+    buf_init(&b);
+    if (config_shadowed(st->cfg, id, &by))
+        buf_fill(&b, S(st, "settings.shadowed"), 1, by ? by : "");
+    else if (id == OPT_PROVIDER)
+        preset_text(st, &b);
+    if (b.len)
+        set_message(st, false, buf_str(&b));
+    else {
+        free(st->message);
+        st->message = NULL;
+    }
+    buf_free(&b);
+}
+
+/* ←/→ on the provider: the next or previous one, at once (its preset with it). */
+static void cycle_provider(settings *st, int step)
+{
+    int cur = provider_find(cfg_str(st->cfg, OPT_PROVIDER));
+    int next = ((cur < 0 ? 0 : cur) + (step > 0 ? 1 : PROVIDER__COUNT - 1)) % PROVIDER__COUNT;
+    char err[512];
+    if (config_set_file(st->cfg, OPT_PROVIDER, provider_row((provider_id)next)->name, err,
+                        sizeof err) != 0) {
+        set_message(st, true, err);
+        return;
+    }
+    clear_test(st);
+    changed_message(st, OPT_PROVIDER);
+    apply(st);
+}
+
 static void commit_edit(settings *st)
 {
     opt_id id = fields[st->focus];
@@ -180,18 +255,8 @@ static void commit_edit(settings *st)
     }
     st->mode = MODE_NAV;
     st->reveal = false;
-    const char *by = NULL;
-    if (config_shadowed(st->cfg, id, &by)) {
-        buf b;
-        buf_init(&b);
-        buf_fill(&b, S(st, "settings.shadowed"), 1, by ? by : "");
-        set_message(st, false, buf_str(&b));
-        buf_free(&b);
-    } else {
-        free(st->message);
-        st->message = NULL;
-    }
-    if (id == OPT_THEME || id == OPT_LANG)
+    changed_message(st, id);
+    if (id == OPT_THEME || id == OPT_LANG || id == OPT_PROVIDER)
         apply(st);
 }
 
@@ -208,8 +273,10 @@ static void begin_edit(settings *st)
         return;
     }
     st->mode = MODE_EDIT;
-    /* A key is typed afresh (it is never put on screen to edit); other values start as they are. */
-    edit_start(st, d->type == OPT_SECRET ? "" : cfg_str(st->cfg, id));
+    /* A key (or headers holding a secret) is typed afresh: it is never put on screen to
+     * edit. Other values start as they are. */
+    st->edit_secret = field_secret(st, id);
+    edit_start(st, st->edit_secret ? "" : cfg_str(st->cfg, id));
     free(st->message);
     st->message = NULL;
 }
@@ -218,11 +285,12 @@ static void profile_name_done(settings *st)
 {
     config *cfg = st->cfg;
     char err[512];
+    /* config_profile_add gives the new index, -1 on error; rename 0 or -1. */
     int rc = st->mode == MODE_NEW_NAME
                  ? config_profile_add(cfg, lineedit_text(&st->edit), err, sizeof err)
                  : config_profile_rename(cfg, cfg->current, lineedit_text(&st->edit), err,
                                          sizeof err);
-    if (rc != 0) {
+    if (rc < 0) {
         set_message(st, true, err);
         return;
     }
@@ -332,8 +400,16 @@ static unsigned handle_key(settings *st, int ch)
     case 20: /* Ctrl-T */
         test_connection(st);
         break;
-    case KEY_LEFT: switch_profile(st, -1); break;
-    case KEY_RIGHT: switch_profile(st, 1); break;
+    case KEY_LEFT:
+    case KEY_RIGHT: {
+        /* On the provider field ←/→ choose the provider; anywhere else the profile. */
+        int step = ch == KEY_RIGHT ? 1 : -1;
+        if (fields[st->focus] == OPT_PROVIDER)
+            cycle_provider(st, step);
+        else
+            switch_profile(st, step);
+        break;
+    }
     case 'a':
         st->mode = MODE_NEW_NAME;
         edit_start(st, "");
@@ -383,6 +459,25 @@ static void value_text(const settings *st, opt_id id, buf *out)
         free(m);
         return;
     }
+    if (id == OPT_API_KEY_ENV && !*v) {
+        /* Empty: the provider's variable, shown as such. */
+        const char *var = cfg_env_name(st->cfg, OPT_API_KEY);
+        if (var)
+            buf_printf(out, "(%s)", var);
+        else
+            buf_puts(out, S(st, "settings.empty"));
+        return;
+    }
+    if (id == OPT_EXTRA_HEADERS && *v) {
+        /* A secret header's value is masked as the key is. */
+        xhdr_list l;
+        cfg_extra_headers(st->cfg, &l);
+        char *shown = xhdr_display(&l, config_mask_key);
+        buf_puts(out, shown);
+        free(shown);
+        xhdr_free(&l);
+        return;
+    }
     if (!*v) {
         buf_puts(out, S(st, "settings.empty"));
         return;
@@ -405,7 +500,7 @@ static void source_text(const settings *st, opt_id id, buf *out)
 {
     const opt_value *v = cfg_value(st->cfg, id);
     buf_puts(out, opt_source_name(v->src));
-    if ((v->src == SRC_ENV || v->src == SRC_FLAG) && v->src_detail)
+    if ((v->src == SRC_ENV || v->src == SRC_FLAG || v->src == SRC_PRESET) && v->src_detail)
         buf_printf(out, " (%s)", v->src_detail);
     const char *by = NULL;
     if (config_shadowed(st->cfg, id, &by))
@@ -477,7 +572,7 @@ static void settings_draw(screen *sc, WINDOW *w, int64_t now)
         draw_text(w, y, 2, buf_str(&b), b.len, label_w - 1, attr);
         buf_reset(&b);
         if (focused && st->mode == MODE_EDIT) {
-            if (opt_get_def(id)->type == OPT_SECRET && !st->reveal) {
+            if (st->edit_secret && !st->reveal) {
                 /* Typed as bullets: one per character. */
                 cursor_x = label_w + 1 + (int)lineedit_mask(&st->edit, "•", &b);
             } else {
@@ -509,10 +604,18 @@ static void settings_draw(screen *sc, WINDOW *w, int64_t now)
         buf_fill(&b, S(st, "settings.saved_shadowed"), 1, by ? by : "");
         buf_puts(&b, " · ");
     }
+    opt_id fid = fields[st->focus];
+    if (fid == OPT_PROVIDER) {
+        preset_text(st, &b); /* what the preset gives: the help says the rest */
+        buf_puts(&b, " · ");
+    }
     buf_printf(&b, "%s", d->help);
-    if (d->env)
-        buf_printf(&b, " · env %s", d->env);
-    if (st->mode == MODE_EDIT && d->type == OPT_SECRET)
+    const char *var = cfg_env_name(cfg, fid);
+    if (var)
+        buf_printf(&b, " · env %s", var);
+    if (fid == OPT_EXTRA_HEADERS)
+        buf_printf(&b, " · %s", S(st, "settings.secret_headers"));
+    if (st->mode == MODE_EDIT && st->edit_secret)
         buf_printf(&b, " · %s", S(st, st->reveal ? "settings.reveal_on" : "settings.reveal_off"));
     if (st->mode == MODE_EDIT && fields[st->focus] == OPT_MODEL && st->nmodels)
         buf_printf(&b, " · %s", S(st, "settings.pick_model"));

@@ -18,7 +18,7 @@ cat >"$CONF" <<JSON
   "theme": "default",
   "x-unknown-top": {"kept": true},
   "profiles": {
-    "mock": {"base_url": "$MOCK_URL", "needs_key": true, "model": "mock-ok", "x-note": "mine"},
+    "mock": {"base_url": "$MOCK_URL", "provider": "openai", "model": "mock-ok", "x-note": "mine"},
     "other": {"base_url": "http://127.0.0.1:9/v1", "model": "m"}
   }
 }
@@ -139,6 +139,49 @@ check "request went to the other endpoint" grep -q 'to the other endpoint' "$T_D
 check "and not to the first" bash -c "! grep -q 'to the other endpoint' '$MOCK_LOG'"
 kill "$MOCK2_PID" 2>/dev/null || true
 
+# The provider: ←/→ on its field choose it, and the form shows what its preset gives.
+start_ui
+keys F2
+keys a; type_text "fresh"; keys Enter
+check "a new profile starts on its base URL" wait_screen '▸ Base URL +https://api\.openai\.com/v1 +default'
+keys Down
+check "then the provider" wait_screen '▸ Provider +auto +default'
+check "auto's preset shown" wait_screen 'Preset auto → openai: base URL https://api\.openai\.com/v1'
+keys Right; keys Right; keys Right
+check "←/→ choose the provider" wait_screen '▸ Provider +openrouter +config file'
+check "its base URL from the preset" wait_screen 'Base URL +https://openrouter\.ai/api/v1 +preset \(openrouter\)'
+check "its key variable" wait_screen 'Key variable +\(OPENROUTER_API_KEY\)'
+check "what the preset gives" wait_screen 'Preset openrouter: base URL https://openrouter\.ai/api/v1 · key OPENROUTER_API_KEY'
+check "the profile did not change" wait_screen '\[fresh\]'
+keys Left
+check "← goes back" wait_screen '▸ Provider +azure'
+check "Azure: no base URL of its own" wait_screen 'base URL yours \(set the Base URL\)'
+keys C-t
+check "Azure's deployments: no model list" wait_screen 'lists no models'
+keys Escape
+check "unsaved: the new profile" wait_screen 'd discard and close'
+keys d
+
+# Extra headers: a secret one is masked on screen.
+python3 - "$CONF" <<'PY'
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+d["profiles"]["mock"]["extra_headers"] = {"X-Title": "tchat", "X-Api-Token": "tok-abcdefghij-1234"}
+json.dump(d, open(p, "w"), indent=2)
+PY
+start_ui
+keys F2
+check "headers shown, the secret one masked" wait_screen 'Extra headers +\{"X-Title":"tchat","X-Api-Token":"tok…1234"'
+keys Escape
+type_text "with headers"; keys Enter
+check "the headers go with the chat" wait_screen 'You said: with headers'
+check "the mock got them" python3 -c "
+import json
+rows = [json.loads(l) for l in open('$MOCK_LOG') if 'with headers' in l]
+h = rows[-1]['headers']
+assert h['x-title'] == 'tchat' and h['x-api-token'] == 'tok…1234', h"
+
 # A config file with a key that others can read: a warning, as ssh gives.
 chmod 644 "$CONF"
 start_ui
@@ -147,4 +190,5 @@ chmod 600 "$CONF"
 
 # The key never appeared on any screen in full.
 check "full key never on screen" bash -c "! grep -q 'secretvalue' '$SCREENS'"
+check "a secret header never on screen" bash -c "! grep -q 'abcdefghij' '$SCREENS'"
 finish

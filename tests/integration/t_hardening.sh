@@ -50,9 +50,9 @@ else fail "hostile error in --json-errors: fields clean" "unexpected JSON"; fi
 
 # A server that echoes the whole key back in its message.
 export OPENAI_API_KEY=$KEY
-run_tchat --base-url "$MOCK_URL" -m mock-401-echo-key -o needs_key=true -p hi
+run_tchat --base-url "$MOCK_URL" --provider openai -m mock-401-echo-key -p hi
 text_err=$ERR text_code=$CODE
-run_tchat --base-url "$MOCK_URL" -m mock-401-echo-key -o needs_key=true --json-errors -p hi
+run_tchat --base-url "$MOCK_URL" --provider openai -m mock-401-echo-key --json-errors -p hi
 unset OPENAI_API_KEY
 if [[ $text_code == 3 && $CODE == 3 ]] && ! grep -qF "$KEY" <<<"$text_err$ERR" &&
     grep -qF "Incorrect API key provided: $MASK" <<<"$text_err" &&
@@ -188,8 +188,9 @@ if [[ $CODE == 0 && $OUT == 'You said: hi' && $warnings == 1 && $(mock_requests)
 else fail "allow_insecure_http: sent, warned once for two requests" "exit $CODE, $warnings warnings"; fi
 
 reset_log
-run_tchat --base-url "$MOCK_URL" -m mock-ok -p hi
-if [[ $CODE == 0 && -z $ERR ]]; then pass "http:// to loopback: the key goes, no warning"
+run_tchat --base-url "$MOCK_URL" --provider openai -m mock-ok -p hi
+if [[ $CODE == 0 && -z $ERR ]] && grep -q '"auth": *"Bearer sk-' "$MOCK_LOG"; then
+    pass "http:// to loopback: the key goes, no warning"
 else fail "http:// to loopback: the key goes, no warning" "exit $CODE"; fi
 unset OPENAI_API_KEY
 

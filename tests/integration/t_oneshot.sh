@@ -32,8 +32,13 @@ case_ "401 explained, not retried" 3 1 '^$' \
 case_ "401 incorrect key" 3 1 '' 'Incorrect API key provided' -- -m mock-401-key -p hi
 case_ "401 no organization" 3 1 '' 'member of an organization' -- -m mock-401-org -p hi
 case_ "403 region" 3 1 '' '403 ' -- -m mock-403-region -p hi
-case_ "no key: says how to set one, sends nothing" 3 0 '' 'OPENAI_API_KEY' -- \
-    -o needs_key=true -m mock-ok -p hi
+# The mock stands in for a provider: named, it needs its key even on this machine.
+case_ "no key: says how to set one, sends nothing" 3 0 '' 'Set a key with OPENAI_API_KEY=' -- \
+    --provider openai -m mock-ok -p hi
+case_ "no key for groq: names GROQ_API_KEY, not OpenAI's" 3 0 '' 'set GROQ_API_KEY in the' -- \
+    --provider groq -m mock-ok -p hi
+case_ "no key, no variable: names api_key_env" 3 0 '' 'api_key_env naming a variable' -- \
+    --provider other -m mock-ok -p hi
 case_ "429 then ok" 0 2 '^You said: hi$' 'Retrying in 1\.0 s' -- -m mock-429-then-ok -p hi
 case_ "429 after retries" 4 2 '' '429 .*RateLimitError' -- -m mock-429 --max-retries 1 -p hi
 case_ "429 wait beyond max_server_wait" 4 1 '' 'max_server_wait' -- -m mock-429-long -p hi
@@ -115,7 +120,7 @@ if [[ $CODE == 0 ]] && python3 -c 'import sys; open(sys.argv[1], "rb").read().de
 else fail "invalid UTF-8 replaced" "stdout is not valid UTF-8"; fi
 
 # --json-errors: one JSON object per failed attempt.
-run_tchat --base-url "$MOCK_URL" -m mock-429-quota --json-errors -p hi
+run_tchat --base-url "$MOCK_URL" --provider openai --needs-key false -m mock-429-quota --json-errors -p hi
 if [[ $CODE == 5 ]] && python3 -c '
 import json, sys
 lines = [json.loads(l) for l in sys.stdin.read().splitlines() if l.strip()]
@@ -191,7 +196,7 @@ else fail "every option is a flag, validated" "expected exit 2"; fi
 # The key is sent, but never shown.
 reset_log
 export OPENAI_API_KEY=sk-test-abcdefghijklmnop1234
-run_tchat --base-url "$MOCK_URL" -m mock-401-key -p hi
+run_tchat --base-url "$MOCK_URL" --provider openai -m mock-401-key -p hi
 unset OPENAI_API_KEY
 if [[ $CODE == 3 ]] && ! grep -q 'abcdefghijklmnop' <<<"$ERR$OUT" &&
     grep -q '"auth": *"Bearer sk-…1234"' "$MOCK_LOG"; then pass "key sent, never printed"
@@ -200,7 +205,7 @@ else fail "key sent, never printed" "key leaked or not sent"; fi
 # A profile that needs no key sends none, even with one in the environment.
 reset_log
 export OPENAI_API_KEY=sk-test-abcdefghijklmnop1234
-run_tchat --base-url "$MOCK_URL" -m mock-ok -o needs_key=false -p hi
+run_tchat --base-url "$MOCK_URL" --provider openai -m mock-ok -o needs_key=false -p hi
 unset OPENAI_API_KEY
 if [[ $CODE == 0 ]] && grep -q '"auth": *null' "$MOCK_LOG"; then pass "needs_key false: no Authorization"
 else fail "needs_key false: no Authorization" "a key was sent"; fi

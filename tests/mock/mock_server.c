@@ -3,6 +3,7 @@
 #include "mock_server.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -117,9 +118,56 @@ static const char *bearer_token(const mock_request *r)
     return *auth ? auth : NULL;
 }
 
+/* The key a request carries: Azure's deployments API takes it as "api-key", the rest as
+ * "Authorization: Bearer". */
+static const char *request_key(const mock_request *r)
+{
+    const char *path = r->path ? r->path : "";
+    if (strncmp(path, "/openai/deployments/", 20) == 0) {
+        const char *k = mock_request_header(r, "api-key");
+        return k && *k ? k : NULL;
+    }
+    return bearer_token(r);
+}
+
 static cJSON *string_or_null(const char *s)
 {
     return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+/* Whether a header's value is a credential, as a client treats it: its name says auth, key,
+ * token, secret, password or cookie. */
+static bool secret_name(const char *name)
+{
+    static const char *const words[] = {"auth", "key", "token", "secret", "password", "cookie"};
+    char low[128];
+    size_t n = 0;
+    for (; name[n] && n + 1 < sizeof low; n++)
+        low[n] = (char)tolower((unsigned char)name[n]);
+    low[n] = '\0';
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strstr(low, words[i]))
+            return true;
+    return false;
+}
+
+/* Every request header by its lower-case name (the last of a repeated one), a credential
+ * masked as "auth" is. */
+static cJSON *log_headers(const mock_request *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; i < r->n_headers; i++) {
+        char name[128];
+        size_t n = 0;
+        for (; r->hname[i][n] && n + 1 < sizeof name; n++)
+            name[n] = (char)tolower((unsigned char)r->hname[i][n]);
+        name[n] = '\0';
+        char *masked = secret_name(name) ? mask_auth(r->hvalue[i]) : NULL;
+        cJSON_DeleteItemFromObjectCaseSensitive(o, name);
+        cJSON_AddItemToObject(o, name, cJSON_CreateString(masked ? masked : r->hvalue[i]));
+        free(masked);
+    }
+    return o;
 }
 
 /* A log record with what the request itself says; the router fills in the rest. */
@@ -142,9 +190,15 @@ static cJSON *log_begin(const mock_conn *c, const mock_request *r, const char *r
     char *masked = auth ? mask_auth(auth) : NULL;
     cJSON_AddItemToObject(log, "auth", string_or_null(masked));
     free(masked);
+    const char *api_key = mock_request_header(r, "api-key");
+    masked = api_key ? mask_auth(api_key) : NULL;
+    cJSON_AddItemToObject(log, "api_key", string_or_null(masked));
+    free(masked);
+    const char *query = r->target ? strchr(r->target, '?') : NULL;
+    cJSON_AddItemToObject(log, "query", string_or_null(query ? query + 1 : NULL));
     bool auth_ok = true;
     if (g_cfg.require_key) {
-        const char *tok = bearer_token(r);
+        const char *tok = request_key(r);
         auth_ok = tok && strcmp(tok, g_cfg.require_key) == 0;
     }
     cJSON_AddBoolToObject(log, "auth_ok", auth_ok);
@@ -157,6 +211,7 @@ static cJSON *log_begin(const mock_conn *c, const mock_request *r, const char *r
     cJSON_AddNullToObject(log, "messages");
     cJSON_AddNullToObject(log, "params");
     cJSON_AddNumberToObject(log, "body_bytes", (double)r->body_len);
+    cJSON_AddItemToObject(log, "headers", log_headers(r));
     return log;
 }
 
@@ -439,7 +494,28 @@ out:
 
 static bool is_v1(const char *path)
 {
-    return strcmp(path, "/v1") == 0 || strncmp(path, "/v1/", 4) == 0;
+    return strcmp(path, "/v1") == 0 || strncmp(path, "/v1/", 4) == 0 ||
+           strncmp(path, "/openai/", 8) == 0;
+}
+
+/* POST /openai/deployments/NAME/chat/completions: Azure's deployments API. */
+static bool azure_chat_path(const char *path)
+{
+    static const char pre[] = "/openai/deployments/", post[] = "/chat/completions";
+    size_t n = strlen(path), np = sizeof pre - 1, ns = sizeof post - 1;
+    if (n <= np + ns || strncmp(path, pre, np) != 0 || strcmp(path + n - ns, post) != 0)
+        return false;
+    return memchr(path + np, '/', n - np - ns) == NULL; /* one segment: the deployment */
+}
+
+/* Whether the query of the request target has api-version=VALUE with a value. */
+static bool has_api_version(const mock_request *r)
+{
+    const char *q = r->target ? strchr(r->target, '?') : NULL;
+    for (const char *p = q; p; p = strchr(p + 1, '&'))
+        if (strncmp(p + 1, "api-version=", 12) == 0 && p[13] && p[13] != '&')
+            return true;
+    return false;
 }
 
 /* Answers one request; returns whether the connection may carry another. */
@@ -463,7 +539,7 @@ static bool handle(mock_conn *c, const mock_request *r)
     bool post = strcmp(r->method, "POST") == 0;
     bool get = strcmp(r->method, "GET") == 0;
     if (is_v1(path) && g_cfg.require_key) {
-        const char *tok = bearer_token(r);
+        const char *tok = request_key(r);
         if (!tok) {
             reply_error(&rt, 401, no_key_message, "invalid_request_error", NULL, NULL);
             goto out;
@@ -486,9 +562,18 @@ static bool handle(mock_conn *c, const mock_request *r)
             goto out;
         }
     }
-    if (post && strcmp(path, "/v1/chat/completions") == 0) {
+    if (post && (strcmp(path, "/v1/chat/completions") == 0 ||
+                 strcmp(path, "/openai/v1/chat/completions") == 0)) {
         route_chat(&rt);
-    } else if (get && strcmp(path, "/v1/models") == 0) {
+    } else if (post && azure_chat_path(path)) {
+        if (has_api_version(r))
+            route_chat(&rt);
+        else
+            reply_error(&rt, 400,
+                        "The api-version query parameter (?api-version=) is required "
+                        "for all requests.",
+                        "invalid_request_error", NULL, "MissingApiVersionParameter");
+    } else if (get && (strcmp(path, "/v1/models") == 0 || strcmp(path, "/openai/v1/models") == 0)) {
         route_models(&rt);
     } else if (get && strcmp(path, "/api/v2/status.json") == 0) {
         route_status_page(&rt);

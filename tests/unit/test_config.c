@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "util.h"
+#include "xheaders.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -212,8 +213,8 @@ static void test_names(void **state)
     assert_int_equal(opt_find(NULL), -1);
     assert_null(opt_get_def(OPT__COUNT));
     static const char *const sources[SRC__COUNT] = {
-        [SRC_DEFAULT] = "default", [SRC_CONFIG] = "config file", [SRC_KEYCMD] = "key command",
-        [SRC_ENV] = "environment", [SRC_FLAG] = "flag"};
+        [SRC_DEFAULT] = "default", [SRC_PRESET] = "preset", [SRC_CONFIG] = "config file",
+        [SRC_KEYCMD] = "key command", [SRC_ENV] = "environment", [SRC_FLAG] = "flag"};
     for (int s = 0; s < SRC__COUNT; s++)
         assert_string_equal(opt_source_name((opt_source)s), sources[s]);
 }
@@ -313,6 +314,103 @@ static const prec_case prec_cases[] = {
      {{OPT_BASE_URL, "http://127.0.0.1:8080/v1", SRC_CONFIG, "@"},
       {OPT_NEEDS_KEY, "false", SRC_CONFIG, "@"},
       {OPT_STATUS_URL, "", SRC_CONFIG, "@"}}},
+    /* The provider preset: below the file, above the defaults; and the environment it reads. */
+    {"auto on Groq's host: its preset and GROQ_API_KEY, not OPENAI_API_KEY",
+     "{\"base_url\": \"https://api.groq.com/openai/v1\"}", NULL,
+     {"OPENAI_API_KEY", "sk-openai", "GROQ_API_KEY", "gsk-groq", "OPENAI_ORG_ID", "org-1", NULL},
+     {{0}}, false,
+     {{OPT_API_KEY, "gsk-groq", SRC_ENV, "GROQ_API_KEY"},
+      {OPT_STATUS_URL, "https://groqstatus.com/", SRC_PRESET, "groq"},
+      {OPT_HELP_URL, "https://console.groq.com/docs", SRC_PRESET, "groq"},
+      {OPT_ORGANIZATION, "", SRC_DEFAULT, "default"},
+      {OPT_PROVIDER, "auto", SRC_DEFAULT, "default"}}},
+    {"provider groq gives its base URL", "{\"provider\": \"Groq\"}", NULL, {NULL}, {{0}}, false,
+     {{OPT_PROVIDER, "groq", SRC_CONFIG, "@"},
+      {OPT_BASE_URL, "https://api.groq.com/openai/v1", SRC_PRESET, "groq"},
+      {OPT_NEEDS_KEY, "true", SRC_DEFAULT, "default"},
+      {OPT_API_VERSION, "", SRC_DEFAULT, "default"}}},
+    {"a profile's base URL beats the preset",
+     "{\"profiles\": {\"g\": {\"provider\": \"groq\", \"base_url\": \"http://127.0.0.1:9/v1\"}}}",
+     NULL, {"GROQ_API_KEY", "gsk-groq", NULL}, {{0}}, false,
+     {{OPT_BASE_URL, "http://127.0.0.1:9/v1", SRC_CONFIG, "@"},
+      {OPT_STATUS_URL, "https://groqstatus.com/", SRC_PRESET, "groq"},
+      {OPT_API_KEY, "gsk-groq", SRC_ENV, "GROQ_API_KEY"},
+      {OPT_NEEDS_KEY, "true", SRC_DEFAULT, "default"}}},
+    {"a shared top-level base URL beats the preset",
+     "{\"base_url\": \"https://gw.example/v1\", \"profiles\": {\"g\": {\"provider\": \"groq\"}}}",
+     NULL, {NULL}, {{0}}, false, {{OPT_BASE_URL, "https://gw.example/v1", SRC_CONFIG, "@"}}},
+    {"a file's status_url beats the preset",
+     "{\"provider\": \"groq\", \"status_url\": \"\"}", NULL, {NULL}, {{0}}, false,
+     {{OPT_STATUS_URL, "", SRC_CONFIG, "@"}}},
+    {"provider as a flag", NULL, NULL,
+     {"OPENROUTER_API_KEY", "sk-or-1", "OPENAI_API_KEY", "sk-openai", NULL},
+     {{OPT_PROVIDER, "openrouter"}}, false,
+     {{OPT_PROVIDER, "openrouter", SRC_FLAG, "--provider"},
+      {OPT_BASE_URL, "https://openrouter.ai/api/v1", SRC_PRESET, "openrouter"},
+      {OPT_API_KEY, "sk-or-1", SRC_ENV, "OPENROUTER_API_KEY"},
+      {OPT_STATUS_URL, "https://status.openrouter.ai/", SRC_PRESET, "openrouter"}}},
+    {"an OpenAI key and base URL never go to another provider", NULL, NULL,
+     {"OPENAI_API_KEY", "sk-openai", "OPENAI_BASE_URL", "http://b.example/v1", "OPENAI_PROJECT_ID",
+      "proj", NULL},
+     {{OPT_PROVIDER, "groq"}}, false,
+     {{OPT_API_KEY, "", SRC_DEFAULT, "default"},
+      {OPT_BASE_URL, "https://api.groq.com/openai/v1", SRC_PRESET, "groq"},
+      {OPT_PROJECT, "", SRC_DEFAULT, "default"}}},
+    {"api_key_env names the variable",
+     "{\"provider\": \"groq\", \"api_key_env\": \"MY_GROQ_KEY\"}", NULL,
+     {"GROQ_API_KEY", "gsk-groq", "MY_GROQ_KEY", "gsk-mine", NULL}, {{0}}, false,
+     {{OPT_API_KEY, "gsk-mine", SRC_ENV, "MY_GROQ_KEY"},
+      {OPT_API_KEY_ENV, "MY_GROQ_KEY", SRC_CONFIG, "@"}}},
+    {"api_key_env set but empty: no key, no fallback",
+     "{\"provider\": \"groq\", \"api_key_env\": \"MY_GROQ_KEY\"}", NULL,
+     {"GROQ_API_KEY", "gsk-groq", "MY_GROQ_KEY", "", NULL}, {{0}}, false,
+     {{OPT_API_KEY, "", SRC_DEFAULT, "default"}}},
+    {"loopback is local: no OpenAI key, no status page, no key needed",
+     "{\"base_url\": \"http://127.0.0.1:8080/v1\"}", NULL, {"OPENAI_API_KEY", "sk-openai", NULL},
+     {{0}}, false,
+     {{OPT_API_KEY, "", SRC_DEFAULT, "default"},
+      {OPT_STATUS_URL, "", SRC_PRESET, "local"},
+      {OPT_HELP_URL, "https://help.openai.com/en/", SRC_DEFAULT, "default"},
+      {OPT_NEEDS_KEY, "false", SRC_PRESET, "local"}}},
+    {"openai named on loopback reads OPENAI_API_KEY and needs it", NULL, NULL,
+     {"OPENAI_API_KEY", "sk-openai", NULL},
+     {{OPT_PROVIDER, "openai"}, {OPT_BASE_URL, "http://127.0.0.1:9/v1"}}, false,
+     {{OPT_API_KEY, "sk-openai", SRC_ENV, "OPENAI_API_KEY"},
+      {OPT_NEEDS_KEY, "true", SRC_DEFAULT, "default"},
+      {OPT_STATUS_URL, "https://status.openai.com/", SRC_DEFAULT, "default"}}},
+    {"an unknown host: OPENAI_API_KEY, no status page, no help",
+     "{\"base_url\": \"https://llm.corp.example/v1\"}", NULL,
+     {"OPENAI_API_KEY", "sk-openai", "OPENAI_ORG_ID", "org-1", NULL}, {{0}}, false,
+     {{OPT_API_KEY, "sk-openai", SRC_ENV, "OPENAI_API_KEY"},
+      {OPT_ORGANIZATION, "org-1", SRC_ENV, "OPENAI_ORG_ID"},
+      {OPT_STATUS_URL, "", SRC_PRESET, "other"},
+      {OPT_HELP_URL, "https://help.openai.com/en/", SRC_DEFAULT, "default"}}},
+    {"other named: no variable at all", "{\"provider\": \"other\", \"base_url\": \"https://x.example/v1\"}",
+     NULL, {"OPENAI_API_KEY", "sk-openai", NULL}, {{0}}, false,
+     {{OPT_API_KEY, "", SRC_DEFAULT, "default"}, {OPT_BASE_URL, "https://x.example/v1", SRC_CONFIG, "@"}}},
+    {"OPENAI_BASE_URL on OpenRouter's host: auto reads OpenRouter's key", NULL, NULL,
+     {"OPENAI_BASE_URL", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "sk-or-2",
+      "OPENAI_API_KEY", "sk-openai", NULL},
+     {{0}}, false,
+     {{OPT_BASE_URL, "https://openrouter.ai/api/v1", SRC_ENV, "OPENAI_BASE_URL"},
+      {OPT_API_KEY, "sk-or-2", SRC_ENV, "OPENROUTER_API_KEY"}}},
+    {"azure: api_version and the key variable from the preset",
+     "{\"provider\": \"azure\", \"base_url\": \"https://res.openai.azure.com\"}", NULL,
+     {"AZURE_OPENAI_API_KEY", "az-key-1", NULL}, {{0}}, false,
+     {{OPT_API_VERSION, "2024-10-21", SRC_PRESET, "azure"},
+      {OPT_API_KEY, "az-key-1", SRC_ENV, "AZURE_OPENAI_API_KEY"},
+      {OPT_STATUS_URL, "https://azure.status.microsoft/en-us/status", SRC_PRESET, "azure"}}},
+    {"the file's api_version beats the preset",
+     "{\"base_url\": \"https://res.openai.azure.com\", \"api_version\": \"2025-01-01-preview\"}",
+     NULL, {NULL}, {{0}}, false,
+     {{OPT_API_VERSION, "2025-01-01-preview", SRC_CONFIG, "@"}}},
+    {"extra headers from the file, as an object",
+     "{\"extra_headers\": {\"HTTP-Referer\": \"https://example.org\", \"X-Title\": \"tchat\"}}",
+     NULL, {NULL}, {{0}}, false,
+     {{OPT_EXTRA_HEADERS, "{\"HTTP-Referer\":\"https://example.org\",\"X-Title\":\"tchat\"}",
+       SRC_CONFIG, "@"}}},
+    {"an empty headers object is none", "{\"extra_headers\": {}}", NULL, {NULL}, {{0}}, false,
+     {{OPT_EXTRA_HEADERS, "", SRC_CONFIG, "@"}}},
 };
 
 static void test_precedence(void **state)
@@ -676,6 +774,9 @@ static const secret_case secret_cases[] = {
     {"a short key, elsewhere", "{\"organization\": sk-proj-a1b2c3}",
      "@:1:18: 'sk-…b2c3' is not a JSON value (use true, false, null or a \"string\")",
      "sk-proj-a1b2c3"},
+    {"inside the extra headers", "{\"extra_headers\": {\"Authorization\": Bearer-tok3nABCDEFG}}",
+     "@:1:37: 'Bea…DEFG' is not a JSON value (use true, false, null or a \"string\")",
+     "Bearer-tok3nABCDEFG"},
     /* Other values are still quoted. */
     {"a model name", "{\"model\": gpt4o}",
      "@:1:11: 'gpt4o' is not a JSON value (use true, false, null or a \"string\")", NULL},
@@ -966,6 +1067,45 @@ static const set_case set_cases[] = {
     {OPT_LANG, "zh_cn", "zh_CN", NULL},
     {OPT_LANG, "zh_CN", "zh_CN", NULL},
     {OPT_LANG, "fr", NULL, "lang: must be en or zh_CN (or empty to follow the locale)"},
+    {OPT_PROVIDER, " OpenRouter ", "openrouter", NULL},
+    {OPT_PROVIDER, "llamacpp", "llamacpp", NULL},
+    {OPT_PROVIDER, "llama.cpp", NULL,
+     "provider: must be one of: auto, openai, azure, openrouter, groq, deepseek, together, "
+     "mistral, gemini, anthropic, ollama, llamacpp, vllm, lmstudio, local, other"},
+    {OPT_API_KEY_ENV, "MY_KEY_2", "MY_KEY_2", NULL},
+    {OPT_API_KEY_ENV, "", "", NULL},
+    {OPT_API_KEY_ENV, "MY-KEY", NULL,
+     "api_key_env: must be the name of an environment variable (letters, digits and '_', not "
+     "starting with a digit)"},
+    {OPT_API_KEY_ENV, "2KEY", NULL,
+     "api_key_env: must be the name of an environment variable (letters, digits and '_', not "
+     "starting with a digit)"},
+    {OPT_API_VERSION, "2024-10-21", "2024-10-21", NULL},
+    {OPT_API_VERSION, "2025-04-01-preview", "2025-04-01-preview", NULL},
+    {OPT_API_VERSION, "2024&x=1", NULL,
+     "api_version: must be an api-version such as 2024-10-21 (letters, digits, '-', '.' and "
+     "'_')"},
+    {OPT_EXTRA_HEADERS, "{\"X-Title\": \"tchat\",\n \"HTTP-Referer\": \"https://e.org\"}",
+     "{\"X-Title\":\"tchat\",\"HTTP-Referer\":\"https://e.org\"}", NULL},
+    {OPT_EXTRA_HEADERS, "{}", "", NULL},
+    {OPT_EXTRA_HEADERS, "", "", NULL},
+    {OPT_EXTRA_HEADERS, "[1]", NULL,
+     "extra_headers: must be a JSON object of header names and text values, e.g. {\"X-Title\": "
+     "\"tchat\"}"},
+    {OPT_EXTRA_HEADERS, "{\"X-Title\": 1}", NULL,
+     "extra_headers: header \"X-Title\": the value must be text"},
+    {OPT_EXTRA_HEADERS, "{\"Bad Name\": \"x\"}", NULL,
+     "extra_headers: header \"Bad Name\": the name may hold only letters, digits and "
+     "!#$%&'*+-.^_`|~"},
+    {OPT_EXTRA_HEADERS, "{\"X-A\": \"1\", \"x-a\": \"2\"}", NULL,
+     "extra_headers: header \"x-a\": given twice"},
+    {OPT_EXTRA_HEADERS, "{\"Content-Type\": \"text/plain\"}", NULL,
+     "extra_headers: header \"Content-Type\": tchat sets this header itself"},
+    {OPT_EXTRA_HEADERS, "{\"X-A\": \"a\\r\\nX-Evil: 1\"}", NULL,
+     "extra_headers: header \"X-A\": the value must not hold control characters"},
+    {OPT_EXTRA_HEADERS, "{\"X-A\": \"1\"} trailing", NULL,
+     "extra_headers: must be a JSON object of header names and text values, e.g. {\"X-Title\": "
+     "\"tchat\"}"},
 };
 
 static void test_config_set(void **state)
@@ -1042,6 +1182,21 @@ static const source_err_case source_err_cases[] = {
      {{0}}, "api_key_cmd: the API key contains a space"},
     {"key command fails", "{\"api_key_cmd\": \"false\"}", {NULL}, {{0}},
      "api_key_cmd \"false\": exited with status 1"},
+    {"a provider's key with a space", "{\"provider\": \"groq\"}", {"GROQ_API_KEY", "gsk a", NULL},
+     {{0}}, "GROQ_API_KEY: the API key contains a space"},
+    {"api_key_env's key with a space", "{\"api_key_env\": \"MINE\"}", {"MINE", "k k", NULL}, {{0}},
+     "MINE: the API key contains a space"},
+    {"a bad OPENAI_BASE_URL does not matter to another provider", "{\"provider\": \"groq\"}",
+     {"OPENAI_BASE_URL", "localhost", NULL}, {{0}}, NULL},
+    {"unknown provider in the file", "{\n  \"provider\": \"acme\"\n}", {NULL}, {{0}},
+     "@:2: \"provider\" must be one of: auto, openai, azure, openrouter, groq, deepseek, "
+     "together, mistral, gemini, anthropic, ollama, llamacpp, vllm, lmstudio, local, other"},
+    {"extra_headers as a string in the file", "{\n  \"extra_headers\": \"X: y\"\n}", {NULL}, {{0}},
+     "@:2: \"extra_headers\" must be a JSON object of header names and text values, e.g. "
+     "{\"X-Title\": \"tchat\"}"},
+    {"a bad header in a profile names the line",
+     "{\"profiles\": {\n  \"a\": {\n    \"extra_headers\": {\"X\": true}\n  }\n}}", {NULL}, {{0}},
+     "@:3: \"extra_headers\" in profile \"a\": header \"X\": the value must be text"},
 };
 
 static void test_source_errors(void **state)
@@ -1054,8 +1209,10 @@ static void test_source_errors(void **state)
         char err[512] = "";
         int r = load(&c, path, NULL, t->env, t->flags, t->flags[0].value ? 1 : 0, true, err,
                      sizeof err);
-        if (r != -1 || strcmp(err, t->err) != 0)
-            fail_msg("%s: got %d \"%s\", want \"%s\"", t->name, r, err, t->err);
+        char *want = t->err ? expand(t->err, path) : NULL;
+        if (!want ? r != 0 : r != -1 || strcmp(err, want) != 0)
+            fail_msg("%s: got %d \"%s\", want \"%s\"", t->name, r, err, want ? want : "success");
+        free(want);
         config_free(&c);
         free(path);
     }
@@ -1079,6 +1236,9 @@ static const perm_case perm_cases[] = {
     {0644, "{\"api_key_cmd\": \"pass show openai\"}", false},
     {0644, "{\"api_key\": \"\"}", false},
     {0644, "{\"model\": \"x\"}", false},
+    {0644, "{\"extra_headers\": {\"X-Api-Token\": \"tok-abcdefghijkl\"}}", true},
+    {0644, "{\"profiles\": {\"a\": {\"extra_headers\": {\"Authorization\": \"Bearer x\"}}}}", true},
+    {0644, "{\"extra_headers\": {\"X-Title\": \"tchat\"}}", false},
 };
 
 static void test_permission_warning(void **state)
@@ -1539,6 +1699,106 @@ static void test_shadowed(void **state)
     }
 }
 
+/* ---------------------------------------------------------------- the provider */
+
+typedef struct provider_acc_case {
+    const char *name;
+    const char *file;
+    const char *env[5];
+    config_override flags[2];
+    provider_id provider;  /* cfg_provider */
+    const char *key_var;   /* cfg_env_name(OPT_API_KEY) */
+    const char *base_var;  /* cfg_env_name(OPT_BASE_URL) */
+    bool status_json;      /* cfg_status_json */
+    const char *headers;   /* the first extra header, "Name=value" */
+} provider_acc_case;
+
+static const provider_acc_case provider_acc_cases[] = {
+    {"defaults: OpenAI", NULL, {NULL}, {{0}}, PROVIDER_OPENAI, "OPENAI_API_KEY", "OPENAI_BASE_URL",
+     true, NULL},
+    {"Groq named", "{\"provider\": \"groq\"}", {NULL}, {{0}}, PROVIDER_GROQ, "GROQ_API_KEY", NULL,
+     true, NULL},
+    {"OpenRouter's host: a status link only", "{\"base_url\": \"https://openrouter.ai/api/v1\"}",
+     {NULL}, {{0}}, PROVIDER_OPENROUTER, "OPENROUTER_API_KEY", "OPENAI_BASE_URL", false, NULL},
+    {"a status page of the user's is read", "{\"provider\": \"mistral\", \"status_url\": "
+     "\"https://st.example/\"}", {NULL}, {{0}}, PROVIDER_MISTRAL, "MISTRAL_API_KEY", NULL, true, NULL},
+    {"loopback: local, no variable, no status page", NULL, {NULL},
+     {{OPT_BASE_URL, "http://localhost:11434/v1"}}, PROVIDER_LOCAL, NULL, "OPENAI_BASE_URL", false,
+     NULL},
+    {"ollama named", NULL, {NULL}, {{OPT_PROVIDER, "ollama"}}, PROVIDER_OLLAMA, NULL, NULL, false,
+     NULL},
+    {"api_key_env wins", "{\"provider\": \"groq\", \"api_key_env\": \"K2\"}", {NULL}, {{0}},
+     PROVIDER_GROQ, "K2", NULL, true, NULL},
+    {"an unknown host", "{\"base_url\": \"https://x.example/v1\"}", {NULL}, {{0}}, PROVIDER_OTHER,
+     "OPENAI_API_KEY", "OPENAI_BASE_URL", false, NULL},
+    {"Azure's host", "{\"base_url\": \"https://r1.openai.azure.com\"}", {NULL}, {{0}},
+     PROVIDER_AZURE, "AZURE_OPENAI_API_KEY", "OPENAI_BASE_URL", false, NULL},
+    {"headers", "{\"extra_headers\": {\"X-Title\": \"tchat\"}}", {NULL}, {{0}}, PROVIDER_OPENAI,
+     "OPENAI_API_KEY", "OPENAI_BASE_URL", true, "X-Title=tchat"},
+};
+
+static void test_provider_accessors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof provider_acc_cases / sizeof *provider_acc_cases; i++) {
+        const provider_acc_case *t = &provider_acc_cases[i];
+        char *path = t->file ? write_file(t->file) : missing_file();
+        size_t nflags = t->flags[1].value ? 2 : t->flags[0].value ? 1 : 0;
+        config c;
+        char err[512] = "";
+        if (load(&c, path, NULL, t->env, t->flags, nflags, false, err, sizeof err) != 0)
+            fail_msg("%s: load failed: %s", t->name, err);
+        if (cfg_provider(&c) != t->provider)
+            fail_msg("%s: provider %s", t->name, provider_row(cfg_provider(&c))->name);
+        const char *kv = cfg_env_name(&c, OPT_API_KEY), *bv = cfg_env_name(&c, OPT_BASE_URL);
+        if (!(kv == t->key_var || (kv && t->key_var && !strcmp(kv, t->key_var))))
+            fail_msg("%s: key variable %s", t->name, kv ? kv : "(none)");
+        if (!(bv == t->base_var || (bv && t->base_var && !strcmp(bv, t->base_var))))
+            fail_msg("%s: base URL variable %s", t->name, bv ? bv : "(none)");
+        if (cfg_status_json(&c) != t->status_json)
+            fail_msg("%s: status JSON %d", t->name, cfg_status_json(&c));
+        xhdr_list h;
+        cfg_extra_headers(&c, &h);
+        char got[128] = "";
+        if (h.n)
+            snprintf(got, sizeof got, "%s=%s", h.v[0].name, h.v[0].value);
+        assert_string_equal(got, t->headers ? t->headers : "");
+        xhdr_free(&h);
+        config_free(&c);
+        free(path);
+    }
+}
+
+/* Changing the provider in the file layer (as Settings does) brings its preset at once, and
+ * another profile keeps its own. */
+static void test_provider_switch(void **state)
+{
+    (void)state;
+    char *path = write_file("{\"profiles\": {\"a\": {}, \"b\": {\"provider\": \"groq\"}}}");
+    static const char *const env[] = {"GROQ_API_KEY", "gsk-1", "OPENAI_API_KEY", "sk-1", NULL};
+    config c;
+    char err[512] = "";
+    assert_int_equal(load(&c, path, "a", env, NULL, 0, false, err, sizeof err), 0);
+    assert_string_equal(cfg_str(&c, OPT_API_KEY), "sk-1");
+    assert_int_equal(config_set_file(&c, OPT_PROVIDER, "deepseek", err, sizeof err), 0);
+    assert_string_equal(cfg_str(&c, OPT_BASE_URL), "https://api.deepseek.com");
+    assert_int_equal(cfg_value(&c, OPT_BASE_URL)->src, SRC_PRESET);
+    assert_string_equal(cfg_value(&c, OPT_BASE_URL)->src_detail, "deepseek");
+    assert_string_equal(cfg_str(&c, OPT_API_KEY), ""); /* DEEPSEEK_API_KEY is not set */
+    assert_string_equal(cfg_str(&c, OPT_STATUS_URL), "https://status.deepseek.com/");
+    assert_int_equal(config_set_file(&c, OPT_PROVIDER, NULL, err, sizeof err), 0);
+    assert_string_equal(cfg_str(&c, OPT_BASE_URL), "https://api.openai.com/v1");
+    assert_string_equal(cfg_str(&c, OPT_API_KEY), "sk-1");
+    assert_int_equal(config_profile_select(&c, 1, err, sizeof err), 0);
+    assert_string_equal(cfg_str(&c, OPT_API_KEY), "gsk-1");
+    assert_string_equal(cfg_str(&c, OPT_BASE_URL), "https://api.groq.com/openai/v1");
+    /* api_key_env set in Settings reads that variable (unset here: no key). */
+    assert_int_equal(config_set_file(&c, OPT_API_KEY_ENV, "NOT_SET_ANYWHERE", err, sizeof err), 0);
+    assert_string_equal(cfg_str(&c, OPT_API_KEY), "");
+    config_free(&c);
+    free(path);
+}
+
 /* ---------------------------------------------------------------- saving */
 
 /* The effective values and the file layers of a and b are the same. */
@@ -1629,6 +1889,22 @@ static const round_case round_cases[] = {
      {{OPT_SYSTEM, "say \"hi\"\n\tback\\slash \xe4\xbd\xa0\xe5\xa5\xbd"}},
      {NULL},
      {"\"system\": \"say \\\"hi\\\"\\n\\tback\\\\slash \xe4\xbd\xa0\xe5\xa5\xbd\""}},
+    {"provider options: headers as an object",
+     NULL,
+     {"GROQ_API_KEY", "gsk-env-secret", NULL},
+     {{0}},
+     {{OPT_PROVIDER, "groq"}, {OPT_EXTRA_HEADERS, "{\"X-Title\": \"tchat\"}"},
+      {OPT_API_KEY_ENV, "MY_VAR"}, {OPT_API_VERSION, "2024-10-21"}},
+     {"gsk-env-secret", "\"extra_headers\": \"", "api.groq.com"},
+     {"\"provider\": \"groq\"", "\"extra_headers\": {\n        \"X-Title\": \"tchat\"\n      }",
+      "\"api_key_env\": \"MY_VAR\""}},
+    {"headers cleared over shared ones: an empty object",
+     "{\"extra_headers\": {\"X-A\": \"1\"}, \"profiles\": {\"p\": {}}}",
+     {NULL},
+     {{0}},
+     {{OPT_EXTRA_HEADERS, ""}},
+     {NULL},
+     {"\"extra_headers\": {}", "\"X-A\": \"1\""}},
 };
 
 static void test_save_round_trip(void **state)
@@ -2365,6 +2641,8 @@ int main(void)
         cmocka_unit_test(test_set_file),
         cmocka_unit_test(test_set_layers),
         cmocka_unit_test(test_shadowed),
+        cmocka_unit_test(test_provider_accessors),
+        cmocka_unit_test(test_provider_switch),
         cmocka_unit_test(test_save_round_trip),
         cmocka_unit_test(test_save_output),
         cmocka_unit_test(test_save_modes),

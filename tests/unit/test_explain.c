@@ -34,8 +34,9 @@ static int setup(void **state)
 
 static explain_ctx openai_ctx(void)
 {
-    return (explain_ctx){GUIDE_LANG_EN, "https://api.openai.com/v1", "gpt-4o-mini", OPENAI_STATUS,
-                         OPENAI_HELP};
+    return (explain_ctx){.lang = GUIDE_LANG_EN, .base_url = "https://api.openai.com/v1",
+                         .model = "gpt-4o-mini", .status_url = OPENAI_STATUS,
+                         .help_url = OPENAI_HELP};
 }
 
 static failure make_failure(guide_entry e, guide_type t, long status, limit_kind limit)
@@ -282,19 +283,124 @@ static const links_case links_cases[] = {
      "API reference=https://platform.openai.com/docs/api-reference;"},
 };
 
+/* The links of entry for a profile of this provider, status and help pages. */
+static void check_links(const char *name, provider_id provider, guide_entry entry,
+                        const char *status_url, const char *help_url, const char *want)
+{
+    explain_ctx cx = openai_ctx();
+    cx.provider = provider;
+    cx.status_url = (char *)status_url;
+    cx.help_url = (char *)help_url;
+    failure f = make_failure(entry, GUIDE_T_NONE, 0, LIMIT_UNKNOWN);
+    buf b;
+    buf_init(&b);
+    explain_links(&cx, &f, collect, &b);
+    check_text(name, &b, want);
+    buf_free(&b);
+}
+
 static void test_links(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof links_cases / sizeof *links_cases; i++) {
         const links_case *t = &links_cases[i];
+        check_links(t->name, PROVIDER_AUTO, t->entry, t->status_url, t->help_url, t->want);
+    }
+}
+
+/* The links for each provider: OpenAI's pages become the provider's of the same kind, or
+ * go; the status and help pages are the profile's (here what the preset gives). */
+typedef struct provider_links_case {
+    const char *name;
+    provider_id provider;
+    guide_entry entry;
+    const char *status_url, *help_url;
+    const char *want;
+} provider_links_case;
+
+static const provider_links_case provider_links_cases[] = {
+    {"Groq, a server error", PROVIDER_GROQ, GUIDE_SERVER_ERROR, "https://groqstatus.com/",
+     "https://console.groq.com/docs",
+     "Status page=https://groqstatus.com/;Help center=https://console.groq.com/docs;"},
+    {"Groq, a rate limit: one page for the guide and the advice", PROVIDER_GROQ,
+     GUIDE_RATE_LIMIT, "https://groqstatus.com/", "https://console.groq.com/docs",
+     "Rate limits guide=https://console.groq.com/docs/rate-limits;"},
+    {"OpenRouter, a 402 (an invalid request)", PROVIDER_OPENROUTER, GUIDE_BAD_REQUEST,
+     "https://status.openrouter.ai/", "https://openrouter.ai/docs",
+     "API reference=https://openrouter.ai/docs;"},
+    {"OpenRouter, quota: credits and activity", PROVIDER_OPENROUTER, GUIDE_QUOTA,
+     "https://status.openrouter.ai/", "https://openrouter.ai/docs",
+     "Billing limits=https://openrouter.ai/settings/credits;Usage=https://openrouter.ai/activity;"},
+    {"another server, quota: no account of OpenAI's", PROVIDER_OTHER, GUIDE_QUOTA, "", OPENAI_HELP,
+     ""},
+    {"another server, a model not found: the API's reference stays", PROVIDER_OTHER,
+     GUIDE_MODEL_NOT_FOUND, "", OPENAI_HELP,
+     "Models=https://platform.openai.com/docs/models;"
+     "API reference=https://platform.openai.com/docs/api-reference;"},
+    {"a local server, a timeout: never OpenAI's status page", PROVIDER_LOCAL, GUIDE_TIMEOUT, "",
+     OPENAI_HELP, "Help center=https://help.openai.com/en/;"},
+    {"a local server, a bad key: no keys page, the safety advice stays", PROVIDER_LOCAL,
+     GUIDE_AUTH_INVALID, "", OPENAI_HELP,
+     "API key safety=https://help.openai.com/en/articles/5112595-best-practices-for-api-key-safety;"},
+    {"Ollama, refused: its own documentation", PROVIDER_OLLAMA, GUIDE_CONNECT_REFUSED, "",
+     "https://docs.ollama.com/api/openai-compatibility",
+     "Help center=https://docs.ollama.com/api/openai-compatibility;"},
+    {"a status_url of the user's still wins", PROVIDER_LOCAL, GUIDE_SERVER_ERROR,
+     "https://status.example.com/", "https://help.example.com/",
+     "Status page=https://status.example.com/;Help center=https://help.example.com/;"},
+    {"OpenAI: as written", PROVIDER_OPENAI, GUIDE_QUOTA, OPENAI_STATUS, OPENAI_HELP,
+     "Billing limits=https://platform.openai.com/account/billing/limits;"
+     "Usage=https://platform.openai.com/account/usage;"
+     "Quota increase request=https://platform.openai.com/forms/quota-increase;"},
+};
+
+static void test_provider_links(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof provider_links_cases / sizeof *provider_links_cases; i++) {
+        const provider_links_case *t = &provider_links_cases[i];
+        check_links(t->name, t->provider, t->entry, t->status_url, t->help_url, t->want);
+    }
+}
+
+/* The provider's name and key variable in the guide's words. */
+static void test_provider_words(void **state)
+{
+    (void)state;
+    static const struct {
+        provider_id provider;
+        const char *key_env;
+        const char *base_url;
+        const char *has, *lacks, *endpoint;
+    } cases[] = {
+        {PROVIDER_GROQ, "GROQ_API_KEY", "https://api.groq.com/openai/v1", "set GROQ_API_KEY",
+         "OPENAI_API_KEY", "https://api.groq.com/openai/v1 (Groq)"},
+        {PROVIDER_OTHER, NULL, "https://x.example/v1", "the variable that api_key_env names",
+         "OPENAI_API_KEY", "https://x.example/v1"},
+        {PROVIDER_OPENAI, "OPENAI_API_KEY", "https://api.openai.com/v1", "set OPENAI_API_KEY",
+         NULL, "https://api.openai.com/v1 (OpenAI)"},
+        {PROVIDER_AUTO, NULL, NULL, "set OPENAI_API_KEY", NULL, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         explain_ctx cx = openai_ctx();
-        cx.status_url = (char *)t->status_url;
-        cx.help_url = (char *)t->help_url;
-        failure f = make_failure(t->entry, GUIDE_T_NONE, 0, LIMIT_UNKNOWN);
+        cx.provider = cases[i].provider;
+        cx.key_env = (char *)cases[i].key_env;
+        cx.base_url = (char *)cases[i].base_url;
+        failure f = make_failure(GUIDE_NO_KEY, GUIDE_T_AUTHENTICATION, 0, LIMIT_UNKNOWN);
+        retry_decision d = {RETRY_NO_STATUS, 0, DELAY_NONE, false};
         buf b;
         buf_init(&b);
-        explain_links(&cx, &f, collect, &b);
-        check_text(t->name, &b, t->want);
+        explain_text(&b, &cx, &f, &d);
+        explain_json(&b, &cx, &f, &d, 1, 1, 3);
+        if (!strstr(buf_str(&b), cases[i].has) ||
+            (cases[i].lacks && strstr(buf_str(&b), cases[i].lacks)))
+            fail_msg("%s: %s", provider_row(cases[i].provider)->name, buf_str(&b));
+        bool named = cases[i].provider != PROVIDER_AUTO;
+        if (named != (strstr(buf_str(&b), "\"provider\":") != NULL))
+            fail_msg("%s: the JSON's provider", provider_row(cases[i].provider)->name);
+        buf_reset(&b);
+        explain_endpoint(&b, &cx);
+        check_text("endpoint", &b, cases[i].endpoint);
         buf_free(&b);
     }
 }
@@ -810,6 +916,8 @@ int main(void)
         cmocka_unit_test(test_retrying),
         cmocka_unit_test(test_verdict),
         cmocka_unit_test(test_links),
+        cmocka_unit_test(test_provider_links),
+        cmocka_unit_test(test_provider_words),
         cmocka_unit_test(test_foreign_endpoint),
         cmocka_unit_test(test_ctx_from_config),
         cmocka_unit_test(test_text),

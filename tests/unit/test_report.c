@@ -126,8 +126,9 @@ static void failed_session(session *s)
 
 static explain_ctx ctx(void)
 {
-    return (explain_ctx){GUIDE_LANG_EN, "https://api.example.com/v1", "gpt-4o-mini",
-                         "https://status.example.com/", "https://help.example.com/"};
+    return (explain_ctx){.lang = GUIDE_LANG_EN, .base_url = "https://api.example.com/v1",
+                         .model = "gpt-4o-mini", .status_url = "https://status.example.com/",
+                         .help_url = "https://help.example.com/"};
 }
 
 /* No eight characters of the key in a row, anywhere (the mask shows three and four). */
@@ -232,6 +233,65 @@ static void test_build(void **state)
     assert_null(strstr(text, "Authorization"));
     buf_free(&b);
     session_done(&s);
+}
+
+/* A provider's report: its name, the request as it goes (Azure's api-key and URL), the
+ * extra headers with the secret ones redacted everywhere, and where to ask. */
+static void test_provider_report(void **state)
+{
+    (void)state;
+    static const struct {
+        provider_id provider;
+        const char *base_url;
+        const char *has[4];
+        const char *lacks[3];
+    } cases[] = {
+        {PROVIDER_AZURE, "https://res.openai.azure.com",
+         {"Provider: Azure OpenAI (azure)\n",
+          "POST https://res.openai.azure.com/openai/deployments/dep-1/chat/completions"
+          "?api-version=2024-10-21\n",
+          "\napi-key: az-…6789 (redacted)\n", "\nX-Title: tchat\nX-Gateway-Token: (redacted)\n"},
+         {"Authorization: Bearer", "community.openai.com", "gw-secret"}},
+        {PROVIDER_GROQ, "https://api.groq.com/openai/v1",
+         {"Provider: Groq (groq)\n", "POST https://api.groq.com/openai/v1/chat/completions\n",
+          "Authorization: Bearer az-…6789 (redacted)\n", "Status: https://groqstatus.com/\n"},
+         {"community.openai.com", "gw-secret", "api-key"}},
+        {PROVIDER_OPENAI, "https://api.openai.com/v1",
+         {"Provider: OpenAI (openai)\n", "Community: https://community.openai.com/", NULL},
+         {"gw-secret", NULL}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        session s;
+        session_transport tr = {no_submit, no_cancel, NULL};
+        session_init(&s, &tr, NULL);
+        s.wall_clock = fixed_wall;
+        s.p.provider = cases[i].provider;
+        s.p.base_url = xstrdup(cases[i].base_url);
+        s.p.model = xstrdup("dep-1");
+        s.p.api_key = xstrdup("az-key-0123456789");
+        s.p.api_version = xstrdup("2024-10-21");
+        assert_int_equal(xhdr_parse("{\"X-Title\": \"tchat\", \"X-Gateway-Token\": \"gw-secret-1\"}",
+                                    &s.p.extra, NULL, 0), 0);
+        s.p.secrets = xmalloc_array(1, sizeof *s.p.secrets);
+        s.p.secrets[s.p.nsecrets++] = xstrdup("gw-secret-1");
+        s.last_body = xstrdup("{\"messages\":[{\"content\":\"token gw-secret-1\"}]}");
+        explain_ctx cx = {.lang = GUIDE_LANG_EN, .provider = cases[i].provider,
+                          .status_url = (char *)provider_row(cases[i].provider)->status_url,
+                          .help_url = (char *)provider_row(cases[i].provider)->links[PLINK_HELP]};
+        buf b;
+        buf_init(&b);
+        report_build(&b, &s, &cx, "p");
+        for (size_t k = 0; k < 4 && cases[i].has[k]; k++)
+            if (!strstr(buf_str(&b), cases[i].has[k]))
+                fail_msg("%s: lacks \"%s\":\n%s", provider_row(cases[i].provider)->name,
+                         cases[i].has[k], buf_str(&b));
+        for (size_t k = 0; k < 3 && cases[i].lacks[k]; k++)
+            if (strstr(buf_str(&b), cases[i].lacks[k]))
+                fail_msg("%s: has \"%s\":\n%s", provider_row(cases[i].provider)->name,
+                         cases[i].lacks[k], buf_str(&b));
+        buf_free(&b);
+        session_done(&s);
+    }
 }
 
 typedef struct redact_case {
@@ -343,6 +403,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build),
+        cmocka_unit_test(test_provider_report),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_write),
     };

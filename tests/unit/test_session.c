@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "guide.h"
 #include "session.h"
 
@@ -21,18 +22,34 @@ typedef struct fake_net {
     char *last_body;
     char *last_url;
     char *last_key;
+    char *last_auth;   /* the key's header: "Authorization" or the job's auth_header */
+    char *last_extra;  /* the extra headers, "Name=value;" each */
 } fake_net;
+
+/* Frees what the fake transport kept of the last request. */
+static void net_free(fake_net *n)
+{
+    free(n->last_body);
+    free(n->last_url);
+    free(n->last_key);
+    free(n->last_auth);
+    free(n->last_extra);
+}
 
 static uint64_t fake_submit(void *ud, const worker_job *job)
 {
     fake_net *n = ud;
     n->submits++;
-    free(n->last_body);
-    free(n->last_url);
-    free(n->last_key);
+    net_free(n);
     n->last_body = xstrdup(job->body);
     n->last_url = xstrdup(job->url);
     n->last_key = xstrdup(job->api_key ? job->api_key : "");
+    n->last_auth = xstrdup(job->auth_header ? job->auth_header : "Authorization");
+    buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < job->nextra_headers; i++)
+        buf_printf(&b, "%s=%s;", job->extra_headers[i].name, job->extra_headers[i].value);
+    n->last_extra = buf_steal(&b);
     return ++n->next_id;
 }
 
@@ -288,9 +305,7 @@ static void session_start(session *s, fake_net *net, const session_observer *obs
 static void session_stop(session *s, fake_net *net)
 {
     session_done(s);
-    free(net->last_body);
-    free(net->last_url);
-    free(net->last_key);
+    net_free(net);
 }
 
 static void run_case(const scase *c)
@@ -397,9 +412,7 @@ static void run_case(const scase *c)
                  c->want_reply_flags);
 
     session_done(&s);
-    free(net.last_body);
-    free(net.last_url);
-    free(net.last_key);
+    net_free(&net);
 }
 
 static void test_cases(void **state)
@@ -604,10 +617,128 @@ static void test_long_reply_stopped(void **state)
             fail_msg("%s: stopped (state %s)", rows[i].name, session_state_name(s.state));
         }
         session_done(&s);
-        free(net.last_body);
-        free(net.last_url);
-        free(net.last_key);
+        net_free(&net);
     }
+}
+
+/* What a request looks like for a profile's provider: session_configure reads the config,
+ * start_attempt shapes the request. */
+static const char *const cfg_env[] = {
+    "AZURE_OPENAI_API_KEY", "az-key-0123456789", "GROQ_API_KEY", "gsk-0123456789ab",
+    "OPENAI_API_KEY", "sk-openai-0123456789", NULL};
+
+static const char *cfg_getenv(const char *name)
+{
+    for (const char *const *p = cfg_env; *p; p += 2)
+        if (!strcmp(p[0], name))
+            return p[1];
+    return NULL;
+}
+
+static void test_configure_provider(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        config_override flags[4];
+        const char *url;   /* NULL: nothing sent (no-key) */
+        const char *key;
+        const char *auth;
+        const char *extra;
+    } pcases[] = {
+        {"Azure deployments: api-key, the deployment and api-version in the URL",
+         {{OPT_PROVIDER, "azure"}, {OPT_BASE_URL, "https://res.openai.azure.com"},
+          {OPT_MODEL, "gpt4o-prod"}},
+         "https://res.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions"
+         "?api-version=2024-10-21",
+         "az-key-0123456789", "api-key", ""},
+        {"Azure v1: the plain scheme",
+         {{OPT_BASE_URL, "https://res.openai.azure.com/openai/v1"}, {OPT_MODEL, "gpt4o-prod"}},
+         "https://res.openai.azure.com/openai/v1/chat/completions", "az-key-0123456789",
+         "Authorization", ""},
+        {"Groq on loopback needs its key: sent",
+         {{OPT_PROVIDER, "groq"}, {OPT_BASE_URL, "http://127.0.0.1:9/v1"}},
+         "http://127.0.0.1:9/v1/chat/completions", "gsk-0123456789ab", "Authorization", ""},
+        {"loopback is local: no key needed, none read, sent",
+         {{OPT_BASE_URL, "http://127.0.0.1:9/v1"}}, "http://127.0.0.1:9/v1/chat/completions", "",
+         "Authorization", ""},
+        {"openai named on loopback without its key: no-key, nothing sent",
+         {{OPT_PROVIDER, "openai"}, {OPT_BASE_URL, "http://127.0.0.1:9/v1"},
+          {OPT_API_KEY_ENV, "UNSET_VAR"}},
+         NULL, "", "", ""},
+        {"extra headers go with the request",
+         {{OPT_PROVIDER, "openrouter"}, {OPT_API_KEY_ENV, "GROQ_API_KEY"},
+          {OPT_EXTRA_HEADERS, "{\"HTTP-Referer\": \"https://e.org\", \"X-Title\": \"tchat\"}"}},
+         "https://openrouter.ai/api/v1/chat/completions", "gsk-0123456789ab", "Authorization",
+         "HTTP-Referer=https://e.org;X-Title=tchat;"},
+    };
+    for (size_t i = 0; i < sizeof pcases / sizeof *pcases; i++) {
+        size_t n = 0;
+        while (n < 4 && pcases[i].flags[n].value)
+            n++;
+        config_load_args a = {.path = "/nonexistent/tchat/config.json",
+                              .overrides = pcases[i].flags,
+                              .noverrides = n,
+                              .getenv_fn = cfg_getenv};
+        config c;
+        char err[256];
+        if (config_load(&c, &a, err, sizeof err) != 0)
+            fail_msg("%s: %s", pcases[i].name, err);
+        fake_net net = {0};
+        session s;
+        session_start(&s, &net, NULL, "x", "");
+        session_configure(&s, &c);
+        session_submit(&s, "hi", 0);
+        if (!pcases[i].url) {
+            if (net.submits != 0 || !s.has_failure || s.last_failure.entry != GUIDE_NO_KEY)
+                fail_msg("%s: %d requests", pcases[i].name, net.submits);
+        } else {
+            assert_int_equal(net.submits, 1);
+            if (strcmp(net.last_url, pcases[i].url) != 0)
+                fail_msg("%s: URL %s", pcases[i].name, net.last_url);
+            assert_string_equal(net.last_key, pcases[i].key);
+            assert_string_equal(net.last_auth, pcases[i].auth);
+            assert_string_equal(net.last_extra, pcases[i].extra);
+        }
+        session_stop(&s, &net);
+        config_free(&c);
+    }
+}
+
+/* A server that echoes a secret header back: it is masked like the key. */
+static void test_secret_header_masked(void **state)
+{
+    (void)state;
+    static const config_override flags[] = {
+        {OPT_BASE_URL, "https://gw.example/v1"},
+        {OPT_EXTRA_HEADERS, "{\"X-Gateway-Token\": \"Bearer gwtok-abcdefghijkl\"}"}};
+    config_load_args a = {.path = "/nonexistent/tchat/config.json", .overrides = flags,
+                          .noverrides = 2, .getenv_fn = cfg_getenv};
+    config c;
+    char err[256];
+    assert_int_equal(config_load(&c, &a, err, sizeof err), 0);
+    fake_net net = {0};
+    session s;
+    session_start(&s, &net, NULL, "x", "");
+    session_configure(&s, &c);
+    session_submit(&s, "hi", 0);
+    worker_event *ev = make_event(WEV_FAILED, s.job);
+    ev->status = 401;
+    hdrs_add(&ev->headers, "x-echo", 6, "gwtok-abcdefghijkl", 18);
+    buf_puts(&ev->body, "{\"error\": {\"message\": \"bad token gwtok-abcdefghijkl\"}}");
+    session_handle(&s, ev, 1);
+    free_event(ev);
+    assert_true(s.has_failure);
+    assert_null(strstr(s.last_failure.err_message, "abcdefghijkl"));
+    assert_null(strstr(hdrs_get(&s.resp_headers, "x-echo"), "abcdefghijkl"));
+    buf t;
+    buf_init(&t);
+    buf_puts(&t, "Bearer gwtok-abcdefghijkl and sk-openai-0123456789");
+    session_redact(&s.p, &t);
+    assert_null(strstr(buf_str(&t), "abcdefghijkl"));
+    buf_free(&t);
+    session_stop(&s, &net);
+    config_free(&c);
 }
 
 int main(void)
@@ -623,6 +754,8 @@ int main(void)
         cmocka_unit_test(test_long_reply_stopped),
         cmocka_unit_test(test_key_in_clear),
         cmocka_unit_test(test_plain_http_suggestion),
+        cmocka_unit_test(test_configure_provider),
+        cmocka_unit_test(test_secret_header_masked),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     guide_done();

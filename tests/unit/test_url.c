@@ -71,6 +71,32 @@ static void test_authority(void **state)
     }
 }
 
+static void test_host_and_path(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        const char *host;
+        const char *path;
+    } cases[] = {
+        {"https://API.Groq.com/openai/v1", "api.groq.com", "/openai/v1"},
+        {"http://u:pw@10.0.0.5:8080/v1", "10.0.0.5", "/v1"},
+        {"http://[::1]:8080", "::1", ""},
+        {"https://res.openai.azure.com.", "res.openai.azure.com", ""},
+        {"http://host?x=1", "host", "?x=1"},
+        {"", "", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = url_host(cases[i].in);
+        if (strcmp(got, cases[i].host) != 0)
+            fail_msg("url_host(%s) = \"%s\", want \"%s\"", cases[i].in, got, cases[i].host);
+        free(got);
+        if (strcmp(url_path(cases[i].in), cases[i].path) != 0)
+            fail_msg("url_path(%s) = \"%s\"", cases[i].in, url_path(cases[i].in));
+    }
+    assert_string_equal(url_path(NULL), "");
+}
+
 static void test_loopback_and_scheme(void **state)
 {
     (void)state;
@@ -113,6 +139,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_display),
         cmocka_unit_test(test_authority),
+        cmocka_unit_test(test_host_and_path),
         cmocka_unit_test(test_loopback_and_scheme),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -486,16 +486,22 @@ static void test_env_for_child(void **state)
 {
     (void)state;
     setenv("OPENAI_API_KEY", "sk-test-secret", 1);
+    setenv("GROQ_API_KEY", "gsk-test-secret", 1);
     setenv("TCHAT_TEST_KEEP", "1", 1);
+    setenv("TCHAT_API_KEYS_KEEP", "1", 1); /* not a NAME_API_KEY */
     char **env = env_for_child();
-    bool kept = false;
+    bool kept = false, kept2 = false;
     for (char **p = env; *p; p++) {
         assert_false(str_starts_with(*p, "OPENAI_API_KEY="));
+        assert_false(str_starts_with(*p, "GROQ_API_KEY="));
         kept = kept || !strcmp(*p, "TCHAT_TEST_KEEP=1");
+        kept2 = kept2 || !strcmp(*p, "TCHAT_API_KEYS_KEEP=1");
     }
     assert_true(kept);
+    assert_true(kept2);
     free(env);
     unsetenv("OPENAI_API_KEY");
+    unsetenv("GROQ_API_KEY");
 }
 
 /* ---------------------------------------------------------------- times */

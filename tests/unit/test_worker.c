@@ -1141,7 +1141,29 @@ static void test_request_headers(void **state)
     worker *w = *state;
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", srv.port);
+    static const http_header extra[] = {
+        {"HTTP-Referer", "https://example.org"},
+        {"X-Title", "tchat\r\nX-Injected: 1"},
+    };
+    static const http_header replace_auth[] = {{"authorization", "Basic dXNlcjpwdw=="}};
     const hcase hcases[] = {
+        {"Azure: the key as api-key, no Authorization",
+         {.kind = JOB_CHAT, .url = url, .body = "{}", .api_key = "az-key-123",
+          .auth_header = "api-key", .stream = true, .connect_timeout_s = 5, .idle_timeout_s = 30},
+         {"\r\napi-key: az-key-123\r\n", NULL},
+         {"Authorization", "Bearer", NULL, NULL}},
+        {"extra headers after tchat's, CR and LF dropped",
+         {.kind = JOB_CHAT, .url = url, .body = "{}", .api_key = "sk-test", .stream = true,
+          .extra_headers = extra, .nextra_headers = 2, .connect_timeout_s = 5,
+          .idle_timeout_s = 30},
+         {"\r\nAuthorization: Bearer sk-test\r\n", "\r\nHTTP-Referer: https://example.org\r\n",
+          "\r\nX-Title: tchatX-Injected: 1\r\n", NULL},
+         {"\r\nX-Injected", NULL, NULL, NULL}},
+        {"an extra header replaces tchat's of the same name",
+         {.kind = JOB_MODELS, .url = url, .api_key = "sk-test", .extra_headers = replace_auth,
+          .nextra_headers = 1, .connect_timeout_s = 5, .idle_timeout_s = 30},
+         {"\r\nauthorization: Basic dXNlcjpwdw==\r\n", NULL},
+         {"Bearer", NULL, NULL, NULL}},
         {"chat with key, org and project",
          {.kind = JOB_CHAT, .url = url, .body = "{\"model\":\"m\"}", .api_key = "sk-test\n",
           .organization = "org-1", .project = "proj-1", .stream = true, .connect_timeout_s = 5,
