@@ -680,6 +680,16 @@ bool session_key_in_clear(const session *s)
     return session_sends_key_in_clear(s->p.base_url, s->p.api_key, s->p.send_key);
 }
 
+bool session_thinking(const session *s)
+{
+    return s->state == SESSION_STREAMING && s->has_reply && s->msgs[s->nmsgs - 1].thinking;
+}
+
+bool session_waits_visibly(const session *s)
+{
+    return s->state == SESSION_STREAMING && (s->held || session_thinking(s));
+}
+
 bool session_busy(const session *s)
 {
     return s->state == SESSION_SENDING || s->state == SESSION_STREAMING ||

@@ -185,6 +185,11 @@ chat_msg *session_append_msg(session *s, api_role role, const char *text, size_t
 void session_clear(session *s);
 
 bool session_busy(const session *s); /* sending, streaming or waiting */
+/* The reply being written is reasoning and its answer has not begun. */
+bool session_thinking(const session *s);
+/* Streaming, and what is shown counts seconds: the server holds the request, or the model
+ * is thinking. */
+bool session_waits_visibly(const session *s);
 /* True when a request would carry the key unencrypted: the profile sends a key, has one,
  * and its base URL is http:// to a host that is not this machine (the insecure-http
  * entry, unless allow_insecure_http). */

@@ -43,7 +43,7 @@ const char mock_builtin_json[] =
     ": \"reasoning\", \"reply\": \"Four.\"},\n"
     "  \"think-tags\": {\"reply\": \"<think>\\nI should greet them back.\\n</think>\\n\\nHell"
     "o!\", \"chunk_chars\": 5},\n"
-    "  \"code\": {\"reply\": \"Highlighted:\\n\\n```c\\n#include <stdio.h>\\nint main(void) {"
+    "  \"highlight\": {\"reply\": \"Highlighted:\\n\\n```c\\n#include <stdio.h>\\nint main(void) {"
     "\\n    /* a comment */\\n    printf(\\\"%d\\\\n\\\", 42);\\n    return 0;\\n}\\n```\\n"
     "\\n```python\\ndef greet(name):  # say hello\\n    return f\\\"hi {name}\\\" if name els"
     "e None\\n```\\n\\n```json\\n{\\\"key\\\": \\\"value\\\", \\\"n\\\": 3.5, \\\"ok\\\": tru"

@@ -193,6 +193,8 @@ static const char *const demo_list[][2] = {
     {"502", "a proxy's HTML error page, shown by its title"},
     {"drop", "the stream is cut in the middle: partial reply kept, F5 regenerates"},
     {"timeout", "no byte for a while: the idle timeout"},
+    {"held", "the server holds the request with keep-alives, then replies"},
+    {"thinking", "a reasoning model: its thinking shown, then folded (Alt-h unfolds it)"},
     {"400-context", "the context is too long: an invalid request"},
     {"402-credits", "OpenRouter is out of credits: explained, the billing page linked"},
     {"403-moderation", "OpenRouter's moderation flagged the input: the categories shown"},
