@@ -13,7 +13,7 @@ static const struct {
     const char *name;
     hl_lang lang;
 } names[] = {
-    {"c", HL_C},        {"h", HL_C},           {"cpp", HL_CPP},   {"c++", HL_CPP},
+    {"c", HL_C},        {"h", HL_CPP},           {"cpp", HL_CPP},   {"c++", HL_CPP},
     {"cc", HL_CPP},     {"cxx", HL_CPP},       {"hpp", HL_CPP},   {"hh", HL_CPP},
     {"hxx", HL_CPP},    {"python", HL_PYTHON}, {"py", HL_PYTHON}, {"python3", HL_PYTHON},
     {"js", HL_JS},      {"javascript", HL_JS}, {"jsx", HL_JS},    {"mjs", HL_JS},

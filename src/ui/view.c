@@ -52,17 +52,18 @@ static int text_width(const pane *p)
     return w > 8 ? w : 8;
 }
 
-/* Room for n messages in the cache (new entries empty). */
+/* Room for n messages in the cache. An entry of zeros is an empty one (md_init and wrap_init
+ * give zeros): the first allocation is calloc's, whose pages a long conversation loaded at once
+ * does not touch until its messages are drawn. */
 static void cache_grow(view *v, size_t n)
 {
     if (n <= v->ncache)
         return;
-    v->cache = xrealloc_array(v->cache, n, sizeof *v->cache);
-    for (size_t k = v->ncache; k < n; k++) {
-        memset(&v->cache[k], 0, sizeof v->cache[k]);
-        md_init(&v->cache[k].md);
-        wrap_init(&v->cache[k].lines);
-        wrap_init(&v->cache[k].rlines);
+    if (!v->cache) {
+        v->cache = xcalloc(n, sizeof *v->cache);
+    } else {
+        v->cache = xrealloc_array(v->cache, n, sizeof *v->cache);
+        memset(v->cache + v->ncache, 0, (n - v->ncache) * sizeof *v->cache);
     }
     v->ncache = n;
 }

@@ -159,7 +159,7 @@ static void test_languages(void **state)
         const char *name;
         hl_lang lang;
     } names[] = {
-        {"c", HL_C},           {"C", HL_C},           {"h", HL_C},           {"cpp", HL_CPP},
+        {"c", HL_C},           {"C", HL_C},           {"h", HL_CPP},           {"cpp", HL_CPP},
         {"c++", HL_CPP},       {"cc", HL_CPP},        {"hpp", HL_CPP},       {"python", HL_PYTHON},
         {"Py", HL_PYTHON},     {"js", HL_JS},         {"javascript", HL_JS}, {"ts", HL_TS},
         {"typescript", HL_TS}, {"go", HL_GO},         {"rust", HL_RUST},     {"rs", HL_RUST},
