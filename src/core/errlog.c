@@ -36,6 +36,7 @@ void errlog_add(errlog *l, const explain_ctx *cx, const failure *f, const retry_
         l->v = xrealloc_array(l->v, l->cap, sizeof *l->v);
     }
     errlog_entry *e = &l->v[l->n++];
+    memset(e, 0, sizeof *e);
     buf t;
     buf_init(&t);
     explain_title(&t, cx, f);
