@@ -1,5 +1,9 @@
 # Shared helpers for the integration tests: a fixed, isolated environment, the
 # mock server, and assertions that print what differed.
+#
+# A script ends with `finish`, which prints "N passed, M failed". A script that ends in any
+# other way (a helper gave up, a command failed under set -e) still prints the counts, says
+# where it stopped, and exits non-zero.
 set -euo pipefail
 
 TCHAT_SRC=${TCHAT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -16,13 +20,49 @@ mkdir -p "$HOME"
 
 T_PASSED=0
 T_FAILED=0
+T_FINISHED=
+T_STOPPED_AT=
+T_AT_EXIT=()
 MOCK_PID=
 MOCK_URL=
+MOCK_STARTS=0
 MOCK_LOG=$T_DIR/mock.jsonl
 
+# Where the last failing command was: the reason given when set -e ends the script.
+set -E
+trap 'T_STOPPED_AT="${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` returned $?"' ERR
+
+# at_exit COMMAND: run COMMAND (a string) when the script exits, before the mock stops.
+at_exit() { T_AT_EXIT+=("$1"); }
+
+# Ends the script now, as failed, saying why.
+t_abort() {
+    T_STOPPED_AT=$*
+    exit 1
+}
+
 t_cleanup() {
+    local code=$? i
+    trap - ERR
+    set +e
+    if [[ -z $T_FINISHED ]]; then
+        T_FAILED=$((T_FAILED + 1))
+        printf 'FAIL the script stopped early: %s\n' "${T_STOPPED_AT:-exit status $code}"
+        printf '%d passed, %d failed (stopped early)\n' "$T_PASSED" "$T_FAILED"
+        ((code != 0)) || code=1
+    fi
+    for ((i = ${#T_AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${T_AT_EXIT[i]}"; done
     stop_mock
+    # No helper started in the background may outlive the script: one that kept
+    # ctest's output pipe open would hold the test until it ends.
+    local jobs_left
+    jobs_left=$(jobs -p)
+    if [[ -n $jobs_left ]]; then
+        kill -9 $jobs_left 2>/dev/null
+        wait $jobs_left 2>/dev/null
+    fi
     rm -rf "$T_DIR"
+    exit "$code"
 }
 trap t_cleanup EXIT
 
@@ -36,14 +76,22 @@ wait_for() {
     return 1
 }
 
-# Starts tchat-mock with the given extra arguments; sets MOCK_URL.
+# Starts tchat-mock with the given extra arguments; sets MOCK_PID and MOCK_URL. Each start
+# has its own output file, so the URL read is always the one of this mock.
 start_mock() {
+    MOCK_STARTS=$((MOCK_STARTS + 1))
+    local out=$T_DIR/mock.$MOCK_STARTS.out err=$T_DIR/mock.$MOCK_STARTS.err
+    local line='^tchat-mock listening on http://127\.0\.0\.1:[0-9]+/v1$'
     : >"$MOCK_LOG"
-    "$TCHAT_MOCK" --log "$MOCK_LOG" "$@" >"$T_DIR/mock.out" 2>"$T_DIR/mock.err" &
+    "$TCHAT_MOCK" --log "$MOCK_LOG" "$@" >"$out" 2>"$err" </dev/null &
     MOCK_PID=$!
-    wait_for "grep -q 'listening on' '$T_DIR/mock.out'" 10 ||
-        { echo "tchat-mock did not start:"; cat "$T_DIR/mock.err"; exit 1; }
-    MOCK_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$T_DIR/mock.out" | head -n1)
+    MOCK_URL=
+    wait_for "grep -Eq '$line' '$out' 2>/dev/null || ! kill -0 $MOCK_PID 2>/dev/null" 10 || true
+    if grep -Eq "$line" "$out" 2>/dev/null; then
+        MOCK_URL=$(sed -n 's/^tchat-mock listening on //p' "$out")
+    fi
+    [[ -n $MOCK_URL ]] ||
+        t_abort "tchat-mock $* did not start (it exited, or printed no URL within 10 s); stdout: $(cat "$out" 2>/dev/null); stderr: $(cat "$err" 2>/dev/null)"
 }
 
 stop_mock() {
@@ -91,6 +139,7 @@ fail() {
 }
 
 finish() {
+    T_FINISHED=1
     printf '%d passed, %d failed\n' "$T_PASSED" "$T_FAILED"
     ((T_FAILED == 0))
 }
