@@ -3,34 +3,57 @@
 # waiting for conditions, never for fixed times.
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
-TMUX_SOCK=tchat-e2e-$$
+# This script's own tmux server: its socket lives in T_DIR, so scripts running at the same
+# time (two suites, or one suite in two builds) never share a server.
+TMUX_SOCK=$T_DIR/tmux.sock
 export TERM=screen-256color
-tm() { tmux -L "$TMUX_SOCK" "$@"; }
+tm() { tmux -S "$TMUX_SOCK" "$@"; }
+at_exit 'tm kill-server 2>/dev/null'
+UI_PID=
 
-e2e_cleanup() {
-    tm kill-server 2>/dev/null || true
-    t_cleanup
+# True while process $1 exists and is not a zombie.
+pid_alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
 }
-trap e2e_cleanup EXIT
 
-# Starts tchat in a new pane (100x30 unless W/H are set) with the given arguments.
-# When it exits, the pane prints "EXIT=<code>" and the terminal's stty modes.
-start_ui() {
+# Closes the pane of the running tchat (a hangup, as when a terminal window closes) and
+# waits until that tchat has ended, so that it cannot still be writing when the next starts.
+stop_ui() {
     tm kill-server 2>/dev/null || true
+    if [[ -n $UI_PID ]]; then
+        wait_for "! pid_alive $UI_PID" 10 ||
+            t_abort "tchat (pid $UI_PID) still runs 10 s after its terminal went away"
+        UI_PID=
+    fi
+}
+
+# Starts tchat in a new pane (100x30 unless W/H are set) with the given arguments and sets
+# UI_PID. When tchat exits, the pane's shell writes the terminal's stty modes to
+# $T_DIR/stty, then the exit status to $T_DIR/ui.exit (see wait_exit), and shows "EXIT=<code>".
+start_ui() {
+    stop_ui
+    rm -f "$T_DIR/ui.pid" "$T_DIR/ui.exit" "$T_DIR/stty"
     local args="" a
     for a in "$@"; do args+=" $(printf '%q' "$a")"; done
     cat >"$T_DIR/run.sh" <<RUN
 export HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_STATE_HOME='$XDG_STATE_HOME'
 export XDG_DATA_HOME='$XDG_DATA_HOME' LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC TERM=$TERM
 ${E2E_ENV:-}
-'$TCHAT_BIN' $args 2>'$T_DIR/ui.err'
+sh -c 'echo \$\$ >"\$0" && exec "\$@"' '$T_DIR/ui.pid' '$TCHAT_BIN' $args 2>'$T_DIR/ui.err'
 code=\$?
 stty -a >'$T_DIR/stty'
-echo "EXIT=\$code"
-sleep 600
+echo "\$code" >'$T_DIR/ui.exit.new' && mv '$T_DIR/ui.exit.new' '$T_DIR/ui.exit'
+printf '\nEXIT=%s\n' "\$code"
+exec sleep 600
 RUN
     tm new-session -d -x "${W:-100}" -y "${H:-30}" "bash $T_DIR/run.sh"
-    wait_screen '^ tchat · ' 10 || { echo "tchat did not start"; screen; cat "$T_DIR/ui.err"; exit 1; }
+    wait_for "[[ -s '$T_DIR/ui.pid' ]]" 10 || t_abort "tchat was not started in tmux"
+    UI_PID=$(<"$T_DIR/ui.pid")
+    wait_screen '^ tchat · ' 10 ||
+        t_abort "tchat did not start; screen: $(screen); stderr: $(cat "$T_DIR/ui.err")"
 }
 
 screen() { tm capture-pane -p -t 0; }
@@ -47,6 +70,27 @@ wait_screen() {
     done
     return 1
 }
+
+# Waits until no line of the screen matches the extended regex $1 (timeout $2 s, default 10).
+wait_screen_not() {
+    local re=$1 limit=${2:-10} i
+    for ((i = 0; i < limit * 20; i++)); do
+        screen | grep -Eq -- "$re" || return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# Waits until tchat has exited (timeout $2 s, default 10); true when its exit status matches
+# the extended regex $1 (e.g. 0, 137, '[0-9]+').
+wait_exit() {
+    local want=$1 limit=${2:-10}
+    wait_for "[[ -s '$T_DIR/ui.exit' ]]" "$limit" || return 1
+    [[ $(<"$T_DIR/ui.exit") =~ ^($want)$ ]]
+}
+
+# True while the tchat started last is running.
+ui_running() { [[ ! -e $T_DIR/ui.exit ]] && pid_alive "$UI_PID"; }
 
 # Waits until the mock has logged $1 requests.
 wait_requests() {
@@ -67,7 +111,7 @@ check() {
     else
         OUT=$(screen)
         ERR=$(cat "$T_DIR/ui.err" 2>/dev/null || true)
-        CODE=
+        CODE=$(cat "$T_DIR/ui.exit" 2>/dev/null || true)
         fail "$name" "condition failed: $*"
     fi
 }
