@@ -459,7 +459,10 @@ static void choose_mode(job *j)
     }
     const char *ct = hdrs_get(&j->headers, "content-type");
     bool sse = ct && str_contains_nocase(ct, "text/event-stream");
-    if (!sse && j->stream && !(ct && str_contains_nocase(ct, "json")))
+    /* A stream may come with a wrong content type; JSON and HTML (a proxy's or a captive
+     * portal's page) never are one. */
+    if (!sse && j->stream &&
+        !(ct && (str_contains_nocase(ct, "json") || str_contains_nocase(ct, "html"))))
         sse = true;
     if (sse) {
         j->mode = MODE_SSE;

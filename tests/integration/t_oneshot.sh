@@ -45,6 +45,8 @@ case_ "502 HTML page shown by its title" 6 1 '' '502 Bad Gateway' -- \
     -m mock-502 --max-retries 0 -p hi
 case_ "error event inside the stream" 6 1 '' 'APIError' -- -m mock-stream-error -p hi
 case_ "malformed chunk" 6 1 '' '' -- -m mock-malformed -p hi
+case_ "login page instead of a stream: not retried" 6 1 '^$' 'Unexpected response' -- \
+    -m mock-not-json -p hi
 case_ "stream dropped after content: partial kept" 7 1 '^You' 'partial' -- -m mock-drop -p hello
 case_ "stream without [DONE]" 7 - '' '' -- -m mock-no-done --max-retries 0 -p hello
 case_ "idle timeout during the stream" 8 1 '' 'Timeout' -- -m mock-stall --idle-timeout 1 -p hello

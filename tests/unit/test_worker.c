@@ -61,6 +61,7 @@ static void add_content(buf *b, const char *text)
 #define RATE_LIMIT_JSON                                                                       \
     "{\"error\":{\"message\":\"Rate limit reached for requests\",\"type\":\"requests\","      \
     "\"code\":\"rate_limit_exceeded\"}}"
+#define HTML_LOGIN "<html><head><title>Sign in</title></head><body>Log in to use the network</body></html>"
 #define HTML_500 "<html><head><title>500 Internal Server Error</title></head><body>oops</body></html>"
 #define MODELS_JSON "{\"object\":\"list\",\"data\":[{\"id\":\"gpt-4o\"},{\"id\":\"gpt-4o-mini\"}]}"
 #define COMPLETION_JSON                                                                       \
@@ -303,6 +304,13 @@ static bool handle(conn *c, const char *path)
         keep = respond(c, "200 OK", JSON_HEADERS, STREAM_ERROR_JSON, strlen(STREAM_ERROR_JSON));
     } else if (strcmp(path, "/json-bad") == 0) {
         keep = respond(c, "200 OK", JSON_HEADERS, "<html>not json</html>", 21);
+    } else if (strcmp(path, "/html-page") == 0) {
+        keep = respond(c, "200 OK", "Content-Type: text/html; charset=utf-8\r\n", HTML_LOGIN,
+                       strlen(HTML_LOGIN));
+    } else if (strcmp(path, "/sse-as-text") == 0) {
+        add_content(&b, "Hi");
+        buf_puts(&b, DONE_CHUNK);
+        keep = respond(c, "200 OK", "Content-Type: text/plain\r\n", b.data, b.len);
     } else if (strcmp(path, "/models") == 0) {
         keep = respond(c, "200 OK", JSON_HEADERS, MODELS_JSON, strlen(MODELS_JSON));
     } else if (strcmp(path, "/models-404") == 0) {
@@ -702,6 +710,10 @@ static const wcase cases[] = {
      STREAM_ERROR_JSON, true, false, NULL, NULL, NULL},
     {"200 body that is not JSON", "/json-bad", JOB_CHAT, false, "RX", NET_MALFORMED, 200, "", "",
      NULL, false, false, NULL, NULL, "<html>not json</html>"},
+    {"stream asked, a login page answered", "/html-page", JOB_CHAT, true, "RX", NET_MALFORMED,
+     200, "", "", NULL, false, false, NULL, NULL, "Sign in"},
+    {"stream with a wrong content type", "/sse-as-text", JOB_CHAT, true, "RCD", NET_OK, 200,
+     "Hi", "", NULL, false, false, NULL, NULL, NULL},
     {"models", "/models", JOB_MODELS, false, "RD", NET_OK, 200, "", "", MODELS_JSON, false, false,
      "content-type", "application/json", NULL},
     {"models 404", "/models-404", JOB_MODELS, false, "RX", NET_OK, 404, "", "",
