@@ -3,9 +3,12 @@
 # waiting for conditions, never for fixed times.
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
 
-# This script's own tmux server: its socket lives in T_DIR, so scripts running at the same
-# time (two suites, or one suite in two builds) never share a server.
-TMUX_SOCK=$T_DIR/tmux.sock
+# Each start_ui has its own tmux server, its socket in T_DIR: scripts running at the same
+# time (two suites, or one suite in two builds) never share a server, and a new server never
+# meets the previous one while that is still shutting down (tmux then fails with "server
+# exited unexpectedly").
+UI_STARTS=0
+TMUX_SOCK=$T_DIR/tmux-0.sock
 export TERM=screen-256color
 tm() { tmux -S "$TMUX_SOCK" "$@"; }
 at_exit 'tm kill-server 2>/dev/null'
@@ -35,6 +38,8 @@ stop_ui() {
 # $T_DIR/stty, then the exit status to $T_DIR/ui.exit (see wait_exit), and shows "EXIT=<code>".
 start_ui() {
     stop_ui
+    UI_STARTS=$((UI_STARTS + 1))
+    TMUX_SOCK=$T_DIR/tmux-$UI_STARTS.sock
     rm -f "$T_DIR/ui.pid" "$T_DIR/ui.exit" "$T_DIR/stty"
     local args="" a
     for a in "$@"; do args+=" $(printf '%q' "$a")"; done

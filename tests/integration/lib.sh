@@ -28,9 +28,17 @@ MOCK_URL=
 MOCK_STARTS=0
 MOCK_LOG=$T_DIR/mock.jsonl
 
-# Where the last failing command was: the reason given when set -e ends the script.
+# Where the last failing command was, and the calls that led there: the reason given when
+# set -e ends the script.
+t_note_error() {
+    local status=$1 line=$2 command=$3 i
+    T_STOPPED_AT="${BASH_SOURCE[1]##*/}:$line: \`$command\` returned $status"
+    for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+        T_STOPPED_AT+=", in ${FUNCNAME[i]} called from ${BASH_SOURCE[i + 1]##*/}:${BASH_LINENO[i]}"
+    done
+}
 set -E
-trap 'T_STOPPED_AT="${BASH_SOURCE[0]##*/}:$LINENO: \`$BASH_COMMAND\` returned $?"' ERR
+trap 't_note_error $? $LINENO "$BASH_COMMAND"' ERR
 
 # at_exit COMMAND: run COMMAND (a string) when the script exits, before the mock stops.
 at_exit() { T_AT_EXIT+=("$1"); }
