@@ -591,6 +591,11 @@ void app_submit_line(app *a, char *line)
         a->demo_active = true;
     }
     session_submit(&a->s, text, clock_mono_ms());
+    /* The prompt is on disk before it is shown: whatever happens next (kill -9, a crash,
+     * the power), a prompt seen in the conversation is not lost. */
+    char err[512];
+    if (a->cv && convo_flush(a->cv) != 0 && convo_last_error(a->cv, err, sizeof err))
+        app_notice(a, true, "%s", err);
     a->scroll = 0;
     a->overlay = OVERLAY_NONE;
     a->dirty |= DIRTY_ALL;
