@@ -212,7 +212,7 @@ int oneshot_run(const oneshot_opts *o, const config *c)
         if (n < 0 && errno != EINTR)
             break;
         sigpipe_drain();
-        if (sigpipe_take(SIGINT) | sigpipe_take(SIGTERM) | sigpipe_take(SIGHUP)) {
+        if (sigpipe_take_any(sigs, sizeof sigs / sizeof sigs[0])) {
             interrupted = true;
             session_cancel(&r.s, clock_mono_ms());
             break;

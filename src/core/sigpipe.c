@@ -57,6 +57,14 @@ bool sigpipe_take(int sig)
     return true;
 }
 
+bool sigpipe_take_any(const int *signals, size_t n)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any = sigpipe_take(signals[i]) || any;
+    return any;
+}
+
 void sigpipe_close(void)
 {
     for (int i = 0; i < 2; i++) {

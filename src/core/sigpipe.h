@@ -12,6 +12,8 @@ int sigpipe_install(const int *signals, size_t n);
 void sigpipe_drain(void);
 /* Whether sig arrived since the last call for it; clears it. */
 bool sigpipe_take(int sig);
+/* Whether any of the n signals arrived since the last call for it; clears them all. */
+bool sigpipe_take_any(const int *signals, size_t n);
 void sigpipe_close(void);
 
 #endif

@@ -1178,7 +1178,8 @@ int ui_run(const ui_opts *o)
             break;
         if (fds[2].revents & POLLIN)
             sigpipe_drain();
-        if (sigpipe_take(SIGTERM) | sigpipe_take(SIGHUP) | sigpipe_take(SIGINT)) {
+        static const int ending[] = {SIGTERM, SIGHUP, SIGINT};
+        if (sigpipe_take_any(ending, sizeof ending / sizeof ending[0])) {
             a.quit = true;
             break;
         }
