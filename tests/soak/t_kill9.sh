@@ -30,7 +30,8 @@ CONVS=$XDG_DATA_HOME/tchat/conversations
 SHOWN=$T_DIR/shown          # prompts tchat has shown, one a line
 : >"$SHOWN"
 
-# Sends prompt $1; with mock-kwait it meets a 429 first, every time.
+# Sends what was typed (Enter). The mock's counters start again, so that with mock-kwait
+# every prompt meets a 429 first.
 send() {
     curl -s -X POST "${MOCK_URL%/v1}/_mock/reset" >/dev/null
     keys Enter
