@@ -44,6 +44,10 @@ start_ui() {
     local args="" a
     for a in "$@"; do args+=" $(printf '%q' "$a")"; done
     cat >"$T_DIR/run.sh" <<RUN
+# However the test ends (even by SIGKILL), its terminal and tchat end with it: the pane's
+# parent is the tmux server (its socket may be gone with the test's directory by then).
+server=\$PPID
+(while kill -0 $T_SCRIPT_PID; do sleep 0.5; done; kill \$server) >/dev/null 2>&1 &
 export HOME='$HOME' XDG_CONFIG_HOME='$XDG_CONFIG_HOME' XDG_STATE_HOME='$XDG_STATE_HOME'
 export XDG_DATA_HOME='$XDG_DATA_HOME' LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC TERM=$TERM
 ${E2E_ENV:-}
@@ -52,9 +56,10 @@ code=\$?
 stty -a >'$T_DIR/stty'
 echo "\$code" >'$T_DIR/ui.exit.new' && mv '$T_DIR/ui.exit.new' '$T_DIR/ui.exit'
 printf '\nEXIT=%s\n' "\$code"
-exec sleep 600
+wait # the pane stays for the test to read, until the line above ends it
 RUN
-    tm new-session -d -x "${W:-100}" -y "${H:-30}" "bash $T_DIR/run.sh"
+    (exec_without_fds tmux -S "$TMUX_SOCK" new-session -d -x "${W:-100}" -y "${H:-30}" \
+        "bash $T_DIR/run.sh")
     wait_for "[[ -s '$T_DIR/ui.pid' ]]" 10 || t_abort "tchat was not started in tmux"
     UI_PID=$(<"$T_DIR/ui.pid")
     wait_screen '^ tchat · ' 10 ||

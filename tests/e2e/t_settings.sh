@@ -93,9 +93,11 @@ keys Escape
 
 # Profiles: switching changes the endpoint used.
 start_mock_two() {
-    "$TCHAT_MOCK" --log "$T_DIR/mock2.jsonl" >"$T_DIR/mock2.out" 2>&1 &
+    exec_without_fds "$TCHAT_MOCK" --exit-on-eof --log "$T_DIR/mock2.jsonl" \
+        >"$T_DIR/mock2.out" 2>&1 < <(script_alive 2>/dev/null) &
     MOCK2_PID=$!
-    wait_for "grep -q 'listening on' '$T_DIR/mock2.out'" 10
+    wait_for "grep -q 'listening on http.*/v1\$' '$T_DIR/mock2.out'" 10 ||
+        t_abort "the second tchat-mock did not start: $(cat "$T_DIR/mock2.out")"
     MOCK2_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$T_DIR/mock2.out")
 }
 start_mock_two

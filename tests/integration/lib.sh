@@ -84,14 +84,44 @@ wait_for() {
     return 1
 }
 
+# Replaces this (sub)shell by "$@" without the file descriptors above 2 that it inherited
+# (the lock of scripts/dev test, ctest's pipes): a helper that outlives the script then
+# holds none of them.
+exec_without_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec "$@"
+}
+
+# Ends (closing its output) when this script has ended, however it ended (even by SIGKILL),
+# and removes what the script could not.
+T_SCRIPT_PID=$$
+script_alive() {
+    while kill -0 "$T_SCRIPT_PID" 2>/dev/null; do sleep 0.5; done
+    # An interactive tchat ends with its terminal (tests/e2e/lib.sh); after that nothing
+    # writes here any more.
+    local ui i
+    ui=$(cat "$T_DIR/ui.pid" 2>/dev/null) || true
+    for ((i = 0; i < 100 && ${#ui} > 0; i++)); do
+        [[ -d /proc/$ui ]] || break
+        sleep 0.1
+    done
+    rm -rf "$T_DIR"
+}
+
 # Starts tchat-mock with the given extra arguments; sets MOCK_PID and MOCK_URL. Each start
-# has its own output file, so the URL read is always the one of this mock.
+# has its own output file, so the URL read is always the one of this mock. The mock's stdin
+# ends with the script (--exit-on-eof), so a killed script does not leave it behind.
 start_mock() {
     MOCK_STARTS=$((MOCK_STARTS + 1))
     local out=$T_DIR/mock.$MOCK_STARTS.out err=$T_DIR/mock.$MOCK_STARTS.err
     local line='^tchat-mock listening on http://127\.0\.0\.1:[0-9]+/v1$'
     : >"$MOCK_LOG"
-    "$TCHAT_MOCK" --log "$MOCK_LOG" "$@" >"$out" 2>"$err" </dev/null &
+    exec_without_fds "$TCHAT_MOCK" --exit-on-eof --log "$MOCK_LOG" "$@" >"$out" 2>"$err" \
+        < <(script_alive 2>/dev/null) &
     MOCK_PID=$!
     MOCK_URL=
     wait_for "grep -Eq '$line' '$out' 2>/dev/null || ! kill -0 $MOCK_PID 2>/dev/null" 10 || true
@@ -132,7 +162,7 @@ print(" ".join(str(int(round(b - a))) for a, b in zip(t, t[1:])))' "$MOCK_LOG"
 run_tchat() {
     local out=$T_DIR/out err=$T_DIR/err
     set +e
-    timeout -k 5 60 "$TCHAT_BIN" "$@" >"$out" 2>"$err" </dev/null
+    (exec_without_fds timeout -k 5 60 "$TCHAT_BIN" "$@") >"$out" 2>"$err" </dev/null
     CODE=$?
     set -e
     OUT=$(cat "$out")
