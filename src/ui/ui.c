@@ -264,7 +264,8 @@ static void run(ui *u, int sigfd)
             break;
         if (fds[2].revents & POLLIN)
             sigwake_drain();
-        if (sigwake_take(SIGTERM) | sigwake_take(SIGHUP) | sigwake_take(SIGINT))
+        static const int ending[] = {SIGTERM, SIGHUP, SIGINT};
+        if (sigwake_take_any(ending, sizeof ending / sizeof ending[0]))
             break;
         if (sigwake_take(SIGWINCH)) {
             term_resize();

@@ -20,7 +20,7 @@ check "40x12: nothing wider than the terminal" narrow 40
 
 resize 15 5
 check "15x5: too small, said" wait_screen 'too small'
-check "15x5: still running" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
+check "15x5: still running" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
 resize 100 30
 check "back to 100x30: the conversation" wait_screen 'you +small'
 check "back to 100x30: the countdown" wait_screen 'Retrying in'
