@@ -160,6 +160,14 @@ check "← goes back" wait_screen '▸ Provider +azure'
 check "Azure: no base URL of its own" wait_screen 'base URL yours \(set the Base URL\)'
 keys C-t
 check "Azure's deployments: no model list" wait_screen 'lists no models'
+# Enter on the provider: the list of them all, filtered as typed.
+keys Enter
+check "Enter lists the providers" wait_screen 'lmstudio'
+type_text "gro"
+check "filtered as typed" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q 'lmstudio'"
+keys Enter
+check "chosen from the list" wait_screen '▸ Provider +groq +config file'
+check "groq's base URL from the preset" wait_screen 'Base URL +https://api\.groq\.com/openai/v1 +preset \(groq\)'
 keys Escape
 check "unsaved: the new profile" wait_screen 'd discard and close'
 keys d
