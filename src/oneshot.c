@@ -323,7 +323,7 @@ int oneshot_run(const oneshot_opts *o, const config *c)
         if (n < 0 && errno != EINTR)
             break;
         sigwake_drain();
-        if (sigwake_take(SIGINT) | sigwake_take(SIGTERM) | sigwake_take(SIGHUP)) {
+        if (sigwake_take_any(sigs, sizeof sigs / sizeof sigs[0])) {
             interrupted = true;
             session_cancel(&r.s, clock_mono_ms());
             break;

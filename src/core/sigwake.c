@@ -57,6 +57,14 @@ bool sigwake_take(int sig)
     return true;
 }
 
+bool sigwake_take_any(const int *signals, size_t n)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any = sigwake_take(signals[i]) || any;
+    return any;
+}
+
 void sigwake_close(void)
 {
     for (int i = 0; i < 2; i++) {

@@ -14,6 +14,8 @@ int sigwake_install(const int *signals, size_t n);
 void sigwake_drain(void);
 /* Whether sig arrived since the last call for it; clears it. */
 bool sigwake_take(int sig);
+/* Whether any of the n signals arrived since the last call for it; clears them all. */
+bool sigwake_take_any(const int *signals, size_t n);
 void sigwake_close(void);
 
 #endif

@@ -143,13 +143,6 @@ void xhdr_free(xhdr_list *l)
     memset(l, 0, sizeof *l);
 }
 
-void xhdr_copy(xhdr_list *dst, const xhdr_list *src)
-{
-    memset(dst, 0, sizeof *dst);
-    for (size_t i = 0; i < src->n; i++)
-        push(dst, src->v[i].name, src->v[i].value);
-}
-
 bool xhdr_name_secret(const char *name)
 {
     static const char *const words[] = {"auth", "key", "token", "secret", "password", "cookie"};

@@ -33,8 +33,6 @@ int xhdr_parse(const char *text, xhdr_list *out, char *why, size_t whylen);
 char *xhdr_canonical(const xhdr_list *l);
 /* Frees the names and the values (wiped first: they may hold secrets). */
 void xhdr_free(xhdr_list *l);
-/* A copy of src into dst. */
-void xhdr_copy(xhdr_list *dst, const xhdr_list *src);
 
 /* Whether a header of this name holds a secret. */
 bool xhdr_name_secret(const char *name);

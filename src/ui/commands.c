@@ -98,7 +98,7 @@ static unsigned cmd_settings(chat *c, const char *arg, int key)
     (void)key;
     if (session_busy(&c->s))
         return busy(c);
-    screens_push(c->stack, settings_new(c->cfg, c->w, &c->cx.lang, false));
+    screens_push(c->stack, settings_new(c->cfg, c->w, c->stack, &c->cx.lang, false));
     return UI_REDRAW_ALL;
 }
 

@@ -37,14 +37,6 @@ bool screens_remove(screens *st, screen *s)
     return false;
 }
 
-screen *screens_find(const screens *st, const screen_ops *ops)
-{
-    for (int i = st->n; i-- > 0;)
-        if (st->v[i]->ops == ops)
-            return st->v[i];
-    return NULL;
-}
-
 void screens_close_all(screens *st)
 {
     while (st->n) {

@@ -64,8 +64,6 @@ screen *screens_top(const screens *st);
 void screens_pop(screens *st);
 /* Closes and removes s wherever it is; false when it is not on the stack. */
 bool screens_remove(screens *st, screen *s);
-/* The topmost screen with these ops, or NULL. */
-screen *screens_find(const screens *st, const screen_ops *ops);
 /* Closes every screen, top first. */
 void screens_close_all(screens *st);
 

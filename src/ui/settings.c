@@ -12,6 +12,7 @@
 #include "lineedit.h"
 #include "models.h"
 #include "panel.h"
+#include "picker.h"
 #include "render.h"
 #include "url.h"
 #include "xheaders.h"
@@ -43,6 +44,7 @@ typedef struct settings {
     screen base;
     config *cfg;
     worker *w;
+    screens *stack;           /* where the provider's list opens */
     const guide_lang *lang;
     unsigned pending;         /* UI_* flags for the loop (the configuration changed) */
     int focus;
@@ -247,6 +249,31 @@ static void cycle_provider(settings *st, int step)
     apply(st);
 }
 
+/* Enter on the provider: the list of every provider, filtered as typed. */
+static unsigned provider_chosen(void *ud, picker *p, const char *name)
+{
+    (void)p;
+    settings *st = ud;
+    char err[512];
+    if (config_set_file(st->cfg, OPT_PROVIDER, name, err, sizeof err) != 0) {
+        set_message(st, true, err);
+        return UI_CLOSE | UI_REDRAW_ALL;
+    }
+    clear_test(st);
+    changed_message(st, OPT_PROVIDER);
+    return UI_CLOSE | UI_CONFIG_CHANGED | UI_REDRAW_ALL;
+}
+
+static void pick_provider(settings *st)
+{
+    const char *names[PROVIDER__COUNT];
+    for (int i = 0; i < PROVIDER__COUNT; i++)
+        names[i] = provider_row((provider_id)i)->name;
+    picker *p = picker_names("provider", S(st, "settings.provider"), st->lang, names,
+                             PROVIDER__COUNT, cfg_str(st->cfg, OPT_PROVIDER), provider_chosen, st);
+    screens_push(st->stack, picker_screen(p));
+}
+
 static void commit_edit(settings *st)
 {
     opt_id id = fields[st->focus];
@@ -266,6 +293,10 @@ static void begin_edit(settings *st)
 {
     opt_id id = fields[st->focus];
     const opt_def *d = opt_get_def(id);
+    if (id == OPT_PROVIDER && st->stack) {
+        pick_provider(st);
+        return;
+    }
     if (d->type == OPT_BOOL) {
         /* A switch flips at once. */
         char err[256];
@@ -687,12 +718,14 @@ static const screen_ops settings_ops = {
     .close = settings_close,
 };
 
-screen *settings_new(config *cfg, worker *w, const guide_lang *lang, bool first_run)
+screen *settings_new(config *cfg, worker *w, screens *stack, const guide_lang *lang,
+                     bool first_run)
 {
     settings *st = xcalloc(1, sizeof *st);
     st->base.ops = &settings_ops;
     st->cfg = cfg;
     st->w = w;
+    st->stack = stack;
     st->lang = lang;
     st->mode = MODE_NAV;
     st->first_run = first_run;

@@ -15,8 +15,10 @@
 
 struct config;
 
-/* lang points at the UI's language, which follows the configuration. first_run: no key
- * is set, and the form says what to do. */
-screen *settings_new(struct config *cfg, worker *w, const guide_lang *lang, bool first_run);
+/* lang points at the UI's language, which follows the configuration. stack: where the
+ * form opens its lists (the provider's). first_run: no key is set, and the form says what
+ * to do. */
+screen *settings_new(struct config *cfg, worker *w, screens *stack, const guide_lang *lang,
+                     bool first_run);
 
 #endif

@@ -264,7 +264,8 @@ static void run(ui *u, int sigfd)
             break;
         if (fds[2].revents & POLLIN)
             sigwake_drain();
-        if (sigwake_take(SIGTERM) | sigwake_take(SIGHUP) | sigwake_take(SIGINT))
+        static const int ending[] = {SIGTERM, SIGHUP, SIGINT};
+        if (sigwake_take_any(ending, sizeof ending / sizeof ending[0]))
             break;
         if (sigwake_take(SIGWINCH)) {
             term_resize();
@@ -329,7 +330,7 @@ int ui_run(const ui_opts *o)
     history_load(&u);
     /* First run: no key from any source and the endpoint needs one. */
     if (chat_needs_key(u.chat))
-        screens_push(&u.stack, settings_new(u.cfg, u.w, &u.chat->cx.lang, true));
+        screens_push(&u.stack, settings_new(u.cfg, u.w, &u.stack, &u.chat->cx.lang, true));
     u.dirty = UI_REDRAW_ALL | UI_RELAYOUT;
 
     run(&u, sigfd);

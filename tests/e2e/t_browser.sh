@@ -65,7 +65,7 @@ check "F9 opens the browser" wait_screen '^ Conversations +4 of 4'
 check "newest first, the damaged file last" test "$(items)" = "Old notes|Rate limits|Backoff question|$D|"
 check "with dates and counts" wait_screen 'Old notes +2025-01-03 09:00 · 2 messages'
 check "the damaged file is marked" wait_screen "$D +damaged"
-check "F9 again closes it" bash -c "tmux -L $TMUX_SOCK send-keys F9; for i in \$(seq 100); do tmux -L $TMUX_SOCK capture-pane -p | grep -q '^ Conversations' || exit 0; sleep 0.05; done; exit 1"
+check "F9 again closes it" bash -c "tmux -S $TMUX_SOCK send-keys F9; for i in \$(seq 100); do tmux -S $TMUX_SOCK capture-pane -p | grep -q '^ Conversations' || exit 0; sleep 0.05; done; exit 1"
 
 # Filtered by contents, then opened here.
 type_text "/conversations"; keys Enter

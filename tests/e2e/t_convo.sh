@@ -10,10 +10,9 @@ type_text "first question"; keys Enter
 check "first reply" wait_screen 'You said: first question'
 type_text "second question"; keys Enter
 check "second reply" wait_screen 'You said: second question'
-pid=$(pgrep -f "$TCHAT_BIN --base-url $MOCK_URL" | head -n1)
 wait_for "python3 -c \"import json,glob,sys; f=glob.glob('$CONVS/*.json'); d=json.load(open(f[0])); sys.exit(0 if len(d['messages'])==4 else 1)\"" 10 || true
-kill -9 "$pid"
-check "tchat killed" wait_screen 'EXIT=137'
+kill -9 "$UI_PID"
+check "tchat killed" wait_exit 137
 file=$(ls "$CONVS"/*.json | head -n1)
 check "one conversation file" test -f "$file"
 check "file is 0600" test "$(stat -c %a "$file")" = 600
@@ -58,13 +57,14 @@ check "new conversation" wait_screen 'You said: a new one'
 wait_for "[[ \$(ls '$CONVS'/*.json | wc -l) == 2 ]]" 10 || true
 check "/new made a second file" test "$(ls "$CONVS"/*.json | wc -l)" = 2
 keys C-d
-check "quit" wait_screen '^EXIT=0'
+check "quit" wait_exit 0
 
 # The input history persists across runs.
 start_ui --base-url "$MOCK_URL" -m mock-ok
 keys Up
 check "history persists" wait_screen '^> a new one'
 keys C-u; keys C-d
+check "quit after the history" wait_exit 0
 
 # A damaged file is reported by name and skipped, never overwritten.
 printf '{"version": 1, "messages": [' >"$CONVS/20200101-000000-dead.json"
@@ -76,19 +76,22 @@ start_ui --base-url "$MOCK_URL" -m mock-ok --resume 20200101-000000-dead
 check "resume of a damaged file says why" wait_screen '20200101-000000-dead.json'
 type_text "after damage"; keys Enter
 check "chat goes on in a new conversation" wait_screen 'You said: after damage'
-check "damaged file untouched" cmp -s "$CONVS/20200101-000000-dead.json" "$T_DIR/damaged.copy"
 keys C-d
+check "quit after the damaged file" wait_exit 0
+check "damaged file untouched" cmp -s "$CONVS/20200101-000000-dead.json" "$T_DIR/damaged.copy"
 
 # The demo: no key, no network, its scenarios fail as described.
 E2E_ENV='export OPENAI_API_KEY= OPENAI_BASE_URL=http://192.0.2.1/v1' start_ui --demo
 type_text "hello demo"; keys Enter
 check "demo answers and quotes the message" wait_screen '│ hello demo'
 check "demo lists the scenarios" wait_screen '/demo 429'
+demo_mock=$(pgrep -P "$UI_PID" -f tchat-mock || true)
+check "demo runs its own server" test -n "$demo_mock"
 wait_screen 'ready · demo' 10 || true
 type_text "/demo 429"; keys Enter
 type_text "rate limit me"; keys Enter
 check "demo 429 counts down" wait_screen 'Retrying in [0-9.]+ s .*server asked 3\.0 s \(retry-after\)'
-check "demo 429: no internal model name on screen" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q 'mock-demo'"
+check "demo 429: no internal model name on screen" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q 'mock-demo'"
 check "demo 429 then answers" wait_screen 'after the rate limit' 8
 wait_screen 'ready · demo' 10 || true
 # A server error waits long enough to read the panel, then answers; F2 meanwhile says a
@@ -99,7 +102,7 @@ check "demo 500 backs off 3 s or more" wait_screen 'Retrying in [34]\.[0-9] s'
 keys F2
 check "busy: said" wait_screen 'A request is in progress'
 check "demo 500 then answers" wait_screen 'after a backoff for a server error' 10
-check "the busy notice went with the request" bash -c "for i in \$(seq 100); do tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q 'A request is in progress' || exit 0; sleep 0.05; done; exit 1"
+check "the busy notice went with the request" bash -c "for i in \$(seq 100); do tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q 'A request is in progress' || exit 0; sleep 0.05; done; exit 1"
 # A cancelled retry is a cancelled retry in F8.
 type_text "/demo 503"; keys Enter
 type_text "cancel my retry"; keys Enter
@@ -132,7 +135,7 @@ type_text "time me out"; keys Enter
 check "demo timeout" wait_screen 'Timeout' 10
 check "demo timeout then answers" wait_screen 'after an idle timeout' 15
 keys C-d
-check "demo quits" wait_screen '^EXIT=0'
-check "demo stopped its server" bash -c "! pgrep -f 'tchat-mock --port 0 --default [d]emo' >/dev/null"
+check "demo quits" wait_exit 0
+check "demo stopped its server" wait_for "[[ -n '$demo_mock' ]] && ! pid_alive '$demo_mock'"
 check "demo wrote no config" test ! -e "$XDG_CONFIG_HOME/tchat/config.json"
 finish

@@ -33,7 +33,7 @@ buffer_is() {
 }
 # A buffer that no copy makes, so that each check sees a new copy.
 sentinel() { tm set-buffer "nothing copied yet"; }
-mouse_flag_is() { wait_for "[[ \$(tmux -L $TMUX_SOCK display -p '#{mouse_any_flag}') == $1 ]]" 5; }
+mouse_flag_is() { wait_for "[[ \$(tmux -S $TMUX_SOCK display -p '#{mouse_any_flag}') == $1 ]]" 5; }
 # One wheel notch over the pane, as a terminal reports it (X10 mouse: button 64 up, 65 down).
 wheel_up() { tm send-keys -t 0 -H 1b 5b 4d 60 21 21; }
 wheel_down() { tm send-keys -t 0 -H 1b 5b 4d 61 21 21; }
@@ -103,7 +103,7 @@ check "the second reply is done" wait_screen 'ready · mock-code'
 wheel_up
 check "the wheel scrolls up" wait_screen '↓ 3 · End'
 wheel_down
-check "and down" wait_for "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '↓ [0-9]'" 5
+check "and down" wait_for "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q '↓ [0-9]'" 5
 type_text "/mouse"; keys Enter
 check "/mouse: released, says so" wait_screen '^ Mouse released: a drag selects text'
 check "/mouse: reporting off" mouse_flag_is 0

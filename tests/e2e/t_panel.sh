@@ -16,7 +16,7 @@ keys F6
 check "F6 shows the numbered steps one per line" wait_screen '^ +1\. '
 check "F6 shows response headers" wait_screen 'x-ratelimit-limit-requests: 60'
 keys F6
-check "F6 again: compact" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q 'x-ratelimit-limit-requests: 60'"
+check "F6 again: compact" wait_screen_not 'x-ratelimit-limit-requests: 60'
 
 # F7: the support report, 0600, with the prompt and without any key.
 keys F7

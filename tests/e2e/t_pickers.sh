@@ -38,7 +38,7 @@ check "the model in use is marked and selected" wait_screen '^▸ • mock-ok'
 type_text "4.1"
 check "the filter narrows the list" wait_screen '2 of 6'
 check "what matches is shown" wait_screen '^ +gpt-4\.1-mini'
-check "what does not is gone" bash -c "! tmux -L $TMUX_SOCK capture-pane -p | grep -q 'o4-mini'"
+check "what does not is gone" bash -c "! tmux -S $TMUX_SOCK capture-pane -p | grep -q 'o4-mini'"
 keys -l -- "-MI" # (type_text would take it for a flag)
 check "case aside" wait_screen '1 of 6'
 check "the one left is selected" wait_screen '^▸ +gpt-4\.1-mini'

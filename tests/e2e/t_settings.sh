@@ -101,7 +101,7 @@ check "refused explained" wait_screen 'Connection refused'
 keys Down; keys Enter; keys C-u; type_text "http://127.0.0.1:8/v1"; keys Enter
 check "new URL in the field" wait_screen 'Base URL +http://127\.0\.0\.1:8/v1'
 check "the explanation stays" wait_screen 'Connection refused · APIConnectionError'
-check "still running" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
+check "still running" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
 keys Escape
 check "unsaved changes" wait_screen 'd discard and close'
 keys d
@@ -117,9 +117,11 @@ keys Escape
 
 # Profiles: switching changes the endpoint used.
 start_mock_two() {
-    "$TCHAT_MOCK" --log "$T_DIR/mock2.jsonl" >"$T_DIR/mock2.out" 2>&1 &
+    exec_without_fds "$TCHAT_MOCK" --exit-on-eof --log "$T_DIR/mock2.jsonl" \
+        >"$T_DIR/mock2.out" 2>&1 < <(script_alive 2>/dev/null) &
     MOCK2_PID=$!
-    wait_for "grep -q 'listening on' '$T_DIR/mock2.out'" 10
+    wait_for "grep -q 'listening on http.*/v1\$' '$T_DIR/mock2.out'" 10 ||
+        t_abort "the second tchat-mock did not start: $(cat "$T_DIR/mock2.out")"
     MOCK2_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$T_DIR/mock2.out")
 }
 start_mock_two
@@ -158,6 +160,14 @@ check "← goes back" wait_screen '▸ Provider +azure'
 check "Azure: no base URL of its own" wait_screen 'base URL yours \(set the Base URL\)'
 keys C-t
 check "Azure's deployments: no model list" wait_screen 'lists no models'
+# Enter on the provider: the list of them all, filtered as typed.
+keys Enter
+check "Enter lists the providers" wait_screen 'lmstudio'
+type_text "gro"
+check "filtered as typed" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q 'lmstudio'"
+keys Enter
+check "chosen from the list" wait_screen '▸ Provider +groq +config file'
+check "groq's base URL from the preset" wait_screen 'Base URL +https://api\.groq\.com/openai/v1 +preset \(groq\)'
 keys Escape
 check "unsaved: the new profile" wait_screen 'd discard and close'
 keys d

@@ -20,7 +20,7 @@ check "40x12: nothing wider than the terminal" narrow 40
 
 resize 15 5
 check "15x5: too small, said" wait_screen 'too small'
-check "15x5: still running" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
+check "15x5: still running" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
 resize 100 30
 check "back to 100x30: the conversation" wait_screen 'you +small'
 check "back to 100x30: the countdown" wait_screen 'Retrying in'
@@ -33,4 +33,10 @@ type_text "key please"; keys Enter
 check "roomy: the explanation" wait_screen '401 Incorrect API key provided'
 check "roomy: step 1 on its own row" wait_screen '^ +1\. '
 check "roomy: step 2 on its own row" wait_screen '^ +2\. '
+# No terminal that can move the cursor: a clear message, exit 2, and -p named.
+for t in dumb no-such-terminal-xyz; do
+    E2E_ENV="export TERM=$t" E2E_NOWAIT=1 start_ui --base-url "$MOCK_URL" -m mock-ok
+    check "TERM=$t: exit 2" wait_exit 2
+    check "TERM=$t: says why, and names -p" grep -q 'tchat -p' "$T_DIR/ui.err"
+done
 finish

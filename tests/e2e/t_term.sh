@@ -5,26 +5,28 @@
 source "$(dirname "$0")/lib.sh"
 TERM_CRASH=${TCHAT_TERM_CRASH:?set by CTest}
 
-# Runs term_crash HOW in a tmux pane; waits for it to end; sets CODE.
-RUNS=0
+# Runs term_crash HOW in a tmux pane of its own (as start_ui does); waits for it to end;
+# sets CODE.
 run_crash() {
-    tm kill-server 2>/dev/null || true
-    # A server of its own each time: a new command can reach a server that is still
-    # going away, and fail.
-    RUNS=$((RUNS + 1))
-    TMUX_SOCK=tchat-e2e-$$-$RUNS
+    stop_ui
+    UI_STARTS=$((UI_STARTS + 1))
+    TMUX_SOCK=$T_DIR/tmux-$UI_STARTS.sock
+    rm -f "$T_DIR/ui.exit" "$T_DIR/stty"
     : >"$T_DIR/ui.err"
     cat >"$T_DIR/run.sh" <<RUN
+server=\$PPID
+(while kill -0 $T_SCRIPT_PID; do sleep 0.5; done; kill \$server) >/dev/null 2>&1 &
 export LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=$TERM
 '$TERM_CRASH' $1 2>'$T_DIR/ui.err'
 code=\$?
 stty -a >'$T_DIR/stty'
-echo "EXIT=\$code"
-sleep 600
+echo "\$code" >'$T_DIR/ui.exit'
+printf '\nEXIT=%s\n' "\$code"
+wait
 RUN
-    tm new-session -d -x 80 -y 24 "bash $T_DIR/run.sh"
-    wait_screen '^EXIT=[0-9]+' 20 || { echo "term_crash $1 did not end"; screen; }
-    CODE=$(screen | sed -n 's/^EXIT=\([0-9]*\).*/\1/p' | head -n1)
+    (exec_without_fds tmux -S "$TMUX_SOCK" new-session -d -x 80 -y 24 "bash $T_DIR/run.sh")
+    wait_exit '[0-9]+' 20 || { echo "term_crash $1 did not end"; screen; }
+    CODE=$(cat "$T_DIR/ui.exit" 2>/dev/null)
 }
 
 sane() { grep -Eq '(^| )icanon( |$)' "$T_DIR/stty" && grep -Eq '(^| )echo( |$)' "$T_DIR/stty"; }
@@ -33,7 +35,7 @@ for how in done exit segv; do
     run_crash "$how"
     check "$how: stderr replayed" grep -q 'captured while curses ran' "$T_DIR/ui.err"
     check "$how: terminal sane" sane
-    check "$how: the screen is given back" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q 'term test running'"
+    check "$how: the screen is given back" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q 'term test running'"
 done
 run_crash done
 check "done: exit 0" test "$CODE" = 0

@@ -105,12 +105,12 @@ assert r['role'] == 'assistant' and 900000 < len(r['content'].encode()) <= 10485
 # Ctrl-D on an empty line and Ctrl-C when idle quit, leaving the terminal sane.
 start_ui --base-url "$MOCK_URL" -m mock-ok
 keys C-d
-check "Ctrl-D quits" wait_screen '^EXIT=0' 5
+check "Ctrl-D quits" wait_exit 0
 check "terminal sane after Ctrl-D" grep -Eq '(^| )icanon( |$).*' "$T_DIR/stty"
 check "echo restored after Ctrl-D" grep -Eq '(^| )echo( |$)' "$T_DIR/stty"
 start_ui --base-url "$MOCK_URL" -m mock-ok
 keys C-c
-check "Ctrl-C quits when idle" wait_screen '^EXIT=0' 5
+check "Ctrl-C quits when idle" wait_exit 0
 check "terminal sane after Ctrl-C" grep -Eq '(^| )icanon( |$)' "$T_DIR/stty"
 
 # Ctrl-C while busy cancels instead of quitting.
@@ -119,13 +119,12 @@ type_text "stall"; keys Enter
 wait_screen 'receiving' 5 || true
 keys C-c
 check "Ctrl-C cancels when busy" wait_screen 'Cancelled|cancelled|Interrupted'
-check "still running after Ctrl-C" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
+check "still running after Ctrl-C" ui_running
 
 # A crash (SIGSEGV) still gives the terminal back.
 start_ui --base-url "$MOCK_URL" -m mock-ok
-pid=$(pgrep -f "^$TCHAT_BIN --base-url $MOCK_URL -m mock-ok" | head -n1)
-kill -SEGV "$pid"
-check "crash ends tchat" wait_screen 'EXIT=[0-9]+' 10
+kill -SEGV "$UI_PID"
+check "crash ends tchat" wait_exit '[0-9]+'
 check "terminal sane after a crash" grep -Eq '(^| )icanon( |$)' "$T_DIR/stty"
 check "echo restored after a crash" grep -Eq '(^| )echo( |$)' "$T_DIR/stty"
 

@@ -54,7 +54,7 @@ check "full: said" wait_screen 'Not saved: No space left on device\. tchat tries
 check "full: the reply still comes" wait_screen 'You said: typed on a full disk'
 rm -f "$T_DIR/full"
 check "freed: the notice goes once a save works" bash -c "
-for i in \$(seq 200); do tmux -L $TMUX_SOCK capture-pane -p | grep -q 'Not saved' || exit 0; sleep 0.05; done; exit 1"
+for i in \$(seq 200); do tmux -S $TMUX_SOCK capture-pane -p | grep -q 'Not saved' || exit 0; sleep 0.05; done; exit 1"
 new=$(ls -t "$CONVS"/*.json | head -n1)
 check "freed: the turn is on disk" grep -q 'typed on a full disk' "$new"
 : >"$T_DIR/full"

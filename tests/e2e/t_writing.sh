@@ -88,7 +88,7 @@ rm -f "$T_DIR/hold"
 check "after a resize in the editor: the new width" wait_screen '^> edited line one'
 narrow() { screen | python3 -c 'import sys; l = sys.stdin.read().splitlines(); sys.exit(not (len(l) == 24 and all(len(x) <= 70 for x in l)))'; }
 check "laid out at 70x24" narrow
-check "the title at the top" bash -c "tmux -L $TMUX_SOCK capture-pane -p -t 0 | head -n1 | grep -q '^ tchat · '"
+check "the title at the top" bash -c "tmux -S $TMUX_SOCK capture-pane -p -t 0 | head -n1 | grep -q '^ tchat · '"
 
 # Ctrl-C while the editor runs is the editor's: it ends the editor, not tchat.
 : >"$T_DIR/hold"
@@ -99,7 +99,7 @@ check "the editor runs again" wait_for "test -e '$T_DIR/holding'" 10
 keys C-c
 check "Ctrl-C ended the editor, which is said" wait_screen 'was ended by signal'
 check "the input is kept" wait_screen '^> interrupted$'
-check "tchat is still running" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
+check "tchat is still running" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
 rm -f "$T_DIR/hold"
 
 # ---- the queue ----
@@ -111,14 +111,14 @@ type_text "second"; keys Enter
 type_text "third"; keys Enter
 check "Enter while a reply comes queues it" wait_screen '^ queued · second'
 check "queued in order" wait_screen '^ queued · third'
-check "no refusal" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q 'A request is in progress'"
+check "no refusal" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q 'A request is in progress'"
 type_text "/theme"; keys Enter
 check "a command still runs at once" wait_screen '/theme NAME · default'
 check "only the first was sent meanwhile" test "$(mock_requests)" = 1
 check "the first reply ends" wait_screen 'the first reply arrives\.'
 check "then the queued ones, each after the reply before it" wait_screen 'You said: third'
 check "sent in order" test "$(sent | tr '\n' '|')" = "first [[mock:queue-slow]]|second|third|"
-check "nothing queued any more" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q 'queued ·'"
+check "nothing queued any more" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q 'queued ·'"
 conv=$(ls -t "$XDG_DATA_HOME"/tchat/conversations/*.json | head -n1)
 check "the conversation is one turn after another" python3 -c "
 import json; m = json.load(open('$conv'))['messages']
@@ -136,7 +136,7 @@ type_text "still typing"
 keys Escape
 check "Esc cancels as before" wait_screen 'Request cancelled'
 check "the queue is back in the input, before the typing" \
-    bash -c "tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -A2 '^> queued one\$' | tr '\n' '|' | grep -qx '> queued one|queued two|still typing|'"
+    bash -c "tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -A2 '^> queued one\$' | tr '\n' '|' | grep -qx '> queued one|queued two|still typing|'"
 check "and said" wait_screen 'it is back in the input line'
 check "nothing queued was sent" test "$(mock_requests)" = 1
 keys C-u C-u C-u C-u
@@ -194,10 +194,10 @@ type_text "stall [[mock:stall]]"; keys Enter
 check "vi mode: the panel says Ctrl-C cancels" wait_screen 'receiving · mock-ok · Ctrl-C'
 type_text "abc"; keys Escape; type_text "0x"
 check "Esc went to vi: 0x deleted the first character" wait_screen '^> bc$'
-check "Esc did not cancel" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q 'cancelled'"
+check "Esc did not cancel" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q 'cancelled'"
 keys C-c
 check "Ctrl-C cancels" wait_screen 'Request cancelled'
-check "still running after Ctrl-C" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
+check "still running after Ctrl-C" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -t 0 | grep -q '^EXIT='"
 keys v
 check "v in vi's command mode opens the editor" wait_screen '^> edited line one'
 keys i; type_text "!"

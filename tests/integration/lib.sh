@@ -1,5 +1,9 @@
 # Shared helpers for the integration tests: a fixed, isolated environment, the
 # mock server, and assertions that print what differed.
+#
+# A script ends with `finish`, which prints "N passed, M failed". A script that ends in any
+# other way (a helper gave up, a command failed under set -e) still prints the counts, says
+# where it stopped, and exits non-zero.
 set -euo pipefail
 
 TCHAT_SRC=${TCHAT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -18,13 +22,57 @@ mkdir -p "$HOME"
 
 T_PASSED=0
 T_FAILED=0
+T_FINISHED=
+T_STOPPED_AT=
+T_AT_EXIT=()
 MOCK_PID=
 MOCK_URL=
+MOCK_STARTS=0
 MOCK_LOG=$T_DIR/mock.jsonl
 
+# Where the last failing command was, and the calls that led there: the reason given when
+# set -e ends the script.
+t_note_error() {
+    local status=$1 line=$2 command=$3 i
+    T_STOPPED_AT="${BASH_SOURCE[1]##*/}:$line: \`$command\` returned $status"
+    for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+        T_STOPPED_AT+=", in ${FUNCNAME[i]} called from ${BASH_SOURCE[i + 1]##*/}:${BASH_LINENO[i]}"
+    done
+}
+set -E
+trap 't_note_error $? $LINENO "$BASH_COMMAND"' ERR
+
+# at_exit COMMAND: run COMMAND (a string) when the script exits, before the mock stops.
+at_exit() { T_AT_EXIT+=("$1"); }
+
+# Ends the script now, as failed, saying why.
+t_abort() {
+    T_STOPPED_AT=$*
+    exit 1
+}
+
 t_cleanup() {
+    local code=$? i
+    trap - ERR
+    set +e
+    if [[ -z $T_FINISHED ]]; then
+        T_FAILED=$((T_FAILED + 1))
+        printf 'FAIL the script stopped early: %s\n' "${T_STOPPED_AT:-exit status $code}"
+        printf '%d passed, %d failed (stopped early)\n' "$T_PASSED" "$T_FAILED"
+        ((code != 0)) || code=1
+    fi
+    for ((i = ${#T_AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${T_AT_EXIT[i]}"; done
     stop_mock
+    # No helper started in the background may outlive the script: one that kept
+    # ctest's output pipe open would hold the test until it ends.
+    local jobs_left
+    jobs_left=$(jobs -p)
+    if [[ -n $jobs_left ]]; then
+        kill -9 $jobs_left 2>/dev/null
+        wait $jobs_left 2>/dev/null
+    fi
     rm -rf "$T_DIR"
+    exit "$code"
 }
 trap t_cleanup EXIT
 
@@ -38,17 +86,52 @@ wait_for() {
     return 1
 }
 
-# Starts tchat-mock with the given extra arguments; sets MOCK_URL.
+# Replaces this (sub)shell by "$@" without the file descriptors above 2 that it inherited
+# (the lock of scripts/dev test, ctest's pipes): a helper that outlives the script then
+# holds none of them.
+exec_without_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec "$@"
+}
+
+# Ends (closing its output) when this script has ended, however it ended (even by SIGKILL),
+# and removes what the script could not.
+T_SCRIPT_PID=$$
+script_alive() {
+    while kill -0 "$T_SCRIPT_PID" 2>/dev/null; do sleep 0.5; done
+    # An interactive tchat ends with its terminal (tests/e2e/lib.sh); after that nothing
+    # writes here any more.
+    local ui i
+    ui=$(cat "$T_DIR/ui.pid" 2>/dev/null) || true
+    for ((i = 0; i < 100 && ${#ui} > 0; i++)); do
+        [[ -d /proc/$ui ]] || break
+        sleep 0.1
+    done
+    rm -rf "$T_DIR"
+}
+
+# Starts tchat-mock with the given extra arguments; sets MOCK_PID and MOCK_URL. Each start
+# has its own output file, so the URL read is always the one of this mock. The mock's stdin
+# ends with the script (--exit-on-eof), so a killed script does not leave it behind.
 start_mock() {
+    MOCK_STARTS=$((MOCK_STARTS + 1))
+    local out=$T_DIR/mock.$MOCK_STARTS.out err=$T_DIR/mock.$MOCK_STARTS.err
+    local line='^tchat-mock listening on http://127\.0\.0\.1:[0-9]+/v1$'
     : >"$MOCK_LOG"
-    # Emptied first: a restart must not read the previous mock's line before the new one
-    # has opened the file.
-    : >"$T_DIR/mock.out"
-    "$TCHAT_MOCK" --log "$MOCK_LOG" "$@" >"$T_DIR/mock.out" 2>"$T_DIR/mock.err" &
+    exec_without_fds "$TCHAT_MOCK" --exit-on-eof --log "$MOCK_LOG" "$@" >"$out" 2>"$err" \
+        < <(script_alive 2>/dev/null) &
     MOCK_PID=$!
-    wait_for "grep -q 'listening on' '$T_DIR/mock.out'" 10 ||
-        { echo "tchat-mock did not start:"; cat "$T_DIR/mock.err"; exit 1; }
-    MOCK_URL=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$T_DIR/mock.out" | head -n1)
+    MOCK_URL=
+    wait_for "grep -Eq '$line' '$out' 2>/dev/null || ! kill -0 $MOCK_PID 2>/dev/null" 10 || true
+    if grep -Eq "$line" "$out" 2>/dev/null; then
+        MOCK_URL=$(sed -n 's/^tchat-mock listening on //p' "$out")
+    fi
+    [[ -n $MOCK_URL ]] ||
+        t_abort "tchat-mock $* did not start (it exited, or printed no URL within 10 s); stdout: $(cat "$out" 2>/dev/null); stderr: $(cat "$err" 2>/dev/null)"
 }
 
 stop_mock() {
@@ -81,7 +164,7 @@ print(" ".join(str(int(round(b - a))) for a, b in zip(t, t[1:])))' "$MOCK_LOG"
 run_tchat() {
     local out=$T_DIR/out err=$T_DIR/err
     set +e
-    timeout -k 5 60 "$TCHAT_BIN" "$@" >"$out" 2>"$err" </dev/null
+    (exec_without_fds timeout -k 5 60 "$TCHAT_BIN" "$@") >"$out" 2>"$err" </dev/null
     CODE=$?
     set -e
     OUT=$(cat "$out")
@@ -96,6 +179,7 @@ fail() {
 }
 
 finish() {
+    T_FINISHED=1
     printf '%d passed, %d failed\n' "$T_PASSED" "$T_FAILED"
     ((T_FAILED == 0))
 }

@@ -13,18 +13,27 @@ command -v curl >/dev/null || { echo "t_mock: curl is required" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t_mock.XXXXXX")
 pids=()
+passed=0
+failed=0
+finished=
+# An early end (a start that failed, set -e) still prints the counts and fails.
 cleanup() {
-    local p
+    local code=$? p
+    if [[ -z $finished ]]; then
+        failed=$((failed + 1))
+        echo "FAIL the script stopped early (exit status $code)"
+        echo "$passed passed, $failed failed (stopped early)"
+        ((code != 0)) || code=1
+    fi
     for p in "${pids[@]}"; do
         kill "$p" 2>/dev/null || true
         wait "$p" 2>/dev/null || true
     done
     rm -rf "$tmp"
+    exit "$code"
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
 pass() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
 fail() {
     failed=$((failed + 1))
@@ -263,6 +272,7 @@ else
     fail "exit-on-eof: mock did not start"
 fi
 
+finished=1
 echo "$passed passed, $failed failed"
 if ((failed > 0)); then
     exit 1

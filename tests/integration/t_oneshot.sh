@@ -50,6 +50,8 @@ case_ "502 HTML page shown by its title" 6 1 '' '502 Bad Gateway' -- \
     -m mock-502 --max-retries 0 -p hi
 case_ "error event inside the stream" 6 1 '' 'APIError' -- -m mock-stream-error -p hi
 case_ "malformed chunk" 6 1 '' '' -- -m mock-malformed -p hi
+case_ "login page instead of a stream: not retried" 6 1 '^$' 'Unexpected response' -- \
+    -m mock-not-json -p hi
 case_ "stream dropped after content: partial kept" 7 1 '^You' 'partial' -- -m mock-drop -p hello
 case_ "stream without [DONE]" 7 - '' '' -- -m mock-no-done --max-retries 0 -p hello
 case_ "idle timeout during the stream" 8 1 '' 'Timeout' -- -m mock-stall --idle-timeout 1 -p hello
@@ -158,16 +160,15 @@ else fail "--json-errors reports retried attempts" "bad JSON on stderr"; fi
 # Interrupted: SIGINT while the reply stalls; the partial reply stays printed.
 # (Files of their own: an old non-empty "out" would say "started" too early, before
 # tchat has even installed its handler.)
+# timeout passes the SIGINT on to tchat and ends it if it never stops; no watchdog of our
+# own is left behind holding the test's output open.
 reset_log
-"$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-stall -p hello >"$T_DIR/int.out" 2>"$T_DIR/int.err" </dev/null &
+timeout -s KILL 60 "$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-stall -p hello \
+    >"$T_DIR/int.out" 2>"$T_DIR/int.err" </dev/null &
 pid=$!
-( sleep 60; kill -9 "$pid" 2>/dev/null ) &
-watchdog=$!
 wait_for "[[ -s '$T_DIR/int.out' ]]" 30 || true
 kill -INT "$pid"
 set +e; wait "$pid"; CODE=$?; set -e
-kill "$watchdog" 2>/dev/null || true
-wait "$watchdog" 2>/dev/null || true
 OUT=$(cat "$T_DIR/int.out"); ERR=$(cat "$T_DIR/int.err")
 if [[ $CODE == 130 && $OUT == You* ]] && grep -q 'Interrupted' <<<"$ERR"; then pass "SIGINT interrupts"
 else fail "SIGINT interrupts" "expected 130"; fi
@@ -188,11 +189,17 @@ run_tchat --config "$T_DIR/bad.json" -p hi
 if [[ $CODE == 2 ]] && grep -q 'bad.json:3' <<<"$ERR"; then pass "malformed config names file and line"
 else fail "malformed config names file and line" "expected exit 2 and bad.json:3"; fi
 # A config given as a pipe is read; one whose writer never ends is given up after 3 s.
-run_tchat --config <(echo '{"profiles": {"p": {"needs_key": false}}}') --key-status
+# (Named pipes: run_tchat starts tchat without the test's other descriptors, so a
+# /dev/fd/N of a process substitution would not reach it.)
+mkfifo "$T_DIR/cfg.pipe" "$T_DIR/cfg-silent.pipe"
+(echo '{"profiles": {"p": {"needs_key": false}}}' >"$T_DIR/cfg.pipe" &)
+run_tchat --config "$T_DIR/cfg.pipe" --key-status
 if [[ $CODE == 0 ]] && grep -q 'profile p: needs no key' <<<"$OUT"; then pass "config from a pipe"
 else fail "config from a pipe" "expected exit 0 and profile p"; fi
 start=$SECONDS
-run_tchat --config <(exec sleep 8 2>/dev/null) --key-status
+exec 7<>"$T_DIR/cfg-silent.pipe" # a writer that never writes
+run_tchat --config "$T_DIR/cfg-silent.pipe" --key-status
+exec 7>&-
 if [[ $CODE == 2 && $((SECONDS - start)) -lt 10 ]] && grep -q 'no end of input after 3 s' <<<"$ERR"; then
     pass "config pipe that never ends: a clear message"
 else fail "config pipe that never ends: a clear message" "expected exit 2 within 10 s"; fi

@@ -400,6 +400,10 @@ static bool handle(conn *c, const char *path)
         /* CONNECT through this server as a proxy that wants credentials. */
         keep = respond(c, "407 Proxy Authentication Required",
                        "Proxy-Authenticate: Basic realm=\"test\"\r\n", "", 0);
+    } else if (strcmp(path, "/sse-as-text") == 0) {
+        add_content(&b, "Hi");
+        buf_puts(&b, DONE_CHUNK);
+        keep = respond(c, "200 OK", "Content-Type: text/plain\r\n", b.data, b.len);
     } else if (strcmp(path, "/models") == 0) {
         keep = respond(c, "200 OK", JSON_HEADERS, MODELS_JSON, strlen(MODELS_JSON));
     } else if (strcmp(path, "/models-404") == 0) {
@@ -820,6 +824,8 @@ static const wcase cases[] = {
      "web page"},
     {"hostile header value cleaned", "/hostile", JOB_CHAT, true, "RCFD", NET_OK, 200, "ok", "",
      NULL, false, false, "x-evil", "abc !", NULL},
+    {"stream with a wrong content type", "/sse-as-text", JOB_CHAT, true, "RCD", NET_OK, 200,
+     "Hi", "", NULL, false, false, NULL, NULL, NULL},
     {"models", "/models", JOB_MODELS, false, "RD", NET_OK, 200, "", "", MODELS_JSON, false, false,
      "content-type", "application/json", NULL},
     {"models 404", "/models-404", JOB_MODELS, false, "RX", NET_OK, 404, "", "",
