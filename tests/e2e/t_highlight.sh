@@ -41,7 +41,7 @@ check "diff: a removed line" has 203 '-old line'
 check "diff: the hunk header" has 111 '@@ -1 +1 @@'
 check "shell: a variable inside a string" has 81 '$HOME'
 check "shell: a comment" has 244 '# where'
-check "on code's background" bash -c "tmux -L $TMUX_SOCK capture-pane -p -e -t 0 | grep -F 'def' | grep -qF '48;5;236m'"
+check "on code's background" bash -c "tmux -S $TMUX_SOCK capture-pane -p -e -t 0 | grep -F 'def' | grep -qF '48;5;236m'"
 
 # Streamed three characters at a time: a comment that spans lines is still one.
 start_ui --base-url "$MOCK_URL" -m mock-streamed-code
@@ -51,15 +51,15 @@ check "streamed: the comment's first line" has 244 '/* starts here'
 check "streamed: its second line, after a line break that came in another delta" \
     has 244 '   and ends here */'
 check "streamed: code again after it" has 111 'return'
-check "unknown language: plain" bash -c "tmux -L $TMUX_SOCK capture-pane -p -e -t 0 | grep -F 'not C' | grep -vqE '38;5;(111|150|244)m'"
+check "unknown language: plain" bash -c "tmux -S $TMUX_SOCK capture-pane -p -e -t 0 | grep -F 'not C' | grep -vqE '38;5;(111|150|244)m'"
 
 # NO_COLOR: no colour at all; code plain.
 E2E_ENV='export NO_COLOR=1' start_ui --base-url "$MOCK_URL" -m mock-highlight
 type_text "show me"; keys Enter
 check "NO_COLOR: the reply came" wait_screen '\[5\] sh'
-check "NO_COLOR: no colour anywhere" bash -c "! tmux -L $TMUX_SOCK capture-pane -p -e -t 0 | grep -qE '\[[0-9;]*(38|48);5;'"
+check "NO_COLOR: no colour anywhere" bash -c "! tmux -S $TMUX_SOCK capture-pane -p -e -t 0 | grep -qE '\[[0-9;]*(38|48);5;'"
 check "NO_COLOR: a keyword looks as the code around it" bash -c \
-    "tmux -L $TMUX_SOCK capture-pane -p -e -t 0 | grep -qE '^ *def greet\(name\):  # say hello'"
+    "tmux -S $TMUX_SOCK capture-pane -p -e -t 0 | grep -qE '^ *def greet\(name\):  # say hello'"
 
 # The mono theme: code in reverse video, the same from one end of a line to the other.
 start_ui --base-url "$MOCK_URL" -m mock-highlight --theme mono

@@ -43,7 +43,7 @@ check "the answer came" wait_screen '^      Four\.$'
 check "then folded to one line, with how long it took" wait_screen '^ ai   ▸ thought for [0-9.]+ s$'
 check "folded: the reasoning is not shown" wait_gone 'Two and two' 
 # Dimmed: the label in the theme's dim colour (default: colour 244), unlike the answer.
-check "the label is dimmed" bash -c "tmux -L $TMUX_SOCK capture-pane -p -e -t 0 | grep -q $'\e\\[38;5;244m▸ thought for'"
+check "the label is dimmed" bash -c "tmux -S $TMUX_SOCK capture-pane -p -e -t 0 | grep -q $'\e\\[38;5;244m▸ thought for'"
 
 keys M-h
 check "Alt-h unfolds it" wait_screen '^ ai   ▾ thought for [0-9.]+ s$'
