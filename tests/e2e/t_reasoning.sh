@@ -23,16 +23,6 @@ reqs = [r for r in reqs if r.get("path", "").endswith("/chat/completions")]
 print("\n".join(m["content"] for m in reqs[-1]["messages"]))' "$MOCK_LOG"
 }
 
-# Waits until the screen no longer matches $1 (timeout $2 s, default 10).
-wait_gone() {
-    local re=$1 limit=${2:-10} i
-    for ((i = 0; i < limit * 20; i++)); do
-        screen | grep -Eq -- "$re" || return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 # ---- reasoning, while it comes and after ----
 start_ui --base-url "$MOCK_URL" -m mock-think-slow
 type_text "What is 2+2?"; keys Enter
@@ -41,7 +31,7 @@ check "the reasoning shown, indented under it" wait_screen '^        Two and two
 check "the panel says the reply is coming" wait_screen 'receiving · mock-think-slow'
 check "the answer came" wait_screen '^      Four\.$'
 check "then folded to one line, with how long it took" wait_screen '^ ai   ▸ thought for [0-9.]+ s$'
-check "folded: the reasoning is not shown" wait_gone 'Two and two' 
+check "folded: the reasoning is not shown" wait_screen_not 'Two and two' 
 # Dimmed: the label in the theme's dim colour (default: colour 244), unlike the answer.
 check "the label is dimmed" bash -c "tmux -S $TMUX_SOCK capture-pane -p -e -t 0 | grep -q $'\e\\[38;5;244m▸ thought for'"
 
@@ -64,7 +54,7 @@ check "but not the reasoning, in no request" bash -c "! grep -q 'Two and two' '$
 type_text "/thinking all"; keys Enter
 check "/thinking all unfolds every reply's reasoning" wait_screen '^        Two and two make four'
 type_text "/thinking all"; keys Enter
-check "and folds them all again" wait_gone 'Two and two' 
+check "and folds them all again" wait_screen_not 'Two and two' 
 type_text "/thinking nope"; keys Enter
 check "/thinking with a wrong argument says how" wait_screen '/thinking \[all\]'
 
@@ -84,7 +74,7 @@ start_ui --base-url "$MOCK_URL" -m mock-think-tags
 type_text "hi"; keys Enter
 check "<think> block: the answer alone" wait_screen '^      Hello!$'
 check "and its reasoning folded above it" wait_screen '^ ai   ▸ thought for'
-check "no tag on screen" wait_gone 'think>' 
+check "no tag on screen" wait_screen_not 'think>' 
 keys M-h
 check "unfolded: the block's text" wait_screen '^        I should greet them back\.$'
 
