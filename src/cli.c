@@ -14,6 +14,9 @@ static const cli_flag fixed[] = {
      false},
     {"json-errors", 0, CLI_ARG_NONE, NULL, "report failures on stderr as one JSON object per line",
      CLI_JSON_ERRORS, -1, false},
+    {"show-reasoning", 0, CLI_ARG_NONE, NULL,
+     "one-shot mode: the model's reasoning to stderr as it comes (stdout gets the answer only)",
+     CLI_SHOW_REASONING, -1, false},
     {"set", 'o', CLI_ARG_SETTING, "KEY=VALUE",
      "set a config option for this run", CLI_SET, -1, false},
     {"continue", 'c', CLI_ARG_NONE, NULL,
@@ -231,7 +234,7 @@ void cli_usage(FILE *f, const char *docdir)
           "      stream-error, malformed-response\n"
           "  7   connection: dns, connect-refused, connection, tls, tls-plain-http, proxy,\n"
           "      proxy-auth, stream-interrupted\n"
-          "  8   timeout: timeout\n"
+          "  8   timeout: timeout, first-token-timeout\n"
           "  9   invalid request: bad-request, not-found, model-not-found,\n"
           "      model-not-loaded, deployment-not-found, context-length,\n"
           "      request-too-large, moderation\n"

@@ -38,6 +38,7 @@ typedef enum {
     CLI_CONFIG,
     CLI_NO_STREAM,
     CLI_JSON_ERRORS,
+    CLI_SHOW_REASONING,
     CLI_SET,
     CLI_CONTINUE,
     CLI_RESUME,

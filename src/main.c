@@ -219,7 +219,7 @@ int main(int argc, char **argv)
     config_override ov[MAX_OVERRIDES];
     size_t nov = 0;
     const char *prompt = NULL, *config_path = NULL, *profile_name = NULL;
-    bool json_errors = false, want_continue = false, want_list = false, want_demo = false,
+    bool json_errors = false, show_reasoning = false, want_continue = false, want_list = false, want_demo = false,
          want_key_status = false, want_profiles = false, want_themes = false;
     const char *resume_id = NULL, *search = NULL;
 
@@ -251,6 +251,7 @@ int main(int argc, char **argv)
         case CLI_CONFIG: config_path = optarg; break;
         case CLI_NO_STREAM: OVERRIDE(OPT_STREAM, "false"); break;
         case CLI_JSON_ERRORS: json_errors = true; break;
+        case CLI_SHOW_REASONING: show_reasoning = true; break;
         case CLI_CONTINUE: want_continue = true; break;
         case CLI_RESUME: resume_id = optarg; break;
         case CLI_LIST: want_list = true; break;
@@ -307,6 +308,12 @@ int main(int argc, char **argv)
     }
 
     char err[1024];
+    if (show_reasoning && json_errors) {
+        /* stderr is one JSON object a line with --json-errors: no room for prose. */
+        fprintf(stderr, "tchat: --show-reasoning and --json-errors both write to stderr: "
+                        "choose one\n");
+        return EXIT_USAGE;
+    }
     if (search && !want_list) {
         fprintf(stderr, "tchat: --search goes with --list: tchat --list --search TEXT\n");
         return EXIT_USAGE;
@@ -412,6 +419,7 @@ int main(int argc, char **argv)
         oneshot_opts o = {
             .prompt = full,
             .json_errors = json_errors,
+            .show_reasoning = show_reasoning,
             .lang = lang,
             .convo_dir = want_continue || resume_id ? dir : NULL,
             .convo_path = resume_path,

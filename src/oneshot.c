@@ -25,6 +25,9 @@ typedef struct runner {
     worker *w;
     session s;
     bool err_tty;        /* stderr is a terminal: the countdown updates in place */
+    bool err_dim;        /* --show-reasoning on a terminal without NO_COLOR: dimmed */
+    bool reasoning_open; /* reasoning was written to stderr; the answer has not begun */
+    bool reasoning_nl;   /* the last byte of it was a newline */
     bool countdown_shown;
     bool out_ends_nl;    /* the last byte written to stdout was a newline */
     bool out_any;
@@ -52,8 +55,35 @@ static void write_out(runner *r, const char *text, size_t len)
     r->out_ends_nl = text[len - 1] == '\n';
 }
 
+/* --show-reasoning: the reasoning to stderr, as it comes; stdout keeps the answer alone. */
+static void on_reasoning(void *ud, const char *text, size_t len)
+{
+    runner *r = ud;
+    if (!r->o->show_reasoning || !len)
+        return;
+    if (!r->reasoning_open && r->err_dim)
+        fputs("\033[2m", stderr);
+    r->reasoning_open = true;
+    fwrite(text, 1, len, stderr);
+    r->reasoning_nl = text[len - 1] == '\n';
+}
+
+/* The reasoning's end: its own line, and the terminal's attributes as they were. */
+static void end_reasoning(runner *r)
+{
+    if (!r->reasoning_open)
+        return;
+    r->reasoning_open = false;
+    if (r->err_dim)
+        fputs("\033[0m", stderr);
+    if (!r->reasoning_nl)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
 static void on_content(void *ud, const char *text, size_t len)
 {
+    end_reasoning(ud);
     write_out(ud, text, len);
 }
 
@@ -101,6 +131,7 @@ static void on_failed(void *ud, const failure *f, const retry_decision *d, int a
                       int attempts_max)
 {
     runner *r = ud;
+    end_reasoning(r);
     end_reply_line(r);
     clear_countdown(r);
     int code = explain_exit_code(f);
@@ -149,7 +180,7 @@ static void on_failed(void *ud, const failure *f, const retry_decision *d, int a
         free(path);
         buf_putc(&t, '\n');
     }
-    if (r->s.got_content)
+    if (r->out_any) /* reasoning alone is no reply printed above */
         buf_printf(&t, "  %s\n", guide_str(r->cx.lang, "partial_kept"));
     fprintf(stderr, "tchat: %s", buf_str(&t));
     buf_free(&t);
@@ -234,6 +265,7 @@ int oneshot_run(const oneshot_opts *o, const config *c)
     r.o = o;
     r.exit_code = 0;
     r.err_tty = isatty(STDERR_FILENO) && !o->json_errors;
+    r.err_dim = r.err_tty && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
     r.cx.lang = o->lang;
     explain_ctx_from_config(&r.cx, c);
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
@@ -252,6 +284,7 @@ int oneshot_run(const oneshot_opts *o, const config *c)
     session_observer obs = {
         .content = on_content,
         .refusal = on_content,
+        .reasoning = on_reasoning,
         .failed = on_failed,
         .key_in_clear = on_key_in_clear,
         .ud = &r,
@@ -306,6 +339,7 @@ int oneshot_run(const oneshot_opts *o, const config *c)
             print_countdown(&r, now);
     }
     clear_countdown(&r);
+    end_reasoning(&r);
 
     int code = r.exit_code;
     if (interrupted)

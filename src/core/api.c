@@ -129,11 +129,18 @@ static void api_emit_model(const cJSON *root, api_event_cb cb, void *ud)
 }
 
 /* The text members of a delta (stream) or a message (completion), then the
- * choice's finish_reason. Empty strings carry nothing and are not emitted. */
+ * choice's finish_reason. Empty strings carry nothing and are not emitted. The
+ * reasoning comes first, as it does in time: DeepSeek and vLLM call it
+ * reasoning_content, OpenRouter reasoning; a server that sends both sends the same. */
 static void api_emit_choice(const cJSON *choice, const char *inner, api_event_cb cb, void *ud)
 {
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, inner);
     if (cJSON_IsObject(msg)) {
+        const char *reasoning = api_string(msg, "reasoning_content");
+        if (!reasoning || !*reasoning)
+            reasoning = api_string(msg, "reasoning");
+        if (reasoning && *reasoning)
+            api_emit_text(cb, ud, API_EV_REASONING, reasoning, strlen(reasoning));
         const char *content = api_string(msg, "content");
         if (content && *content)
             api_emit_text(cb, ud, API_EV_CONTENT, content, strlen(content));

@@ -30,6 +30,9 @@ char *api_build_chat_body(const api_request *req);
 typedef enum {
     API_EV_CONTENT,   /* text: a content delta (raw, not yet sanitised) */
     API_EV_REFUSAL,   /* text: a refusal delta */
+    API_EV_REASONING, /* text: reasoning (delta.reasoning_content, else delta.reasoning; in a
+                         completion message.reasoning_content or .reasoning), raw. A
+                         <think> block in the content is the caller's (think.h) */
     API_EV_FINISH,    /* text: finish_reason ("stop", "length", "content_filter", ...) */
     API_EV_USAGE,     /* prompt/completion/total tokens */
     API_EV_MODEL,     /* text: the model that answered */

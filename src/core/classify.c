@@ -828,6 +828,9 @@ static void classify_net(failure *f)
     case NET_TIMEOUT_IDLE:
         set_entry(f, GUIDE_TIMEOUT, GUIDE_T_TIMEOUT);
         break;
+    case NET_TIMEOUT_FIRST_TOKEN:
+        set_entry(f, GUIDE_FIRST_TOKEN_TIMEOUT, GUIDE_T_TIMEOUT);
+        break;
     case NET_STREAM_CUT:
         set_entry(f, GUIDE_STREAM_INTERRUPTED, GUIDE_T_API_CONNECTION);
         break;

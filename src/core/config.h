@@ -79,7 +79,9 @@ typedef enum { SCOPE_PROFILE, SCOPE_GLOBAL } opt_scope;
     X(OPT_CONNECT_TIMEOUT, "connect_timeout", OPT_DOUBLE, SCOPE_PROFILE, "10", 0.1, 600, NULL,    \
       "seconds to wait for a connection")                                                          \
     X(OPT_IDLE_TIMEOUT, "idle_timeout", OPT_DOUBLE, SCOPE_PROFILE, "120", 1, 86400, NULL,          \
-      "seconds without a byte before giving up (reasoning models sit silent)")                     \
+      "seconds without a byte, once the reply has begun, before giving up")                        \
+    X(OPT_FIRST_TOKEN_TIMEOUT, "first_token_timeout", OPT_DOUBLE, SCOPE_PROFILE, "600", 1, 86400,  \
+      NULL, "seconds to wait for the reply to begin; keep-alives do not count")                    \
     X(OPT_MAX_RETRIES, "max_retries", OPT_INT, SCOPE_PROFILE, "4", 0, 100, NULL,                   \
       "automatic retries after a failure; 0 turns them off")                                       \
     X(OPT_BACKOFF_INITIAL, "backoff_initial", OPT_DOUBLE, SCOPE_PROFILE, "1", 0.001, 3600, NULL,   \

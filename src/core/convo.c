@@ -248,9 +248,21 @@ bool convo_parse_time(const char *s, int64_t *ms)
 
 /* ---------------------------------------------------------------- parsing */
 
-typedef enum { K_ROLE, K_CONTENT, K_TIME, K_STATUS, K_ERROR, K_FINISH, K_REFUSAL, K__COUNT } msg_key;
-static const char *const msg_keys[K__COUNT] = {"role", "content", "time", "status",
-                                               "error", "finish_reason", "refusal"};
+typedef enum {
+    K_ROLE,
+    K_CONTENT,
+    K_TIME,
+    K_STATUS,
+    K_ERROR,
+    K_FINISH,
+    K_REFUSAL,
+    K_REASONING,
+    K_REASONING_MS,
+    K__COUNT
+} msg_key;
+static const char *const msg_keys[K__COUNT] = {"role",    "content",       "time",
+                                               "status",  "error",         "finish_reason",
+                                               "refusal", "reasoning",     "reasoning_ms"};
 
 typedef enum { T_VERSION, T_ID, T_CREATED, T_UPDATED, T_TITLE, T_PROFILE, T_MODEL, T_MESSAGES,
                T__COUNT } top_key;
@@ -295,6 +307,8 @@ typedef struct lmsg {
     msg_status status;
     int error;            /* guide_entry; GUIDE__COUNT when none or unknown */
     const char *finish;   /* NULL when none */
+    const char *reasoning; /* NULL when none */
+    int64_t think_ms;     /* -1 when the file does not say */
     bool refusal;
     int64_t wall_ms;      /* 0 when the file does not say */
     bool has_extra;       /* members beyond the known ones (or an unknown error id) */
@@ -353,6 +367,7 @@ static int parse_message(lmsg *m, cJSON *obj, size_t i, const char *path, char *
     memset(m, 0, sizeof *m);
     m->obj = obj;
     m->error = GUIDE__COUNT;
+    m->think_ms = -1;
     int twice = index_members(obj, msg_keys, K__COUNT, seen, &m->has_extra);
     if (twice >= 0) {
         convo_fail(err, errlen, path, "messages[%zu]: \"%s\" appears twice", i, msg_keys[twice]);
@@ -425,6 +440,22 @@ static int parse_message(lmsg *m, cJSON *obj, size_t i, const char *path, char *
             return -1;
         }
         m->refusal = cJSON_IsTrue(v);
+    }
+    if ((v = seen[K_REASONING])) {
+        if (!opt_string(v)) {
+            convo_fail(err, errlen, path, "messages[%zu]: \"reasoning\" is not a string", i);
+            return -1;
+        }
+        m->reasoning = str_or_null(v);
+    }
+    if ((v = seen[K_REASONING_MS])) {
+        /* Up to about 30 years: anything more is no duration a reply took. */
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e12) {
+            convo_fail(err, errlen, path,
+                       "messages[%zu]: \"reasoning_ms\" is not a number of milliseconds", i);
+            return -1;
+        }
+        m->think_ms = (int64_t)v->valuedouble;
     }
     return 0;
 }
@@ -627,8 +658,10 @@ static void frag_free(frag *f)
 
 static bool frag_matches(const frag *f, const chat_msg *m)
 {
-    return f->json && f->id == m->id && f->text_len == m->text.len && f->flags == m->flags &&
-           f->error == (int)m->error && f->wall_ms == m->wall_ms && str_eq(f->finish, m->finish_reason);
+    return f->json && f->id == m->id && f->text_len == m->text.len &&
+           f->reasoning_len == m->reasoning.len && f->think_ms == m->think_ms &&
+           f->flags == m->flags && f->error == (int)m->error && f->wall_ms == m->wall_ms &&
+           str_eq(f->finish, m->finish_reason);
 }
 
 static const char *status_of(unsigned flags)
@@ -648,7 +681,7 @@ static void frag_build(frag *f, convo *c, const chat_msg *m)
     buf out;
     buf_init(&out);
     /* Room for the escapes of ordinary text and the other members: built once. */
-    buf_reserve(&out, m->text.len + m->text.len / 16 + 192);
+    buf_reserve(&out, m->text.len + m->text.len / 16 + m->reasoning.len + 192);
     buf *tmp = &out;
     buf_puts(tmp, "{\"role\":");
     json_cstr(tmp, api_role_name(m->role));
@@ -672,6 +705,12 @@ static void frag_build(frag *f, convo *c, const chat_msg *m)
     }
     if (m->flags & MSG_REFUSAL)
         buf_puts(tmp, ",\"refusal\":true");
+    if (m->reasoning.len) {
+        buf_puts(tmp, ",\"reasoning\":");
+        json_str(tmp, buf_str(&m->reasoning), m->reasoning.len);
+        if (m->think_ms >= 0)
+            buf_printf(tmp, ",\"reasoning_ms\":%lld", (long long)m->think_ms);
+    }
     const cJSON *ex = extra_of(c, m->id);
     for (const cJSON *it = ex ? ex->child : NULL; it; it = it->next) {
         int k = key_index(it->string, msg_keys, K__COUNT);
@@ -685,6 +724,8 @@ static void frag_build(frag *f, convo *c, const chat_msg *m)
     buf_putc(tmp, '}');
     f->id = m->id;
     f->text_len = m->text.len;
+    f->reasoning_len = m->reasoning.len;
+    f->think_ms = m->think_ms;
     f->flags = m->flags;
     f->error = (int)m->error;
     f->wall_ms = m->wall_ms;
@@ -864,6 +905,12 @@ convo *convo_parse(const char *path, const char *text, size_t len, session *s, c
         m->error = (guide_entry)lm->error;
         m->finish_reason = sanitized(lm->finish);
         m->wall_ms = lm->wall_ms;
+        if (lm->reasoning) {
+            sanitize_init(&san);
+            sanitize_feed(&san, lm->reasoning, strlen(lm->reasoning), &m->reasoning);
+            sanitize_finish(&san, &m->reasoning);
+            m->think_ms = lm->think_ms;
+        }
         if (lm->has_extra) {
             c->extras[c->nextras].id = m->id;
             c->extras[c->nextras].obj = cJSON_DetachItemViaPointer(d.messages, lm->obj);

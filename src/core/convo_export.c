@@ -1,6 +1,7 @@
 /* /export: a conversation as Markdown, written atomically. Headings per message with
- * their time, the text verbatim (an unclosed code fence closed so that the next heading
- * stays a heading), and a quoted note on replies that failed, were cut or refused. */
+ * their time, a reply's reasoning folded in a <details> element, the text verbatim (an
+ * unclosed code fence closed so that the next heading stays a heading), and a quoted note on
+ * replies that failed, were cut or refused. */
 #include "convo.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "explain.h"
 #include "fileio.h"
 #include "guide.h"
 #include "session.h"
@@ -66,6 +68,52 @@ static bool open_fence(const char *text, size_t n, char *ch, size_t *len)
     return open;
 }
 
+/* text verbatim, on lines of its own, a code fence it leaves open closed. */
+static void md_text(buf *out, const char *text, size_t len)
+{
+    buf_append(out, text, len);
+    if (text[len - 1] != '\n')
+        buf_putc(out, '\n');
+    char ch;
+    size_t flen;
+    if (open_fence(text, len, &ch, &flen)) {
+        for (size_t k = 0; k < flen; k++)
+            buf_putc(out, ch);
+        buf_putc(out, '\n');
+    }
+}
+
+/* The reasoning, folded as the chat folds it: a <details> element, which GitHub, GitLab and
+ * most previews show closed under its summary, and any other reader as plain, marked text.
+ * Markdown inside it needs the blank lines. A "</details" in the reasoning would close the
+ * element early: its '<' is written as an entity, which renders as the same character. */
+static void md_reasoning(buf *out, const chat_msg *m)
+{
+    size_t len = m->reasoning.len;
+    const char *r = m->reasoning.data;
+    while (len && (r[len - 1] == '\n' || r[len - 1] == ' '))
+        len--;
+    if (!len)
+        return;
+    buf_puts(out, "\n<details><summary>Thought");
+    if (m->think_ms >= 0) {
+        buf_puts(out, " for ");
+        explain_elapsed(out, m->think_ms);
+    }
+    buf_puts(out, "</summary>\n\n");
+    buf safe;
+    buf_init(&safe);
+    for (size_t i = 0; i < len; i++) {
+        if (r[i] == '<' && len - i >= 9 && str_ncasecmp(r + i, "</details", 9) == 0)
+            buf_puts(&safe, "&lt;");
+        else
+            buf_putc(&safe, r[i]);
+    }
+    md_text(out, safe.data, safe.len);
+    buf_free(&safe);
+    buf_puts(out, "\n</details>\n");
+}
+
 static void md_note(buf *notes, const char *what, int error)
 {
     buf_puts(notes, notes->len ? "; " : "");
@@ -98,18 +146,10 @@ void convo_markdown(const session *s, const char *title, buf *out)
             buf_printf(out, " · %s", when);
         }
         buf_putc(out, '\n');
+        md_reasoning(out, m);
         if (m->text.len) {
             buf_putc(out, '\n');
-            buf_append(out, m->text.data, m->text.len);
-            if (m->text.data[m->text.len - 1] != '\n')
-                buf_putc(out, '\n');
-            char ch;
-            size_t flen;
-            if (open_fence(m->text.data, m->text.len, &ch, &flen)) {
-                for (size_t k = 0; k < flen; k++)
-                    buf_putc(out, ch);
-                buf_putc(out, '\n');
-            }
+            md_text(out, m->text.data, m->text.len);
         }
         buf_reset(&notes);
         if (m->flags & MSG_FAILED)

@@ -25,10 +25,10 @@ typedef struct tz_cache {
 /* The cached JSON of one message, valid while its key matches the message. */
 typedef struct frag {
     uint64_t id;
-    size_t text_len;
+    size_t text_len, reasoning_len;
     unsigned flags;
     int error;
-    int64_t wall_ms;
+    int64_t wall_ms, think_ms;
     char *finish;
     char *json;
     size_t json_len;

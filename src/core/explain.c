@@ -72,23 +72,34 @@ void explain_title(buf *out, const explain_ctx *cx, const failure *f)
                    guide_str(cx->lang, f->limit == LIMIT_TOKENS ? "limit_tokens" : "limit_requests"));
 }
 
-void explain_duration(buf *out, int64_t ms)
+/* ms, rounded by adding round_ms: tenths of a second under 10 s, then seconds, minutes. */
+static void put_duration(buf *out, int64_t ms, int64_t round_ms)
 {
     if (ms < 0)
         ms = 0;
     if (ms < 10000) {
-        /* Round up, so that a countdown never shows 0.0 while time is left. */
-        int64_t tenths = (ms + 99) / 100;
+        int64_t tenths = (ms + round_ms / 10) / 100;
         buf_printf(out, "%lld.%lld s", (long long)(tenths / 10), (long long)(tenths % 10));
         return;
     }
-    int64_t s = (ms + 999) / 1000;
+    int64_t s = (ms + round_ms) / 1000;
     if (s < 60)
         buf_printf(out, "%lld s", (long long)s);
     else if (s < 3600)
         buf_printf(out, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
     else
         buf_printf(out, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
+}
+
+void explain_duration(buf *out, int64_t ms)
+{
+    /* Rounded up, so that a countdown never shows 0.0 while time is left. */
+    put_duration(out, ms, 999);
+}
+
+void explain_elapsed(buf *out, int64_t ms)
+{
+    put_duration(out, ms, 500);
 }
 
 void explain_delay_source(buf *out, const explain_ctx *cx, const retry_decision *d)
@@ -487,6 +498,7 @@ int explain_exit_code(const failure *f)
     case GUIDE_STREAM_INTERRUPTED:
         return 7;
     case GUIDE_TIMEOUT:
+    case GUIDE_FIRST_TOKEN_TIMEOUT:
         return 8;
     case GUIDE_MODEL_NOT_FOUND:
     case GUIDE_MODEL_NOT_LOADED:

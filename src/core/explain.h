@@ -38,6 +38,8 @@ void explain_ctx_done(explain_ctx *cx);
 void explain_title(buf *out, const explain_ctx *cx, const failure *f);
 /* "3.4 s", "45 s", "2 min 5 s", "1 h 2 min" (tenths below ten seconds). */
 void explain_duration(buf *out, int64_t ms);
+/* The same words for a time that has passed ("thought for 12 s"), rounded to the nearest. */
+void explain_elapsed(buf *out, int64_t ms);
 /* "server asked 4 s (retry-after)" or "backoff" */
 void explain_delay_source(buf *out, const explain_ctx *cx, const retry_decision *d);
 /* "attempt 2 of 5" */

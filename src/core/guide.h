@@ -44,7 +44,8 @@
     X(GUIDE_MODEL_LOADING, "model-loading")               \
     X(GUIDE_MODEL_NOT_LOADED, "model-not-loaded")         \
     X(GUIDE_DEPLOYMENT_NOT_FOUND, "deployment-not-found") \
-    X(GUIDE_REQUEST_TOO_LARGE, "request-too-large")
+    X(GUIDE_REQUEST_TOO_LARGE, "request-too-large")     \
+    X(GUIDE_FIRST_TOKEN_TIMEOUT, "first-token-timeout")
 
 #define GUIDE_ENUM_(id, name) id,
 typedef enum { GUIDE_ENTRIES(GUIDE_ENUM_) GUIDE__COUNT } guide_entry;

@@ -17,6 +17,7 @@
     X(NET_PROXY, "proxy")                 /* proxy could not be used */               \
     X(NET_TIMEOUT_CONNECT, "connect-timeout")                                         \
     X(NET_TIMEOUT_IDLE, "idle-timeout")   /* no byte for idle_timeout seconds */      \
+    X(NET_TIMEOUT_FIRST_TOKEN, "first-token-timeout") /* the reply did not begin in time */ \
     X(NET_STREAM_CUT, "stream-cut")       /* body ended before data: [DONE] */        \
     X(NET_MALFORMED, "malformed")         /* 2xx body we could not parse */           \
     X(NET_TOO_LARGE, "too-large")         /* an SSE line over the cap */              \

@@ -560,6 +560,7 @@ static bool kind_retryable(const failure *f)
     case NET_PROXY:
     case NET_TIMEOUT_CONNECT:
     case NET_TIMEOUT_IDLE:
+    case NET_TIMEOUT_FIRST_TOKEN:
     case NET_STREAM_CUT:
     case NET_OTHER:
         return true;

@@ -43,6 +43,7 @@ void session_init(session *s, const session_transport *tr, const session_observe
     s->p.temperature = -1;
     s->p.connect_timeout_s = 10;
     s->p.idle_timeout_s = 120;
+    s->p.first_token_timeout_s = 600;
     s->wall_clock = clock_wall_ms;
     s->rng = (uint64_t)clock_wall_ms() * 2654435761u ^ (uint64_t)(uintptr_t)s;
     if (!s->rng)
@@ -54,6 +55,7 @@ void session_init(session *s, const session_transport *tr, const session_observe
 static void msg_free(chat_msg *m)
 {
     buf_free(&m->text);
+    buf_free(&m->reasoning);
     free(m->finish_reason);
 }
 
@@ -131,6 +133,7 @@ void session_configure(session *s, const config *c)
     p->allow_insecure_http = cfg_bool(c, OPT_ALLOW_INSECURE_HTTP);
     p->connect_timeout_s = cfg_double(c, OPT_CONNECT_TIMEOUT);
     p->idle_timeout_s = cfg_double(c, OPT_IDLE_TIMEOUT);
+    p->first_token_timeout_s = cfg_double(c, OPT_FIRST_TOKEN_TIMEOUT);
     p->retry.max_retries = (int)cfg_int(c, OPT_MAX_RETRIES);
     p->retry.initial_s = cfg_double(c, OPT_BACKOFF_INITIAL);
     p->retry.max_delay_s = cfg_double(c, OPT_BACKOFF_MAX);
@@ -150,6 +153,8 @@ static chat_msg *msg_push(session *s, api_role role)
     m->id = ++next_id;
     m->role = role;
     buf_init(&m->text);
+    buf_init(&m->reasoning);
+    m->think_ms = -1;
     m->wall_ms = s->wall_clock();
     m->error = GUIDE__COUNT;
     return m;
@@ -220,6 +225,7 @@ static void start_attempt(session *s, int64_t now_ms)
         s->has_reply = false;
     }
     s->got_content = false;
+    s->held = false;
     s->has_failure = false;
     s->msgs[s->prompt_index].flags = (s->msgs[s->prompt_index].flags & ~MSG_FAILED) | MSG_PENDING;
     s->msgs[s->prompt_index].error = GUIDE__COUNT;
@@ -264,6 +270,7 @@ static void start_attempt(session *s, int64_t now_ms)
         .stream = s->p.stream,
         .connect_timeout_s = s->p.connect_timeout_s,
         .idle_timeout_s = s->p.idle_timeout_s,
+        .first_token_timeout_s = s->p.first_token_timeout_s,
     };
     s->resp_status = 0;
     set_state(s, SESSION_SENDING);
@@ -287,7 +294,8 @@ int session_submit(session *s, const char *prompt, int64_t now_ms)
     return 0;
 }
 
-static void append_reply(session *s, const char *text, size_t len, bool refusal)
+/* The reply being written, made when its first text comes. */
+static chat_msg *reply_begun(session *s)
 {
     chat_msg *r = reply_msg(s);
     if (!r) {
@@ -295,10 +303,40 @@ static void append_reply(session *s, const char *text, size_t len, bool refusal)
         r->flags = MSG_PENDING;
         s->has_reply = true;
     }
+    s->held = false;
+    return r;
+}
+
+/* The reasoning is over (the answer began, or the reply ended): how long it took. */
+static void end_thinking(session *s, chat_msg *r)
+{
+    if (!r || !r->thinking)
+        return;
+    r->thinking = false;
+    int64_t now = s->wall_clock();
+    r->think_ms = r->think_start_ms && now > r->think_start_ms ? now - r->think_start_ms : 0;
+}
+
+static void append_reply(session *s, const char *text, size_t len, bool refusal)
+{
+    chat_msg *r = reply_begun(s);
+    end_thinking(s, r);
     if (refusal)
         r->flags |= MSG_REFUSAL;
     if (!s->stream_only)
         buf_append(&r->text, text, len);
+    s->got_content = true;
+}
+
+static void append_reasoning(session *s, const char *text, size_t len)
+{
+    chat_msg *r = reply_begun(s);
+    if (!r->thinking && !r->think_start_ms) {
+        r->thinking = true;
+        r->think_start_ms = s->wall_clock();
+    }
+    if (!s->stream_only)
+        buf_append(&r->reasoning, text, len);
     s->got_content = true;
 }
 
@@ -332,6 +370,7 @@ static void fail_now(session *s, const failure *f, const retry_decision *d, int6
     chat_msg *prompt = &s->msgs[s->prompt_index];
     prompt->flags &= ~MSG_PENDING;
     chat_msg *r = reply_msg(s);
+    end_thinking(s, r);
     if (r) {
         r->flags = (r->flags & ~MSG_PENDING) | MSG_INTERRUPTED;
         r->error = f->entry;
@@ -425,7 +464,7 @@ static size_t reply_room(session *s)
     if (s->stream_only || !s->p.max_reply_bytes)
         return SIZE_MAX;
     const chat_msg *r = reply_msg(s);
-    size_t have = r ? r->text.len : 0;
+    size_t have = r ? r->text.len + r->reasoning.len : 0;
     return have < s->p.max_reply_bytes ? s->p.max_reply_bytes - have : 0;
 }
 
@@ -464,6 +503,7 @@ static void on_done(session *s)
     s->has_failure = false;
     s->msgs[s->prompt_index].flags &= ~(MSG_PENDING | MSG_FAILED);
     chat_msg *r = reply_msg(s);
+    end_thinking(s, r);
     if (r)
         r->flags &= ~MSG_PENDING;
     s->deadline_ms = 0;
@@ -483,20 +523,30 @@ void session_handle(session *s, const worker_event *ev, int64_t now_ms)
             set_state(s, SESSION_STREAMING);
         break;
     case WEV_CONTENT:
-    case WEV_REFUSAL: {
-        bool refusal = ev->kind == WEV_REFUSAL;
+    case WEV_REFUSAL:
+    case WEV_REASONING: {
         size_t len = ev->text.len, room = reply_room(s);
         bool over = len > room;
         if (over)
             len = utf8_floor(buf_str(&ev->text), room);
-        append_reply(s, ev->text.data ? ev->text.data : "", len, refusal);
-        void (*cb)(void *, const char *, size_t) = refusal ? s->obs.refusal : s->obs.content;
+        void (*cb)(void *, const char *, size_t) = s->obs.content;
+        if (ev->kind == WEV_REASONING) {
+            append_reasoning(s, buf_str(&ev->text), len);
+            cb = s->obs.reasoning;
+        } else {
+            append_reply(s, buf_str(&ev->text), len, ev->kind == WEV_REFUSAL);
+            if (ev->kind == WEV_REFUSAL)
+                cb = s->obs.refusal;
+        }
         if (cb && len)
             cb(s->obs.ud, buf_str(&ev->text), len);
         if (over)
             stop_long_reply(s, now_ms);
         break;
     }
+    case WEV_HELD:
+        s->held = ev->held && !s->got_content;
+        break;
     case WEV_FINISH: {
         if (!reply_msg(s)) {
             append_reply(s, "", 0, false);
@@ -628,6 +678,16 @@ bool session_sends_key_in_clear(const char *base_url, const char *key, bool send
 bool session_key_in_clear(const session *s)
 {
     return session_sends_key_in_clear(s->p.base_url, s->p.api_key, s->p.send_key);
+}
+
+bool session_thinking(const session *s)
+{
+    return s->state == SESSION_STREAMING && s->has_reply && s->msgs[s->nmsgs - 1].thinking;
+}
+
+bool session_waits_visibly(const session *s)
+{
+    return s->state == SESSION_STREAMING && (s->held || session_thinking(s));
 }
 
 bool session_busy(const session *s)

@@ -48,6 +48,12 @@ typedef struct chat_msg {
     uint64_t id;              /* unique in the process: views cache by it */
     api_role role;
     buf text;                 /* sanitised UTF-8 */
+    buf reasoning;            /* assistant: the model's reasoning, sanitised; kept and saved,
+                                 never sent back to the server */
+    bool thinking;            /* the reasoning is coming and the answer has not begun */
+    int64_t think_start_ms;   /* wall time the reasoning began (0: unknown) */
+    int64_t think_ms;         /* from then to the answer's beginning (or the reply's end); -1
+                                 while thinking or when unknown */
     unsigned flags;
     char *finish_reason;      /* assistant: "stop", "length", "content_filter"... or NULL */
     int64_t wall_ms;          /* when it was sent / when the reply began */
@@ -75,6 +81,7 @@ typedef struct session_transport {
 typedef struct session_observer {
     void (*content)(void *ud, const char *text, size_t len); /* reply text appended */
     void (*refusal)(void *ud, const char *text, size_t len);
+    void (*reasoning)(void *ud, const char *text, size_t len); /* reasoning appended */
     /* An attempt failed; d says whether (and when) it is retried. */
     void (*failed)(void *ud, const failure *f, const retry_decision *d, int attempt, int attempts_max);
     void (*state)(void *ud, session_state from, session_state to);
@@ -99,8 +106,9 @@ typedef struct session_params {
     bool key_required;        /* the endpoint needs a key: without one, fail with no-key */
     bool send_key;            /* false (needs_key false set by the user): no key header at all */
     bool allow_insecure_http; /* the key may go over plain http:// to another machine */
-    double connect_timeout_s, idle_timeout_s;
-    size_t max_reply_bytes;   /* a longer reply is stopped, kept and explained; 0: no limit
+    double connect_timeout_s, idle_timeout_s, first_token_timeout_s;
+    size_t max_reply_bytes;   /* a longer reply (its reasoning counted) is stopped, kept and
+                                 explained; 0: no limit
                                  (stream_only sessions keep nothing, so never stop) */
     retry_config retry;
 } session_params;
@@ -117,7 +125,8 @@ typedef struct session {
     uint64_t job;             /* current job id, 0 when none */
     size_t prompt_index;      /* the user message being answered */
     bool has_reply;           /* msgs[nmsgs-1] is this prompt's assistant reply */
-    bool got_content;
+    bool got_content;         /* reply text (content, refusal or reasoning) has arrived */
+    bool held;                /* the server holds the request: keep-alives only so far */
     int retries_taken;        /* automatic retries made for this prompt */
     int64_t deadline_ms;      /* SESSION_WAITING: monotonic time of the next attempt;
                                  SESSION_FAILED with RETRY_NO_TOO_LONG: when the limit resets */
@@ -176,6 +185,11 @@ chat_msg *session_append_msg(session *s, api_role role, const char *text, size_t
 void session_clear(session *s);
 
 bool session_busy(const session *s); /* sending, streaming or waiting */
+/* The reply being written is reasoning and its answer has not begun. */
+bool session_thinking(const session *s);
+/* Streaming, and what is shown counts seconds: the server holds the request, or the model
+ * is thinking. */
+bool session_waits_visibly(const session *s);
 /* True when a request would carry the key unencrypted: the profile sends a key, has one,
  * and its base URL is http:// to a host that is not this machine (the insecure-http
  * entry, unless allow_insecure_http). */

@@ -18,6 +18,7 @@ void sse_init(sse_decoder *d, size_t max_line)
     d->has_data = false;
     d->last_cr = false;
     d->bom_checked = false;
+    d->fields = false;
     d->failed = false;
 }
 
@@ -38,6 +39,7 @@ void sse_reset(sse_decoder *d)
     d->has_data = false;
     d->last_cr = false;
     d->bom_checked = false;
+    d->fields = false;
     d->failed = false;
 }
 
@@ -85,6 +87,7 @@ static sse_status sse_line(sse_decoder *d, const char *s, size_t n, sse_callback
         return sse_dispatch(d, cb, ud);
     if (s[0] == ':')
         return SSE_OK;
+    d->fields = true;
 
     const char *colon = memchr(s, ':', n);
     size_t flen = colon ? (size_t)(colon - s) : n;
@@ -183,6 +186,8 @@ sse_status sse_feed(sse_decoder *d, const char *p, size_t n, sse_callback cb, vo
             if (tail > d->max_line - d->line.len)
                 return sse_fail(d);
             buf_append(&d->line, s, tail);
+            if (d->line.len && d->line.data[0] != ':')
+                d->fields = true;
             break;
         }
 
@@ -224,6 +229,7 @@ bool sse_finish(sse_decoder *d)
     d->has_data = false;
     d->last_cr = false;
     d->bom_checked = false;
+    d->fields = false;
     d->failed = false;
     return partial;
 }

@@ -31,6 +31,8 @@ typedef struct sse_decoder {
     bool has_data;   /* at least one data: line (even empty) in this event */
     bool last_cr;    /* the previous chunk ended with CR: a leading LF is part of that break */
     bool bom_checked;
+    bool fields;     /* a line that is neither a comment nor blank has begun (even partly):
+                        the stream holds more than keep-alives (until sse_finish) */
     size_t max_line;
     bool failed;
 } sse_decoder;

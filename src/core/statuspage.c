@@ -35,6 +35,7 @@ bool statuspage_wanted(guide_entry e)
     case GUIDE_OVERLOADED:
     case GUIDE_GATEWAY:
     case GUIDE_TIMEOUT:
+    case GUIDE_FIRST_TOKEN_TIMEOUT:
     case GUIDE_DNS:
     case GUIDE_CONNECT_REFUSED:
     case GUIDE_CONNECTION:

@@ -20,6 +20,7 @@
 #include "api.h"
 #include "sanitize.h"
 #include "sse.h"
+#include "think.h"
 
 #ifndef TCHAT_VERSION
 #define TCHAT_VERSION "0"
@@ -57,7 +58,7 @@ typedef struct job {
     http_header *extra; /* the profile's own headers (values wiped when freed) */
     size_t nextra;
     bool stream;
-    double connect_timeout_s, idle_timeout_s;
+    double connect_timeout_s, idle_timeout_s, first_token_timeout_s;
 
     CURL *easy;
     bool added;               /* easy is in the multi handle */
@@ -74,11 +75,14 @@ typedef struct job {
 
     sse_decoder sse;
     bool sse_inited;
-    sanitizer san_content, san_refusal;
+    sanitizer san_content, san_refusal, san_reasoning;
+    think_split think;        /* a leading <think> block of the content, split off */
     buf scratch;              /* sanitised text not yet posted */
     worker_event_kind scratch_kind;
 
     bool got_content;
+    bool first_real;          /* a byte of the reply has come (not a header, not a keep-alive) */
+    bool held;                /* WEV_HELD(true) was posted and the reply has not begun */
     bool sniffed;             /* MODE_SSE: the first non-blank body byte has been looked at */
     bool done_seen;           /* data: [DONE] */
     bool finished;            /* the terminal event was posted; later bytes are ignored */
@@ -86,8 +90,8 @@ typedef struct job {
     bool pause_next;          /* the out-queue is full: check before taking more bytes */
     bool paused;
 
-    /* Our own idle clock (monotonic ms): libcurl's low-speed check averages
-     * over several seconds, so alone it would fire seconds late. */
+    /* Our own clocks (monotonic ms), rather than libcurl's low-speed check, which
+     * averages over several seconds and counts keep-alives as progress. */
     int64_t start_ms;
     int64_t last_activity_ms;
     bool connected;           /* the idle clock runs only once connected */
@@ -282,11 +286,14 @@ static job *job_new(worker *w, const worker_job *src, uint64_t id)
     j->stream = src->stream;
     j->connect_timeout_s = src->connect_timeout_s;
     j->idle_timeout_s = src->idle_timeout_s;
+    j->first_token_timeout_s = src->kind == JOB_CHAT ? src->first_token_timeout_s : 0;
     hdrs_init(&j->headers);
     buf_init(&j->body);
     buf_init(&j->scratch);
     sanitize_init(&j->san_content);
     sanitize_init(&j->san_refusal);
+    sanitize_init(&j->san_reasoning);
+    think_init(&j->think);
     return j;
 }
 
@@ -330,21 +337,36 @@ static void flush_text(job *j)
         j->pause_next = true;
 }
 
+static sanitizer *text_sanitizer(job *j, worker_event_kind kind)
+{
+    return kind == WEV_CONTENT     ? &j->san_content
+           : kind == WEV_REASONING ? &j->san_reasoning
+                                   : &j->san_refusal;
+}
+
 static void add_text(job *j, worker_event_kind kind, const char *s, size_t n)
 {
     if (j->scratch_kind != kind)
         flush_text(j);
     j->scratch_kind = kind;
-    sanitize_feed(kind == WEV_CONTENT ? &j->san_content : &j->san_refusal, s, n, &j->scratch);
+    sanitize_feed(text_sanitizer(j, kind), s, n, &j->scratch);
 }
 
-/* The end of the model's text: incomplete UTF-8 left in a sanitizer becomes U+FFFD. */
+static void on_think(void *ud, bool reasoning, const char *p, size_t n)
+{
+    add_text(ud, reasoning ? WEV_REASONING : WEV_CONTENT, p, n);
+}
+
+/* The end of the model's text: what the <think> splitter held back goes out, and
+ * incomplete UTF-8 left in a sanitizer becomes U+FFFD. */
 static void end_text(job *j)
 {
-    add_text(j, WEV_CONTENT, "", 0);
-    sanitize_finish(&j->san_content, &j->scratch);
-    add_text(j, WEV_REFUSAL, "", 0);
-    sanitize_finish(&j->san_refusal, &j->scratch);
+    think_finish(&j->think, on_think, j);
+    static const worker_event_kind kinds[] = {WEV_REASONING, WEV_CONTENT, WEV_REFUSAL};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        add_text(j, kinds[i], "", 0);
+        sanitize_finish(text_sanitizer(j, kinds[i]), &j->scratch);
+    }
     flush_text(j);
 }
 
@@ -403,10 +425,17 @@ static void on_api_event(void *ud, const api_event *ev)
     worker_event *out;
     switch (ev->kind) {
     case API_EV_CONTENT:
-    case API_EV_REFUSAL:
         if (ev->len) {
             j->got_content = true;
-            add_text(j, ev->kind == API_EV_CONTENT ? WEV_CONTENT : WEV_REFUSAL, ev->text, ev->len);
+            think_feed(&j->think, ev->text, ev->len, on_think, j);
+        }
+        break;
+    case API_EV_REFUSAL:
+    case API_EV_REASONING:
+        if (ev->len) {
+            j->got_content = true;
+            add_text(j, ev->kind == API_EV_REFUSAL ? WEV_REFUSAL : WEV_REASONING, ev->text,
+                     ev->len);
         }
         break;
     case API_EV_FINISH: {
@@ -438,9 +467,19 @@ static void on_api_event(void *ud, const api_event *ev)
     }
 }
 
+/* The reply began after the server held it: said before anything of the reply. */
+static void end_hold(job *j)
+{
+    if (j->held && !j->finished) {
+        j->held = false;
+        job_post(j, event_new(j, WEV_HELD));
+    }
+}
+
 static int on_sse_event(void *ud, const sse_event *ev)
 {
     job *j = ud;
+    end_hold(j);
     if (api_parse_stream_event(ev->event, ev->event_len, ev->data, ev->data_len, on_api_event, j)
         < 0) {
         if (!j->finished) {
@@ -577,6 +616,27 @@ static void fail_page(job *j)
              false, j->body.data, len);
 }
 
+/* After body bytes: keep-alives (SSE comments and blank lines) before the first event are
+ * held bytes, which reset no clock; WEV_HELD says so once. Any other byte is the reply's:
+ * from the first one on, the idle clock runs. */
+static void note_activity(job *j, int64_t now)
+{
+    if (j->finished)
+        return;
+    if (!j->first_real && j->mode == MODE_SSE && !j->sse.fields) {
+        if (!j->held) {
+            j->held = true;
+            worker_event *ev = event_new(j, WEV_HELD);
+            ev->held = true;
+            job_post(j, ev);
+        }
+        return;
+    }
+    j->first_real = true;
+    end_hold(j);
+    j->last_activity_ms = now;
+}
+
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 {
     job *j = ud;
@@ -592,7 +652,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
             return CURL_WRITEFUNC_PAUSE;
         }
     }
-    j->last_activity_ms = clock_mono_ms();
+    int64_t now = clock_mono_ms();
     if (j->mode == MODE_NONE) {
         if (!j->status) {
             long code = 0;
@@ -651,6 +711,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
     case MODE_NONE:
         break;
     }
+    note_activity(j, now);
     return j->abort_xfer ? 0 : n;
 }
 
@@ -728,15 +789,6 @@ static bool job_build_headers(job *j)
     return true;
 }
 
-static long seconds_ceil(double s)
-{
-    if (!(s > 0))
-        return 0;
-    if (s >= (double)LONG_MAX / 1000)
-        return LONG_MAX / 1000;
-    return (long)ceil(s);
-}
-
 static bool job_setup(worker *w, job *j)
 {
     if (w->npool > 0)
@@ -777,11 +829,6 @@ static bool job_setup(worker *w, job *j)
     if (j->connect_timeout_s > 0) {
         double ms = ceil(j->connect_timeout_s * 1000);
         SET(CURLOPT_CONNECTTIMEOUT_MS, ms >= (double)LONG_MAX ? LONG_MAX : (long)ms);
-    }
-    long idle = seconds_ceil(j->idle_timeout_s);
-    if (idle > 0) {
-        SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
-        SET(CURLOPT_LOW_SPEED_TIME, idle);
     }
     if (j->kind == JOB_STATUS)
         SET(CURLOPT_TIMEOUT, 10L);
@@ -1150,15 +1197,58 @@ static void collect_done(worker *w)
     }
 }
 
-/* Ends the jobs that have been silent for their idle timeout. Returns the ms
- * until the next idle deadline, or -1 when there is none. */
+/* Milliseconds of a timeout in seconds, capped far from overflow. */
+static int64_t timeout_ms(double s)
+{
+    double ms = ceil(s * 1000);
+    return ms >= (double)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)ms;
+}
+
+/* Until the reply's first byte, a chat waits first_token_timeout from its start, whatever
+ * came meanwhile (headers, keep-alives). Returns the ms left, <= 0 when it has passed. */
+static int64_t first_token_left(const job *j, int64_t now)
+{
+    return j->start_ms + timeout_ms(j->first_token_timeout_s) - now;
+}
+
+static void fail_first_token(job *j)
+{
+    double s = j->first_token_timeout_s;
+    job_fail(j, NET_TIMEOUT_FIRST_TOKEN,
+             j->held ? xasprintf("the server sent only keep-alives for %g s (first-token "
+                                 "timeout)",
+                                 s)
+                     : xasprintf("no reply began within %g s (first-token timeout)", s),
+             false, NULL, 0);
+}
+
+/* Ends the jobs whose reply has not begun within their first-token timeout, or that have
+ * been silent for their idle timeout. Returns the ms until the next deadline, or -1 when
+ * there is none. */
 static long check_idle(worker *w)
 {
     int64_t now = clock_mono_ms();
     int64_t next = -1;
     for (job **pp = &w->active; *pp;) {
         job *j = *pp;
-        if (j->finished || j->paused || !(j->idle_timeout_s > 0)) {
+        if (j->finished || j->paused) {
+            pp = &j->next;
+            continue;
+        }
+        if (!j->first_real && j->first_token_timeout_s > 0) {
+            int64_t left = first_token_left(j, now);
+            if (left <= 0) {
+                *pp = j->next;
+                fail_first_token(j);
+                job_release(w, j);
+                continue;
+            }
+            if (next < 0 || left < next)
+                next = left;
+            pp = &j->next;
+            continue;
+        }
+        if (!(j->idle_timeout_s > 0)) {
             pp = &j->next;
             continue;
         }
@@ -1182,10 +1272,7 @@ static long check_idle(worker *w)
             j->last_upload = up;
             j->last_activity_ms = now;
         }
-        double idle_ms = ceil(j->idle_timeout_s * 1000);
-        int64_t left = idle_ms >= (double)INT64_MAX / 2
-                           ? INT64_MAX / 2
-                           : j->last_activity_ms + (int64_t)idle_ms - now;
+        int64_t left = j->last_activity_ms + timeout_ms(j->idle_timeout_s) - now;
         if (left <= 0) {
             *pp = j->next;
             job_fail(j, NET_TIMEOUT_IDLE,

@@ -29,13 +29,22 @@ typedef struct worker_job {
     const char *ca_bundle;    /* optional CAINFO */
     bool stream;              /* JOB_CHAT: expect SSE (a JSON body is still accepted) */
     double connect_timeout_s;
-    double idle_timeout_s;
+    double idle_timeout_s;    /* silence that ends the transfer once the reply has begun */
+    double first_token_timeout_s; /* JOB_CHAT: > 0: until the first byte of the reply (not a
+                                     header, not an SSE comment or blank line: a keep-alive),
+                                     the transfer ends this long after it started, whatever
+                                     came, and idle_timeout does not apply; 0: idle_timeout
+                                     from the connection on, as for the other jobs */
 } worker_job;
 
 typedef enum {
     WEV_RESPONSE,  /* status and headers of a response have arrived (before any body) */
     WEV_CONTENT,   /* text: sanitised content (consecutive deltas are merged) */
     WEV_REFUSAL,   /* text: sanitised refusal text */
+    WEV_REASONING, /* text: sanitised reasoning (a reasoning field, or a leading <think>
+                      block of the content: think.h), merged like content */
+    WEV_HELD,      /* held: true when the server holds the request (a response began, and
+                      only SSE keep-alives came since); false when the reply then begins */
     WEV_FINISH,    /* text: finish_reason */
     WEV_USAGE,     /* tokens */
     WEV_DONE,      /* the job succeeded; body: whole body for JOB_MODELS / JOB_STATUS */
@@ -46,7 +55,7 @@ typedef struct worker_event {
     worker_event_kind kind;
     uint64_t job;             /* the id worker_submit returned */
     job_kind job_kind;
-    buf text;                 /* WEV_CONTENT / WEV_REFUSAL / WEV_FINISH */
+    buf text;                 /* WEV_CONTENT / WEV_REFUSAL / WEV_REASONING / WEV_FINISH */
     long prompt_tokens, completion_tokens, total_tokens;
     long status;              /* WEV_RESPONSE, WEV_FAILED */
     http_headers headers;     /* WEV_RESPONSE, WEV_FAILED */
@@ -54,7 +63,8 @@ typedef struct worker_event {
     buf body;                 /* WEV_FAILED: error body or stream error JSON; WEV_DONE */
     char *detail;             /* WEV_FAILED: libcurl's message, or ours */
     bool in_stream;           /* WEV_FAILED: error inside a 200 stream */
-    bool got_content;         /* WEV_FAILED: some content had arrived */
+    bool got_content;         /* WEV_FAILED: some content (or reasoning) had arrived */
+    bool held;                /* WEV_HELD */
     int64_t wall_ms;          /* when the event was posted */
     struct worker_event *next;
 } worker_event;

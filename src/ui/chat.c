@@ -171,8 +171,8 @@ static unsigned chat_event(screen *sc, const worker_event *ev)
     if (statuspage_take(&c->sp, ev, c->cx.status_url))
         return UI_REDRAW_PANEL | UI_RELAYOUT;
     session_handle(&c->s, ev, clock_mono_ms());
-    unsigned f = ev->kind == WEV_CONTENT || ev->kind == WEV_REFUSAL ? UI_FRAME | UI_REDRAW_CONV
-                                                                    : UI_REDRAW_ALL;
+    bool text = ev->kind == WEV_CONTENT || ev->kind == WEV_REFUSAL || ev->kind == WEV_REASONING;
+    unsigned f = text ? UI_FRAME | UI_REDRAW_CONV : UI_REDRAW_ALL;
     return f | take_pending(c);
 }
 
@@ -197,6 +197,8 @@ unsigned chat_tick(chat *c, int64_t now)
     unsigned f = take_pending(c) | follow_saves(c, now);
     if (panel_next_tick(&c->s, now) >= 0 || c->s.state == SESSION_WAITING)
         f |= UI_REDRAW_PANEL | UI_REDRAW_TITLE;
+    if (session_thinking(&c->s))
+        f |= UI_REDRAW_CONV; /* "thinking… 12 s" */
     return f;
 }
 
@@ -520,6 +522,9 @@ static void arg_words(const chat *c, const ui_command *cmd)
     case ARG_ONOFF:
         cand_add("on");
         cand_add("off");
+        break;
+    case ARG_ALL:
+        cand_add("all");
         break;
     default:
         break;

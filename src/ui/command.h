@@ -12,15 +12,16 @@ typedef struct chat chat;
 /* What follows a command's name, for completion. */
 typedef enum {
     ARG_NONE,
-    ARG_TEXT,    /* free text */
+    ARG_TEXT, /* free text */
     ARG_MODEL,
     ARG_PROFILE,
     ARG_THEME,
     ARG_LANG,
     ARG_DEMO,
     ARG_PATH,
-    ARG_BLOCK,   /* the number of a code block of the last reply */
-    ARG_ONOFF,   /* on or off */
+    ARG_BLOCK, /* the number of a code block of the last reply */
+    ARG_ONOFF, /* on or off */
+    ARG_ALL,   /* all */
 } command_arg;
 
 enum { COMMAND_KEYS_MAX = 3 };

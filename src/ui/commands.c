@@ -564,6 +564,19 @@ static unsigned cmd_copy_next(chat *c, const char *arg, int key)
     return f;
 }
 
+/* /thinking [all], Alt-h: folds or unfolds the last reply's reasoning, or every reply's. */
+static unsigned cmd_thinking(chat *c, const char *arg, int key)
+{
+    (void)key;
+    bool all = arg && strcmp(arg, "all") == 0;
+    if (arg && !all)
+        return chat_notice(c, true, "%s", chat_str(c, "ui.thinking.usage"));
+    unsigned f = view_toggle_reasoning(&c->view, &c->s, all);
+    if (!f)
+        return chat_notice(c, true, "%s", chat_str(c, "ui.thinking.none"));
+    return f | chat_clear_notice(c);
+}
+
 /* /mouse: hands the mouse to the terminal (a plain drag selects) or takes the wheel
  * back; "on" or "off" say which, nothing toggles. */
 static unsigned cmd_mouse(chat *c, const char *arg, int key)
@@ -597,6 +610,8 @@ static const struct {
     {"502", NULL},
     {"drop", NULL},
     {"timeout", NULL},
+    {"held", NULL},
+    {"thinking", NULL},
     {"400-context", NULL},
     {"402-credits", "openrouter"},
     {"403-moderation", "openrouter"},
@@ -665,6 +680,10 @@ static const ui_command table[] = {
      cmd_copy, false},
     {"/copy-next", NULL, ARG_NONE, KEYS(TERM_KEY_ALT | 'o', KEY_F(4)), "Alt-o, F4",
      "ui.cmd.copy_next", cmd_copy_next, false},
+    /* Alt-h: bound to nothing in readline (Alt-t would be transpose-words, Alt-r
+     * revert-line); F10 for terminals that send no Alt. */
+    {"/thinking", "[all]", ARG_ALL, KEYS(TERM_KEY_ALT | 'h', KEY_F(10)), "Alt-h, F10",
+     "ui.cmd.thinking", cmd_thinking, false},
     {"/mouse", "[on|off]", ARG_ONOFF, KEYS(0), NULL, "ui.cmd.mouse", cmd_mouse, false},
     /* F9: F1 to F8 are taken; Alt-l would be readline's downcase-word. */
     {"/conversations", NULL, ARG_NONE, KEYS(KEY_F(9)), "F9", "ui.cmd.conversations",

@@ -338,10 +338,12 @@ static void ready_line(ui_lines *out, const panel_in *in)
         return;
     }
     theme_role role = ROLE_STATUS;
-    if (s->state == SESSION_SENDING) {
+    if (s->state == SESSION_SENDING || (s->state == SESSION_STREAMING && s->held)) {
+        /* The seconds since the request went out: a server that holds it (keep-alives only)
+         * is waited for like one that has not answered yet. */
         int64_t start = s->nattempts ? s->attempts[s->nattempts - 1].start_wall_ms : 0;
         int64_t secs = start ? (s->wall_clock() - start) / 1000 : 0;
-        buf_printf(&b, "%s · %s", str(lang, "ui.sending"), model_of(in));
+        buf_printf(&b, "%s · %s", str(lang, s->held ? "ui.held" : "ui.sending"), model_of(in));
         if (secs > 0)
             buf_printf(&b, " · %lld s", (long long)secs);
         if (session_attempt_number(s) > 1) {
@@ -489,7 +491,7 @@ int64_t panel_next_tick(const session *s, int64_t now)
         int64_t step = left % 100;
         return step ? step : (left ? 100 : 0);
     }
-    if (s->state == SESSION_SENDING)
+    if (s->state == SESSION_SENDING || session_waits_visibly(s))
         return 1000 - (now % 1000);
     if (s->state == SESSION_FAILED && s->last_decision.verdict == RETRY_NO_TOO_LONG &&
         s->deadline_ms > now)

@@ -140,6 +140,8 @@ void md_init(md_doc *d)
     d->style_cap = 0;
     d->blocks = NULL;
     d->nblocks = d->blocks_cap = 0;
+    d->src_len = 0;
+    memset(&d->resume, 0, sizeof d->resume);
 }
 
 void md_free(md_doc *d)
@@ -154,6 +156,7 @@ void md_plain(md_doc *d, const char *src, size_t len)
 {
     buf_reset(&d->text);
     d->nblocks = 0;
+    d->resume.valid = false;
     put(d, src, len, MD_PLAIN);
 }
 
@@ -633,6 +636,7 @@ static void block_open(md_doc *d, const char *p, size_t n, size_t flen)
         k++;
     b->lang = b->fence + i;
     b->lang_len = k - i;
+    b->hl = hl_lang_find(p + i, k - i);
 }
 
 /* Ends the last block at the end of d's text: the closing fence line comes next, or
@@ -646,38 +650,51 @@ static void block_end(md_doc *d, bool closed)
     b->closed = closed;
 }
 
-void md_render(md_doc *d, const char *src, size_t len)
+/* Renders src from the line the state r describes (its start, and the block parser's state
+ * there) to the end; every line before it is rendered already. */
+static void render_from(md_doc *d, const char *src, size_t len, md_resume r)
 {
-    buf_reset(&d->text);
-    d->nblocks = 0;
-    if (!src || len == 0)
-        return;
+    d->text.len = r.text;
+    if (d->text.data)
+        d->text.data[r.text] = '\0';
+    d->nblocks = r.nblocks;
+    d->src_len = len;
     /* Rendering rarely grows the text by much: reserve once. */
-    reserve(d, len + len / 8 + 64);
+    size_t rest = len - r.src;
+    reserve(d, rest + rest / 8 + 64);
     md_scratch sc;
     memset(&sc, 0, sizeof sc);
-    bool in_fence = false, block_starts = false;
-    char fch = 0;
-    size_t flen = 0;
-    for (size_t ls = 0; ls < len;) {
+    bool block_starts = false;
+    size_t ls = r.src;
+    md_resume last = r; /* the state at the start of the line being rendered */
+    while (ls < len) {
+        r.src = ls;
+        r.text = d->text.len;
+        r.nblocks = d->nblocks;
+        last = r;
         const char *nl = memchr(src + ls, '\n', len - ls);
         size_t le = nl ? (size_t)(nl - src) : len;
         const char *p = src + ls;
         size_t n = le - ls;
-        if (in_fence) {
+        if (r.in_fence) {
             /* Until the closing fence arrives (or forever, mid-stream), lines are code. */
-            if (fence_close(p, strip_cr(p, n), fch, flen)) {
+            if (fence_close(p, strip_cr(p, n), r.fch, r.flen)) {
                 block_end(d, true);
                 put(d, p, n, MD_FENCE);
-                in_fence = false;
+                r.in_fence = false;
             } else {
+                size_t at = d->text.len;
                 put(d, p, n, MD_CODE_BLOCK);
+                hl_lang lang = d->blocks[d->nblocks - 1].hl;
+                if (lang != HL_NONE)
+                    hl_line(lang, &r.hl, p, n, d->style + at);
             }
-        } else if (fence_open(p, strip_cr(p, n), &fch, &flen)) {
-            block_open(d, p, strip_cr(p, n), flen);
+        } else if (fence_open(p, strip_cr(p, n), &r.fch, &r.flen)) {
+            block_open(d, p, strip_cr(p, n), r.flen);
             block_starts = true;
             put(d, p, n, MD_FENCE);
-            in_fence = true;
+            r.in_fence = true;
+            memset(&r.hl, 0, sizeof r.hl);
         } else {
             render_line(d, &sc, src, ls, le);
         }
@@ -689,9 +706,41 @@ void md_render(md_doc *d, const char *src, size_t len)
         }
         ls = le + 1;
     }
-    if (in_fence)
+    /* The next render goes on at the last line, which may grow; after a line break, at the
+     * empty line that follows it. */
+    if (ls == len) {
+        last = r;
+        last.src = ls;
+        last.text = d->text.len;
+        last.nblocks = d->nblocks;
+    }
+    if (r.in_fence)
         block_end(d, false);
+    last.valid = true;
+    d->resume = last;
     scratch_free(&sc);
+}
+
+void md_render(md_doc *d, const char *src, size_t len)
+{
+    buf_reset(&d->text);
+    d->nblocks = 0;
+    d->resume.valid = false;
+    d->src_len = 0;
+    if (!src || len == 0)
+        return;
+    render_from(d, src, len, (md_resume){0});
+}
+
+size_t md_render_more(md_doc *d, const char *src, size_t len)
+{
+    if (!d->resume.valid || len < d->src_len || !src) {
+        md_render(d, src, len);
+        return 0;
+    }
+    md_resume r = d->resume;
+    render_from(d, src, len, r);
+    return r.text;
 }
 
 long md_block_at(const md_doc *d, size_t fence)
@@ -873,7 +922,7 @@ static void wrap_para(wrap_lines *w, const char *s, size_t ps, size_t pe, const 
         push_line(w, ps, ps, 0, 0, false);
         return;
     }
-    if (style && style[ps] == MD_CODE_BLOCK && !code_wrap) {
+    if (style && md_is_code(style[ps]) && !code_wrap) {
         cut_para(w, s, ps, pe, width);
         return;
     }
@@ -985,12 +1034,10 @@ static void wrap_para(wrap_lines *w, const char *s, size_t ps, size_t pe, const 
  * - The hanging indent is the width of the paragraph's leading quote bars
  *   and list marker with their spaces, at most half the width (and none when
  *   that would leave a continuation line less than 2 columns). */
-void wrap_text(wrap_lines *w, const char *text, size_t len, const uint8_t *style, int width,
-               bool code_wrap)
+/* Wraps the paragraphs from ps (a paragraph's start) on, after the lines w holds. */
+static void wrap_from(wrap_lines *w, const char *text, size_t len, const uint8_t *style, int width,
+                      bool code_wrap, size_t ps)
 {
-    w->n = 0;
-    if (!text)
-        return;
     /* Offsets and widths are stored in 32 and 16 bits; no message or
      * terminal comes near either. */
     if (len > UINT32_MAX)
@@ -999,10 +1046,34 @@ void wrap_text(wrap_lines *w, const char *text, size_t len, const uint8_t *style
         width = 1;
     if (width > UINT16_MAX / 2)
         width = UINT16_MAX / 2;
-    for (size_t ps = 0; ps < len;) {
+    while (ps < len) {
         const char *nl = memchr(text + ps, '\n', len - ps);
         size_t pe = nl ? (size_t)(nl - text) : len;
         wrap_para(w, text, ps, pe, style, width, code_wrap);
         ps = pe + 1; /* a final '\n' starts no further line */
     }
+}
+
+void wrap_text(wrap_lines *w, const char *text, size_t len, const uint8_t *style, int width,
+               bool code_wrap)
+{
+    w->n = 0;
+    if (text)
+        wrap_from(w, text, len, style, width, code_wrap, 0);
+}
+
+void wrap_text_more(wrap_lines *w, const char *text, size_t len, const uint8_t *style, int width,
+                    bool code_wrap, size_t same)
+{
+    if (!text || same > len) {
+        wrap_text(w, text, len, style, width, code_wrap);
+        return;
+    }
+    /* The paragraph that holds byte `same` may wrap otherwise now: from its start. */
+    size_t ps = same;
+    while (ps > 0 && text[ps - 1] != '\n')
+        ps--;
+    while (w->n && w->v[w->n - 1].start >= ps)
+        w->n--;
+    wrap_from(w, text, len, style, width, code_wrap, ps);
 }

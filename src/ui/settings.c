@@ -20,12 +20,14 @@
 /* The order of the form: the key first, as the first thing a new user needs; then where it
  * goes (the base URL, the provider whose preset fills the rest). */
 static const opt_id fields[] = {
-    OPT_API_KEY,      OPT_BASE_URL,        OPT_PROVIDER,      OPT_API_KEY_ENV,     OPT_MODEL,
-    OPT_ORGANIZATION, OPT_PROJECT,         OPT_EXTRA_HEADERS, OPT_API_VERSION,     OPT_SYSTEM,
-    OPT_TEMPERATURE,  OPT_MAX_TOKENS,      OPT_STREAM,        OPT_CONNECT_TIMEOUT, OPT_IDLE_TIMEOUT,
-    OPT_MAX_RETRIES,  OPT_BACKOFF_INITIAL, OPT_BACKOFF_MAX,   OPT_MAX_SERVER_WAIT, OPT_MAX_REPLY_MB,
-    OPT_THEME,        OPT_CODE_WRAP,       OPT_LANG,          OPT_STATUS_URL,      OPT_STATUS_POLL,
-    OPT_HELP_URL,     OPT_CA_BUNDLE,       OPT_API_KEY_CMD,   OPT_NEEDS_KEY,
+    OPT_API_KEY,         OPT_BASE_URL,        OPT_PROVIDER,        OPT_API_KEY_ENV,
+    OPT_MODEL,           OPT_ORGANIZATION,    OPT_PROJECT,         OPT_EXTRA_HEADERS,
+    OPT_API_VERSION,     OPT_SYSTEM,          OPT_TEMPERATURE,     OPT_MAX_TOKENS,
+    OPT_STREAM,          OPT_CONNECT_TIMEOUT, OPT_IDLE_TIMEOUT,    OPT_FIRST_TOKEN_TIMEOUT,
+    OPT_MAX_RETRIES,     OPT_BACKOFF_INITIAL, OPT_BACKOFF_MAX,     OPT_MAX_SERVER_WAIT,
+    OPT_MAX_REPLY_MB,    OPT_THEME,           OPT_CODE_WRAP,       OPT_LANG,
+    OPT_STATUS_URL,      OPT_STATUS_POLL,     OPT_HELP_URL,        OPT_CA_BUNDLE,
+    OPT_API_KEY_CMD,     OPT_NEEDS_KEY,
 };
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
 

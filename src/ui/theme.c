@@ -388,9 +388,16 @@ static void clear_theme(theme *t)
         t->role[r].fg = t->role[r].bg = THEME_COLOR_DEFAULT;
 }
 
-/* Roles not given take normal's colours (none of its attributes); a role
- * that leaves out FG or BG takes that one from normal ("default" is the
- * terminal's own colour). */
+/* The role a role inherits from: the highlighted parts of code blocks from code (a theme
+ * written before they existed shows its code blocks as it did), the others from normal. */
+static theme_role parent_role(int r)
+{
+    return r >= ROLE_CODE_KEYWORD && r <= ROLE_DIFF_DEL ? ROLE_CODE : ROLE_NORMAL;
+}
+
+/* Roles not given take their parent's colours (normal's: none of its attributes; code's:
+ * all of its style); a role that leaves out FG or BG takes that one from its parent
+ * ("default" is the terminal's own colour). Parents come first in the role list. */
 static void inherit_normal(theme *t)
 {
     theme_style *n = &t->role[ROLE_NORMAL];
@@ -400,15 +407,16 @@ static void inherit_normal(theme *t)
         n->bg = THEME_COLOR_DEFAULT;
     for (int r = 0; r < ROLE__COUNT; r++) {
         theme_style *s = &t->role[r];
+        const theme_style *p = &t->role[parent_role(r)];
         if (!s->set) {
-            s->fg = n->fg;
-            s->bg = n->bg;
-            s->attrs = 0;
+            s->fg = p->fg;
+            s->bg = p->bg;
+            s->attrs = p == n ? 0 : p->attrs;
         }
         if (s->fg == COLOR_UNSET)
-            s->fg = n->fg;
+            s->fg = p->fg;
         if (s->bg == COLOR_UNSET)
-            s->bg = n->bg;
+            s->bg = p->bg;
     }
 }
 

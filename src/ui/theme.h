@@ -8,31 +8,38 @@
 #include <stddef.h>
 
 /* X(enum, name in theme files) */
-#define THEME_ROLES(X)                 \
-    X(ROLE_NORMAL, "normal")           \
-    X(ROLE_TITLE, "title")             \
-    X(ROLE_BORDER, "border")           \
-    X(ROLE_USER, "user")               \
-    X(ROLE_ASSISTANT, "assistant")     \
-    X(ROLE_SYSTEM, "system")           \
-    X(ROLE_BOLD, "bold")               \
-    X(ROLE_ITALIC, "italic")           \
-    X(ROLE_HEADING, "heading")         \
-    X(ROLE_CODE, "code")               \
-    X(ROLE_QUOTE, "quote")             \
-    X(ROLE_LIST, "list")               \
-    X(ROLE_MARKER, "marker")           \
-    X(ROLE_ERROR, "error")             \
-    X(ROLE_WARN, "warn")               \
-    X(ROLE_OK, "ok")                   \
-    X(ROLE_COUNTDOWN, "countdown")     \
-    X(ROLE_PROGRESS, "progress")       \
-    X(ROLE_LINK, "link")               \
-    X(ROLE_DIM, "dim")                 \
-    X(ROLE_STATUS, "status")           \
-    X(ROLE_INPUT, "input")             \
-    X(ROLE_FOCUS, "focus")             \
-    X(ROLE_SELECTION, "selection")
+#define THEME_ROLES(X)                   \
+    X(ROLE_NORMAL, "normal")             \
+    X(ROLE_TITLE, "title")               \
+    X(ROLE_BORDER, "border")             \
+    X(ROLE_USER, "user")                 \
+    X(ROLE_ASSISTANT, "assistant")       \
+    X(ROLE_SYSTEM, "system")             \
+    X(ROLE_BOLD, "bold")                 \
+    X(ROLE_ITALIC, "italic")             \
+    X(ROLE_HEADING, "heading")           \
+    X(ROLE_CODE, "code")                 \
+    X(ROLE_QUOTE, "quote")               \
+    X(ROLE_LIST, "list")                 \
+    X(ROLE_MARKER, "marker")             \
+    X(ROLE_ERROR, "error")               \
+    X(ROLE_WARN, "warn")                 \
+    X(ROLE_OK, "ok")                     \
+    X(ROLE_COUNTDOWN, "countdown")       \
+    X(ROLE_PROGRESS, "progress")         \
+    X(ROLE_LINK, "link")                 \
+    X(ROLE_DIM, "dim")                   \
+    X(ROLE_STATUS, "status")             \
+    X(ROLE_INPUT, "input")               \
+    X(ROLE_FOCUS, "focus")               \
+    X(ROLE_SELECTION, "selection")       \
+    X(ROLE_CODE_KEYWORD, "code_keyword") \
+    X(ROLE_CODE_STRING, "code_string")   \
+    X(ROLE_CODE_COMMENT, "code_comment") \
+    X(ROLE_CODE_NUMBER, "code_number")   \
+    X(ROLE_CODE_NAME, "code_name")       \
+    X(ROLE_DIFF_ADD, "diff_add")         \
+    X(ROLE_DIFF_DEL, "diff_del")
 
 #define THEME_ENUM_(id, name) id,
 typedef enum { THEME_ROLES(THEME_ENUM_) ROLE__COUNT } theme_role;
@@ -51,7 +58,9 @@ enum {
 typedef struct theme_style {
     short fg, bg;      /* 0-255, or THEME_COLOR_DEFAULT */
     unsigned attrs;    /* THEME_ATTR_* */
-    bool set;          /* given in the file (else inherited from normal) */
+    bool set;          /* given in the file (else inherited: from code for the code_* and
+                          diff_* roles, so that a theme written before them shows plain code;
+                          from normal for the others) */
 } theme_style;
 
 typedef struct theme {

@@ -5,17 +5,34 @@
 #include <string.h>
 
 #include "draw.h"
+#include "explain.h"
 #include "screen.h"
 
-enum { GUTTER = 6 }; /* " you  " */
+enum {
+    GUTTER = 6, /* " you  " */
+    REASONING_INDENT = 2,
+};
 
 static theme_role md_role(uint8_t st)
 {
     static const theme_role roles[MD__COUNT] = {
-        [MD_PLAIN] = ROLE_NORMAL,   [MD_BOLD] = ROLE_BOLD,     [MD_ITALIC] = ROLE_ITALIC,
-        [MD_CODE] = ROLE_CODE,      [MD_CODE_BLOCK] = ROLE_CODE, [MD_FENCE] = ROLE_DIM,
-        [MD_HEADING] = ROLE_HEADING, [MD_QUOTE] = ROLE_QUOTE,  [MD_LIST] = ROLE_LIST,
+        [MD_PLAIN] = ROLE_NORMAL,
+        [MD_BOLD] = ROLE_BOLD,
+        [MD_ITALIC] = ROLE_ITALIC,
+        [MD_CODE] = ROLE_CODE,
+        [MD_CODE_BLOCK] = ROLE_CODE,
+        [MD_FENCE] = ROLE_DIM,
+        [MD_HEADING] = ROLE_HEADING,
+        [MD_QUOTE] = ROLE_QUOTE,
+        [MD_LIST] = ROLE_LIST,
         [MD_RULE] = ROLE_DIM,
+        [MD_CODE_KEYWORD] = ROLE_CODE_KEYWORD,
+        [MD_CODE_STRING] = ROLE_CODE_STRING,
+        [MD_CODE_COMMENT] = ROLE_CODE_COMMENT,
+        [MD_CODE_NUMBER] = ROLE_CODE_NUMBER,
+        [MD_CODE_NAME] = ROLE_CODE_NAME,
+        [MD_DIFF_ADD] = ROLE_DIFF_ADD,
+        [MD_DIFF_DEL] = ROLE_DIFF_DEL,
     };
     return st < MD__COUNT ? roles[st] : ROLE_NORMAL;
 }
@@ -35,33 +52,51 @@ static int text_width(const pane *p)
     return w > 8 ? w : 8;
 }
 
+/* Room for n messages in the cache. An entry of zeros is an empty one (md_init and wrap_init
+ * give zeros): the first allocation is calloc's, whose pages a long conversation loaded at once
+ * does not touch until its messages are drawn. */
+static void cache_grow(view *v, size_t n)
+{
+    if (n <= v->ncache)
+        return;
+    if (!v->cache) {
+        v->cache = xcalloc(n, sizeof *v->cache);
+    } else {
+        v->cache = xrealloc_array(v->cache, n, sizeof *v->cache);
+        memset(v->cache + v->ncache, 0, (n - v->ncache) * sizeof *v->cache);
+    }
+    v->ncache = n;
+}
+
 static view_cache *cache_for(const pane *p, size_t i)
 {
     view *v = p->v;
-    if (i >= v->ncache) {
-        size_t n = p->s->nmsgs > i + 1 ? p->s->nmsgs : i + 1;
-        v->cache = xrealloc_array(v->cache, n, sizeof *v->cache);
-        for (size_t k = v->ncache; k < n; k++) {
-            memset(&v->cache[k], 0, sizeof v->cache[k]);
-            md_init(&v->cache[k].md);
-            wrap_init(&v->cache[k].lines);
-        }
-        v->ncache = n;
-    }
+    cache_grow(v, p->s->nmsgs > i + 1 ? p->s->nmsgs : i + 1);
     view_cache *c = &v->cache[i];
     const chat_msg *m = &p->s->msgs[i];
     int width = text_width(p);
     if (c->id == m->id && c->text_len == m->text.len && c->flags == m->flags && c->width == width &&
         c->code_wrap == v->code_wrap)
         return c;
+    /* A reply that streams only grows: what was rendered and wrapped of it stays. */
+    bool same = c->id == m->id && m->text.len >= c->text_len;
+    size_t unchanged = same ? c->md.text.len : 0;
     if (c->id != m->id || c->text_len != m->text.len) {
-        if (m->role == API_ROLE_ASSISTANT) {
-            md_render(&c->md, buf_str(&m->text), m->text.len);
-        } else {
+        if (m->role != API_ROLE_ASSISTANT)
             md_plain(&c->md, buf_str(&m->text), m->text.len); /* shown as typed */
-        }
+        else if (same)
+            unchanged = md_render_more(&c->md, buf_str(&m->text), m->text.len);
+        else
+            md_render(&c->md, buf_str(&m->text), m->text.len);
     }
-    wrap_text(&c->lines, buf_str(&c->md.text), c->md.text.len, c->md.style, width, v->code_wrap);
+    if (same && c->width == width && c->code_wrap == v->code_wrap)
+        wrap_text_more(&c->lines, buf_str(&c->md.text), c->md.text.len, c->md.style, width,
+                       v->code_wrap, unchanged);
+    else
+        wrap_text(&c->lines, buf_str(&c->md.text), c->md.text.len, c->md.style, width,
+                  v->code_wrap);
+    if (c->id != m->id)
+        c->rwidth = 0;
     c->id = m->id;
     c->text_len = m->text.len;
     c->flags = m->flags;
@@ -102,15 +137,91 @@ static const char *msg_marker(guide_lang lang, const chat_msg *m, theme_role *ro
     return NULL;
 }
 
-/* Lines a message takes: its text (at least one line), a marker, a blank line. */
-static int msg_height(const pane *p, size_t i)
+/* The reasoning's length without the line breaks and spaces it ends with. */
+static size_t reasoning_len(const chat_msg *m)
+{
+    size_t n = m->reasoning.len;
+    while (n && (m->reasoning.data[n - 1] == '\n' || m->reasoning.data[n - 1] == ' '))
+        n--;
+    return n;
+}
+
+/* Whether the reasoning of m is shown: while it comes and the answer has not begun, or
+ * when the reader unfolded it. */
+static bool reasoning_shown(const view_cache *c, const chat_msg *m)
+{
+    return m->reasoning.len && (m->thinking || c->unfold_id == m->id);
+}
+
+/* The rows of a message, top to bottom. */
+typedef struct msg_rows {
+    int head;   /* the reasoning's line (1 when there is reasoning) */
+    int rrows;  /* the reasoning's rows shown */
+    int ntext;  /* the text's */
+    int marker; /* a line under it */
+} msg_rows;
+
+static view_cache *rows_of(const pane *p, size_t i, msg_rows *r)
 {
     view_cache *c = cache_for(p, i);
-    theme_role r;
-    int n = c->lines.n ? (int)c->lines.n : 1;
-    if (msg_marker(p->lang, &p->s->msgs[i], &r))
-        n++;
-    return n + 1;
+    const chat_msg *m = &p->s->msgs[i];
+    theme_role role;
+    memset(r, 0, sizeof *r);
+    r->marker = msg_marker(p->lang, m, &role) ? 1 : 0;
+    if (!m->reasoning.len) {
+        r->ntext = c->lines.n ? (int)c->lines.n : 1;
+        return c;
+    }
+    r->head = 1;
+    r->ntext = (int)c->lines.n;
+    if (!reasoning_shown(c, m))
+        return c;
+    /* Wrapped when shown, and again from its last paragraph as it grows. */
+    int width = text_width(p) - REASONING_INDENT;
+    size_t len = reasoning_len(m);
+    if (c->rwidth == width && c->reasoning_len < len)
+        wrap_text_more(&c->rlines, m->reasoning.data, len, NULL, width, true, c->reasoning_len);
+    else if (c->rwidth != width || c->reasoning_len != len)
+        wrap_text(&c->rlines, m->reasoning.data, len, NULL, width, true);
+    c->rwidth = width;
+    c->reasoning_len = len;
+    r->rrows = (int)c->rlines.n;
+    return c;
+}
+
+/* Lines a message takes: the reasoning's, its text (at least one line), a marker, a blank
+ * line. */
+static int msg_height(const pane *p, size_t i)
+{
+    msg_rows r;
+    rows_of(p, i, &r);
+    return r.head + r.rrows + r.ntext + r.marker + 1;
+}
+
+/* The reasoning's line: "▾ thinking… 12 s" while it comes, "▸ thought for 12 s" folded. */
+static void draw_reasoning_head(const pane *p, int y, const view_cache *c, const chat_msg *m)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, reasoning_shown(c, m) ? "▾ " : "▸ ");
+    if (m->thinking) {
+        int64_t now = p->s->wall_clock();
+        int64_t secs = m->think_start_ms && now > m->think_start_ms
+                           ? (now - m->think_start_ms) / 1000
+                           : 0;
+        buf_puts(&b, guide_str(p->lang, "ui.thinking"));
+        buf_printf(&b, " %lld s", (long long)secs);
+    } else if (m->think_ms >= 0) {
+        buf elapsed;
+        buf_init(&elapsed);
+        explain_elapsed(&elapsed, m->think_ms);
+        buf_fill(&b, guide_str(p->lang, "ui.thought"), 1, buf_str(&elapsed));
+        buf_free(&elapsed);
+    } else {
+        buf_puts(&b, guide_str(p->lang, "ui.thought_untimed"));
+    }
+    draw_text(p->w, y, GUTTER, buf_str(&b), b.len, getmaxx(p->w) - GUTTER, theme_attr(ROLE_DIM));
+    buf_free(&b);
 }
 
 static void draw_text_line(const pane *p, int y, const view_cache *c, const wrap_line *l,
@@ -169,8 +280,8 @@ static void draw_block_label(const pane *p, int y, const chat_msg *m, const view
 static void draw_msg_line(const pane *p, size_t i, int line, int y)
 {
     const chat_msg *m = &p->s->msgs[i];
-    view_cache *c = cache_for(p, i);
-    int ntext = c->lines.n ? (int)c->lines.n : 1;
+    msg_rows r;
+    view_cache *c = rows_of(p, i, &r);
     theme_role base = m->role == API_ROLE_SYSTEM ? ROLE_DIM : ROLE_NORMAL;
     if (line == 0) {
         static const char *const labels[] = {[API_ROLE_SYSTEM] = "sys", [API_ROLE_USER] = "you",
@@ -181,6 +292,20 @@ static void draw_msg_line(const pane *p, size_t i, int line, int y)
         draw_text(p->w, y, 1, labels[m->role], strlen(labels[m->role]), GUTTER - 2,
                   theme_attr(lr));
     }
+    if (line < r.head) {
+        draw_reasoning_head(p, y, c, m);
+        return;
+    }
+    line -= r.head;
+    if (line < r.rrows) {
+        const wrap_line *l = &c->rlines.v[line];
+        int x = GUTTER + REASONING_INDENT + l->indent;
+        draw_text(p->w, y, x, m->reasoning.data + l->start, l->len, getmaxx(p->w) - x,
+                  theme_attr(ROLE_DIM));
+        return;
+    }
+    line -= r.rrows;
+    int ntext = r.ntext;
     if (line < ntext) {
         if (c->lines.n) {
             draw_text_line(p, y, c, &c->lines.v[line], base);
@@ -189,10 +314,10 @@ static void draw_msg_line(const pane *p, size_t i, int line, int y)
             draw_text(p->w, y, GUTTER, "…", 3, 1, theme_attr(ROLE_DIM));
         return;
     }
-    theme_role r = ROLE_MARKER;
-    const char *marker = msg_marker(p->lang, m, &r);
+    theme_role mr = ROLE_MARKER;
+    const char *marker = msg_marker(p->lang, m, &mr);
     if (marker && line == ntext)
-        draw_text(p->w, y, GUTTER, marker, strlen(marker), getmaxx(p->w) - GUTTER, theme_attr(r));
+        draw_text(p->w, y, GUTTER, marker, strlen(marker), getmaxx(p->w) - GUTTER, theme_attr(mr));
 }
 
 int view_rows(view *v, int cols, const session *s, guide_lang lang, int limit)
@@ -290,6 +415,34 @@ unsigned view_mark(view *v, uint64_t id, size_t block)
     return UI_REDRAW_CONV;
 }
 
+unsigned view_toggle_reasoning(view *v, const session *s, bool all)
+{
+    cache_grow(v, s->nmsgs);
+    size_t last = s->nmsgs;
+    bool any_folded = false;
+    for (size_t i = s->nmsgs; i-- > 0;) {
+        const chat_msg *m = &s->msgs[i];
+        if (!m->reasoning.len)
+            continue;
+        if (last == s->nmsgs)
+            last = i;
+        if (!all)
+            break;
+        any_folded |= v->cache[i].unfold_id != m->id;
+    }
+    if (last == s->nmsgs)
+        return 0;
+    if (!all) {
+        view_cache *c = &v->cache[last];
+        c->unfold_id = c->unfold_id == s->msgs[last].id ? 0 : s->msgs[last].id;
+        return UI_REDRAW_CONV;
+    }
+    for (size_t i = 0; i < s->nmsgs; i++)
+        if (s->msgs[i].reasoning.len)
+            v->cache[i].unfold_id = any_folded ? s->msgs[i].id : 0;
+    return UI_REDRAW_CONV;
+}
+
 int view_page(const view *v)
 {
     int h = v->page - 2;
@@ -301,6 +454,7 @@ void view_free(view *v)
     for (size_t i = 0; i < v->ncache; i++) {
         md_free(&v->cache[i].md);
         wrap_free(&v->cache[i].lines);
+        wrap_free(&v->cache[i].rlines);
     }
     free(v->cache);
     v->cache = NULL;

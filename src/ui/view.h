@@ -1,8 +1,12 @@
-/* The conversation pane. Messages are rendered (Markdown) and wrapped once per
- * change and width, cached by message id; drawing walks back from the bottom,
- * so its cost is what is visible, not the conversation's length. A reply's code
- * blocks carry their number ("[2] python", right-aligned on the opening fence
- * line), the one /copy N takes. */
+/* The conversation pane. Messages are rendered (Markdown, code highlighted) and wrapped
+ * once per change and width, cached by message id; a reply that streams is rendered and
+ * wrapped again from its last line only. Drawing walks back from the bottom, so its cost is
+ * what is visible, not the conversation's length. A reply's code blocks carry their number
+ * ("[2] python", right-aligned on the opening fence line), the one /copy N takes.
+ *
+ * A reply's reasoning is shown, dimmed under "▾ thinking… 12 s", while it comes and the
+ * answer has not begun; then it folds to one line, "▸ thought for 12 s", above the answer.
+ * view_toggle_reasoning unfolds it again (Alt-h, /thinking). */
 #ifndef TCHAT_VIEW_H
 #define TCHAT_VIEW_H
 
@@ -23,6 +27,12 @@ typedef struct view_cache {
     bool code_wrap;
     md_doc md;
     wrap_lines lines;
+    /* The reasoning, wrapped only while it is shown: */
+    size_t reasoning_len; /* the bytes of it in rlines */
+    int rwidth;           /* their width; 0: not wrapped */
+    wrap_lines rlines;
+    uint64_t unfold_id; /* the message whose reasoning the reader unfolded: the fold is
+                             part of the layout, kept apart from what renders the text */
 } view_cache;
 
 typedef struct view {
@@ -50,5 +60,9 @@ int view_page(const view *v);
 unsigned view_follow(view *v);
 /* Highlights the label of code block `block` (1-based) of message id; returns UI_* flags. */
 unsigned view_mark(view *v, uint64_t id, size_t block);
+/* Folds or unfolds the reasoning of the newest reply that has some; with all, of every
+ * reply: unfolded when any was folded, else all folded. Returns UI_* flags, or 0 when no
+ * reply has reasoning. */
+unsigned view_toggle_reasoning(view *v, const session *s, bool all);
 
 #endif

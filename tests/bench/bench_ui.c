@@ -5,7 +5,7 @@
  * tchat's work per event, without the terminal's. Figures are CPU time
  * (CLOCK_PROCESS_CPUTIME_ID), medians over many repetitions; the same runs with
  * a 100-message conversation show whether any cost grows with its length.
- * Budgets (issue): keypress or streamed delta < 1 ms, full redraw < 5 ms. The picker
+ * Budgets: keypress or streamed delta < 1 ms, full redraw < 5 ms. The picker
  * (the conversations browser, /model) is measured with 1,000 conversations of about 8 kB
  * of text each and with 10,000 short names: a keystroke that narrows the filter, one
  * that widens it again (every item looked at), and the draw after each. */
@@ -159,6 +159,56 @@ static void run(int messages)
     double delta = median(v, N);
     event(c, WEV_DONE, NULL);
 
+    /* A streamed reply that is a long code block (1,500 lines of C, about 100 kB): each
+     * delta adds to its last line, which is what re-rendering a growing reply costs. */
+    session_submit(&c->s, "stream code", 0);
+    buf code;
+    buf_init(&code);
+    buf_puts(&code, "Here it is:\n\n```c\n");
+    for (int i = 0; i < 1500; i++)
+        buf_printf(&code, "    if (n > %d && p[%d] != '\\0') /* line %d */ x = f(\"s%d\", x);\n", i,
+                   i, i, i);
+    event(c, WEV_CONTENT, buf_str(&code));
+    buf_free(&code);
+    chat_draw(c, UI_REDRAW_CONV, false, 0);
+    doupdate();
+    for (int i = 0; i < N; i++) {
+        t0 = cpu_ms();
+        event(c, WEV_CONTENT, i % 8 == 7 ? "x++;\n" : "x = y; ");
+        chat_draw(c, UI_REDRAW_CONV, false, 0);
+        doupdate();
+        v[i] = cpu_ms() - t0;
+    }
+    double code_delta = median(v, N);
+    event(c, WEV_DONE, NULL);
+
+    /* A reasoning model thinking: its reasoning shown as it grows (about 20 kB of it). */
+    session_submit(&c->s, "think", 0);
+    for (int i = 0; i < 400; i++)
+        event(c, WEV_REASONING, "Let me weigh the options once more, carefully. ");
+    chat_draw(c, UI_REDRAW_CONV, false, 0);
+    doupdate();
+    for (int i = 0; i < N; i++) {
+        t0 = cpu_ms();
+        event(c, WEV_REASONING, i % 16 == 15 ? "Then:\n" : "and so on, ");
+        chat_draw(c, UI_REDRAW_CONV, false, 0);
+        doupdate();
+        v[i] = cpu_ms() - t0;
+    }
+    double think_delta = median(v, N);
+    event(c, WEV_CONTENT, "The answer.");
+    event(c, WEV_DONE, NULL);
+
+    /* Alt-h: its reasoning unfolded and folded again. */
+    for (int i = 0; i < N; i++) {
+        t0 = cpu_ms();
+        unsigned f = c->base.ops->key(&c->base, TERM_KEY_ALT | 'h');
+        chat_draw(c, f & UI_REDRAW_ALL, false, 0);
+        doupdate();
+        v[i] = cpu_ms() - t0;
+    }
+    double unfold = median(v, N);
+
     /* A keypress in the input line, as the loop handles and draws it. */
     for (int i = 0; i < N; i++) {
         t0 = cpu_ms();
@@ -190,8 +240,10 @@ static void run(int messages)
     double walk = median(v, N);
 
     printf("%6d messages: load %7.1f ms · first frame %6.2f ms · full redraw %5.3f ms · "
-           "streamed delta %5.3f ms · keypress %5.3f ms · PgUp %5.3f ms · Alt-Up %5.3f ms\n",
-           messages, load, cold, redraw, delta, key, page, walk);
+           "streamed delta %5.3f ms · into a 100 kB code block %5.3f ms · of 20 kB of "
+           "reasoning %5.3f ms · keypress %5.3f ms · PgUp %5.3f ms · Alt-Up %5.3f ms · Alt-h "
+           "%5.3f ms\n",
+           messages, load, cold, redraw, delta, code_delta, think_delta, key, page, walk, unfold);
 
     screens_close_all(&stack);
     config_free(&cfg);

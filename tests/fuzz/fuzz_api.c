@@ -1,7 +1,9 @@
 /* Fuzzes the wire parsers with the input as a stream event's data (named
  * "message" and "error"), a completion body, a model list and a status page,
- * checking what each promises; and builds a request body around the input
- * as message content, which must parse back to the same text. */
+ * checking what each promises; builds a request body around the input
+ * as message content, which must parse back to the same text; and splits a
+ * leading <think> block off the input taken as a reply's content, cut in two
+ * at a point the input gives, which must give what the whole does. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "api.h"
+#include "think.h"
 #include "util.h"
 
 typedef struct {
@@ -23,6 +26,7 @@ static void on_event(void *ud, const api_event *ev)
     switch (ev->kind) {
     case API_EV_CONTENT:
     case API_EV_REFUSAL:
+    case API_EV_REASONING:
     case API_EV_FINISH:
     case API_EV_MODEL:
         /* Strings that came out of JSON: non-empty C strings. */
@@ -60,6 +64,53 @@ static void check_body_roundtrip(const char *content)
     free(body);
 }
 
+typedef struct split_out {
+    buf reasoning, content;
+} split_out;
+
+static void on_think(void *ud, bool reasoning, const char *p, size_t n)
+{
+    split_out *o = ud;
+    if (n == 0)
+        abort();
+    buf_append(reasoning ? &o->reasoning : &o->content, p, n);
+}
+
+static void think_run(const char *p, size_t size, size_t cut, split_out *o)
+{
+    think_split t;
+    think_init(&t);
+    buf_init(&o->reasoning);
+    buf_init(&o->content);
+    think_feed(&t, p, cut, on_think, o);
+    think_feed(&t, p + cut, size - cut, on_think, o);
+    think_finish(&t, on_think, o);
+}
+
+static bool same_buf(const buf *a, const buf *b)
+{
+    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* The split is the same however the content is cut, and never longer than it. */
+static void check_think(const char *p, size_t size)
+{
+    split_out whole, cut;
+    think_run(p, size, size, &whole);
+    think_run(p, size, size ? (size_t)(unsigned char)p[0] * 31u % (size + 1) : 0, &cut);
+    if (!same_buf(&whole.reasoning, &cut.reasoning) || !same_buf(&whole.content, &cut.content) ||
+        whole.reasoning.len + whole.content.len > size)
+        abort();
+    /* Without a leading block, the content is the input itself. */
+    if (!whole.reasoning.len && whole.content.len == size && size &&
+        memcmp(whole.content.data, p, size) != 0)
+        abort();
+    buf_free(&whole.reasoning);
+    buf_free(&whole.content);
+    buf_free(&cut.reasoning);
+    buf_free(&cut.content);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data;
@@ -90,5 +141,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *content = xstrndup(p, size);
     check_body_roundtrip(content);
     free(content);
+    check_think(p, size);
     return 0;
 }

@@ -3,6 +3,9 @@
  * relies on: every byte of the text is in exactly one line, a dropped break
  * space, a paragraph's '\n' or the cut-off rest of a code line; lines come in
  * order; a line fits its width unless it is one wide character at width 1.
+ * Highlighted code (the input's fences name languages) keeps its styles within
+ * the code. Rendering and wrapping a prefix, then the rest with md_render_more
+ * and wrap_text_more (a reply as it streams), gives what the whole does.
  *
  * It uses render.c's own UTF-8 decoder to check widths, so render.c is
  * compiled into this target (the archive's copy is then not pulled in). It
@@ -107,7 +110,7 @@ static void check_wrap(const char *t, size_t len, const uint8_t *st, int width, 
         if (!memchr(t + start, '\t', l->len))
             CHECK(render_width(t + start, l->len) == l->cols);
         if (l->cut)
-            CHECK(!code_wrap && st && st[start] == MD_CODE_BLOCK && end < len && t[end] != '\n');
+            CHECK(!code_wrap && st && md_is_code(st[start]) && end < len && t[end] != '\n');
         pos = end;
         prev_cut = l->cut;
     }
@@ -138,7 +141,8 @@ static void check_blocks(const md_doc *d)
         CHECK(b->start > b->fence && b->start <= b->end && b->end <= d->text.len);
         CHECK(b->closed || i + 1 == d->nblocks);
         for (size_t k = b->start; k < b->end; k++)
-            CHECK(d->style[k] == MD_CODE_BLOCK || (t[k] == '\n' && d->style[k] == MD_PLAIN));
+            CHECK((md_is_code(d->style[k]) && (b->hl != HL_NONE || d->style[k] == MD_CODE_BLOCK)) ||
+                  (t[k] == '\n' && d->style[k] == MD_PLAIN));
         CHECK(md_block_at(d, b->fence) == (long)i);
         buf_reset(&code);
         size_t lines = md_block_text(d, i, &code);
@@ -180,6 +184,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wrap_text(&w, in, size, NULL, widths[k], true);
         check_wrap(in, size, NULL, widths[k], true, &w);
     }
+
+    /* Streamed: a prefix (its length from the input), then the rest. */
+    size_t cut = size ? (size_t)data[0] * 7919u % (size + 1) : 0;
+    md_doc part;
+    md_init(&part);
+    wrap_lines wp;
+    wrap_init(&wp);
+    md_render(&part, in, cut);
+    wrap_text(&wp, buf_str(&part.text), part.text.len, part.style, 7, false);
+    size_t same = md_render_more(&part, in, size);
+    CHECK(same <= part.text.len);
+    CHECK(part.text.len == d.text.len &&
+          (!d.text.len || memcmp(part.text.data, d.text.data, d.text.len) == 0));
+    CHECK(!d.text.len || memcmp(part.style, d.style, d.text.len) == 0);
+    CHECK(part.nblocks == d.nblocks);
+    for (size_t i = 0; i < d.nblocks; i++)
+        CHECK(part.blocks[i].fence == d.blocks[i].fence &&
+              part.blocks[i].start == d.blocks[i].start && part.blocks[i].end == d.blocks[i].end &&
+              part.blocks[i].closed == d.blocks[i].closed && part.blocks[i].hl == d.blocks[i].hl);
+    wrap_text_more(&wp, buf_str(&part.text), part.text.len, part.style, 7, false, same);
+    wrap_text(&w, t, d.text.len, d.style, 7, false);
+    CHECK(wp.n == w.n);
+    for (size_t i = 0; i < w.n; i++)
+        CHECK(wp.v[i].start == w.v[i].start && wp.v[i].len == w.v[i].len &&
+              wp.v[i].cols == w.v[i].cols && wp.v[i].indent == w.v[i].indent &&
+              wp.v[i].cut == w.v[i].cut);
+    wrap_free(&wp);
+    md_free(&part);
     wrap_free(&w);
     md_free(&d);
     return 0;

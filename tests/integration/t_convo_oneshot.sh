@@ -32,6 +32,17 @@ run_tchat --base-url "$MOCK_URL" -m mock-ok --resume "$id" -p "third turn"
 check "--resume -p: exit 0" test "$CODE" = 0
 check "three turns" test "$(msgs "$file")" = 6
 
+# A reasoning model's turn: the reasoning is kept in the file, not sent back next time.
+run_tchat --base-url "$MOCK_URL" -m mock-reasoning-openrouter --resume "$id" -p "sum?"
+check "a reasoning reply: exit 0" test "$CODE" = 0
+last() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['messages'][-1].get(sys.argv[2]))" "$file" "$1"; }
+check "its reasoning saved" test "$(last reasoning)" = "Adding the numbers."
+check "with how long it took" grep -Eq '^[0-9]+$' <<<"$(last reasoning_ms)"
+reset_log
+run_tchat --base-url "$MOCK_URL" -m mock-ok --resume "$id" -p "and then?"
+check "the next request carries the answer" grep -q '"content":"Four."' "$MOCK_LOG"
+check "but not the reasoning" bash -c "! grep -q 'Adding the numbers' '$MOCK_LOG'"
+
 # Another window holds it (a one-shot waiting on a stalled reply): this turn goes to a copy.
 "$TCHAT_BIN" --base-url "$MOCK_URL" -m mock-stall -c -p "held turn" >"$T_DIR/held.out" \
     2>"$T_DIR/held.err" </dev/null &

@@ -8,7 +8,7 @@ python3 - "$TCHAT_SRC" <<'PY' && pass "includes follow the layers" || fail "incl
 import os, re, sys
 src = sys.argv[1] + "/src"
 layers = [
-    ["theme", "render", "lines", "models"], # no curses windows of their own
+    ["theme", "render", "highlight", "lines", "models"], # no curses windows of their own
     ["draw", "term", "clipboard", "screen", "command", "lineedit"], # drawing primitives, the terminal (and its clipboard), screen types, a line being typed
     ["input", "view", "panel", "pager", "editor", "picker"], # parts of screens (editor: lends the terminal; picker: a list to pick from)
     ["settings", "chat", "pickers", "browser"], # screens (pickers, browser: pickers over the chat)

@@ -145,6 +145,22 @@ status=$(chat mock-no-such-scenario false)
 check "unknown scenario: 400 naming the scenarios" \
     eval 'test "$status" = 400 && grep -q "Unknown mock scenario .no-such-scenario.*429-then-ok" "$tmp/body"'
 
+# Reasoning, in either field, before the reply; streamed and not.
+status=$(chat mock-reasoning-openrouter true)
+first_line() { grep -n -- "$1" "$tmp/body" | head -1 | cut -d: -f1; }
+check "reasoning: in delta.reasoning, before the content" \
+    eval 'test "$status" = 200 && test "$(first_line "\"reasoning\":\"Add")" -lt \
+          "$(first_line "\"content\":\"Four")"'
+status=$(chat mock-reasoning false)
+check "reasoning: message.reasoning_content when not streamed" \
+    grep -q '"message":{"role":"assistant","reasoning_content":"The user asks' "$tmp/body"
+
+# hold_ms: keep-alives only, then the reply.
+status=$(chat mock-held true)
+check "held: keep-alive comments first, then the reply" \
+    eval 'test "$status" = 200 && test "$(grep -c "^: keep-alive" "$tmp/body")" -ge 10 &&
+          head -1 "$tmp/body" | grep -q "^: keep-alive" && grep -q "\"content\":\"You " "$tmp/body"'
+
 status=$(chat mock-502 false)
 check "502: HTML page with a title" \
     eval 'test "$status" = 502 && grep -q "<title>502 Bad Gateway</title>" "$tmp/body"'

@@ -55,8 +55,22 @@ case_ "login page instead of a stream: not retried" 6 1 '^$' 'Unexpected respons
 case_ "stream dropped after content: partial kept" 7 1 '^You' 'partial' -- -m mock-drop -p hello
 case_ "stream without [DONE]" 7 - '' '' -- -m mock-no-done --max-retries 0 -p hello
 case_ "idle timeout during the stream" 8 1 '' 'Timeout' -- -m mock-stall --idle-timeout 1 -p hello
-case_ "no response at all: timeout, retried" 8 2 '' 'Timeout' -- \
-    -m mock-stall-first --idle-timeout 1 --max-retries 1 -p hello
+# Until the reply begins, first_token_timeout is the only clock: idle_timeout is not.
+case_ "no response at all: first-token timeout, retried" 8 2 '' 'did not begin in time' -- \
+    -m mock-stall-first --idle-timeout 1 --first-token-timeout 1 --max-retries 1 -p hello
+case_ "keep-alives only: first-token timeout, exit 8" 8 1 '' 'only keep-alives for 2 s' -- \
+    -m mock-held-long --idle-timeout 1 --first-token-timeout 2 --max-retries 0 -p hi
+case_ "first-token timeout as JSON" 8 1 '' '"entry":"first-token-timeout","type":"Timeout"' -- \
+    -m mock-held-long --first-token-timeout 1 --max-retries 0 --json-errors -p hi
+case_ "held longer than idle_timeout, then streamed: success" 0 1 '^You said: hi$' '^$' -- \
+    -m mock-held --idle-timeout 1 -p hi
+# Reasoning: not on stdout; on stderr with --show-reasoning.
+case_ "reasoning left out of stdout" 0 1 '^Four\.$' '^$' -- -m mock-reasoning-openrouter -p hi
+case_ "--show-reasoning: reasoning on stderr" 0 1 '^Four\.$' '^Adding the numbers\.$' -- \
+    -m mock-reasoning-openrouter --show-reasoning -p hi
+case_ "a <think> block split off the answer" 0 1 '^Hello!$' '^$' -- -m mock-think-tags -p hi
+case_ "--show-reasoning with --json-errors: a usage error" 2 0 '' 'choose one' -- \
+    -m mock-ok --show-reasoning --json-errors -p hi
 case_ "400 invalid request" 9 1 '' 'InvalidRequestError' -- -m mock-400 -p hi
 case_ "404 model" 9 1 '' 'gpt-9' -- -m mock-404-model -p hi
 case_ "400 context length" 9 1 '' 'context' -- -m mock-400-context -p hi

@@ -193,6 +193,8 @@ static const char *const demo_list[][2] = {
     {"502", "a proxy's HTML error page, shown by its title"},
     {"drop", "the stream is cut in the middle: partial reply kept, F5 regenerates"},
     {"timeout", "no byte for a while: the idle timeout"},
+    {"held", "the server holds the request with keep-alives, then replies"},
+    {"thinking", "a reasoning model: its thinking shown, then folded (Alt-h unfolds it)"},
     {"400-context", "the context is too long: an invalid request"},
     {"402-credits", "OpenRouter is out of credits: explained, the billing page linked"},
     {"403-moderation", "OpenRouter's moderation flagged the input: the categories shown"},
@@ -448,14 +450,63 @@ static void stream_finish(sse *s, size_t text_bytes)
         mock_send_last_chunk(s->c);
 }
 
+/* hold_ms: a server under load holding the request, keep-alive comments only, one every
+ * HOLD_EVERY_MS, before anything else of the reply. */
+#define HOLD_EVERY_MS 250
+
+static bool sse_hold(sse *s)
+{
+    long left = s->ch->step->hold_ms;
+    while (left > 0) {
+        mock_buf_adds(&s->pending, ": keep-alive");
+        mock_buf_adds(&s->pending, s->nl);
+        mock_buf_adds(&s->pending, s->nl);
+        long wait = left < HOLD_EVERY_MS ? left : HOLD_EVERY_MS;
+        if (!sse_flush(s) || !mock_wait(s->c, wait))
+            return false;
+        left -= wait;
+    }
+    return true;
+}
+
+static const char *reasoning_field(const mock_step *st)
+{
+    return st->reasoning_field ? st->reasoning_field : "reasoning_content";
+}
+
+/* text in deltas of chunk_chars characters, each as "field": "piece". Returns false when
+ * the stream ended (a fault, the client gone). */
+static bool sse_deltas(sse *s, const char *field, const mock_buf *text, mock_buf *delta)
+{
+    const mock_step *st = s->ch->step;
+    const unsigned char *p = (const unsigned char *)text->data;
+    size_t left = text->len;
+    while (left > 0) {
+        if (!sse_pause(s) || sse_fault(s, false))
+            return false;
+        size_t n = 0;
+        for (long k = 0; k < st->chunk_chars && n < left; k++)
+            n += mock_utf8_len(p + n, left - n);
+        mock_buf_clear(delta);
+        mock_buf_printf(delta, "\"%s\":", field);
+        mock_buf_json_str(delta, (const char *)p, n);
+        sse_chunk(s, delta->data, delta->len, NULL);
+        s->deltas++;
+        p += n;
+        left -= n;
+    }
+    return true;
+}
+
 static void stream_text(const mock_chat *ch)
 {
     const mock_step *st = ch->step;
     mock_buf text = {0};
     mock_buf delta = {0};
+    mock_buf reasoning = {0};
     reply_text(ch, &text);
     sse s = {0};
-    if (!sse_begin(&s, ch))
+    if (!sse_begin(&s, ch) || !sse_hold(&s))
         goto out;
     if (st->comments) {
         mock_buf_adds(&s.pending, ": keep-alive");
@@ -464,23 +515,13 @@ static void stream_text(const mock_chat *ch)
     }
     static const char role[] = "\"role\":\"assistant\",\"content\":\"\",\"refusal\":null";
     sse_chunk(&s, role, sizeof role - 1, NULL);
-    const char *field = st->refusal ? "\"refusal\":" : "\"content\":";
-    const unsigned char *p = (const unsigned char *)text.data;
-    size_t left = text.len;
-    while (left > 0) {
-        if (!sse_pause(&s) || sse_fault(&s, false))
+    if (st->reasoning) {
+        mock_buf_adds(&reasoning, st->reasoning);
+        if (!sse_deltas(&s, reasoning_field(st), &reasoning, &delta))
             goto out;
-        size_t n = 0;
-        for (long k = 0; k < st->chunk_chars && n < left; k++)
-            n += mock_utf8_len(p + n, left - n);
-        mock_buf_clear(&delta);
-        mock_buf_adds(&delta, field);
-        mock_buf_json_str(&delta, (const char *)p, n);
-        sse_chunk(&s, delta.data, delta.len, NULL);
-        s.deltas++;
-        p += n;
-        left -= n;
     }
+    if (!sse_deltas(&s, st->refusal ? "refusal" : "content", &text, &delta))
+        goto out;
     if (!sse_pause(&s) || sse_fault(&s, true))
         goto out;
     if (st->malformed) {
@@ -502,6 +543,7 @@ out:
     sse_done(&s);
     mock_buf_free(&text);
     mock_buf_free(&delta);
+    mock_buf_free(&reasoning);
 }
 
 /* stream_bytes: a pre-built block of events written over and over, so that 50 MB take
@@ -584,8 +626,13 @@ static void complete_json(const mock_chat *ch)
         mock_buf_printf(&b, "{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion\","
                             "\"created\":%lld,\"model\":", (long long)time(NULL));
         mock_buf_json_str(&b, ch->model, strlen(ch->model));
-        mock_buf_adds(&b, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
-                          "\"content\":");
+        mock_buf_adds(&b, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",");
+        if (st->reasoning) {
+            mock_buf_printf(&b, "\"%s\":", reasoning_field(st));
+            mock_buf_json_str(&b, st->reasoning, strlen(st->reasoning));
+            mock_buf_adds(&b, ",");
+        }
+        mock_buf_adds(&b, "\"content\":");
         if (st->refusal) {
             mock_buf_adds(&b, "null,\"refusal\":");
             mock_buf_json_str(&b, text.data, text.len);
@@ -611,6 +658,10 @@ void mock_chat_respond(const mock_chat *ch)
     const mock_step *st = ch->step;
     mock_step_headers(st, ch->hdrs);
     if (st->delay_ms > 0 && !mock_wait(ch->conn, st->delay_ms))
+        return;
+    /* A reply that is not streamed has no room for keep-alives: it is held back whole. */
+    if (st->hold_ms > 0 && !ch->stream && !mock_step_is_plain(st) && !st->n_raw_sse &&
+        !mock_wait(ch->conn, st->hold_ms))
         return;
     if (st->hangup) {
         mock_hangup(ch->conn, st->rst);

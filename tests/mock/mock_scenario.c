@@ -61,6 +61,8 @@ static void step_free(mock_step *st)
     free(st->reply);
     free(st->finish_reason);
     free(st->refusal);
+    free(st->reasoning);
+    free(st->reasoning_field);
     memset(st, 0, sizeof *st);
 }
 
@@ -165,6 +167,7 @@ static const struct field {
     {"delay_ms", K_LONG, offsetof(mock_step, delay_ms), 0, 86400000},
     {"chunk_chars", K_LONG, offsetof(mock_step, chunk_chars), 1, 1000000},
     {"chunk_delay_ms", K_LONG, offsetof(mock_step, chunk_delay_ms), 0, 3600000},
+    {"hold_ms", K_LONG, offsetof(mock_step, hold_ms), 0, 86400000},
     {"stall_after", K_LONG, offsetof(mock_step, stall_after), 0, LONG_MAX},
     {"drop_after", K_LONG, offsetof(mock_step, drop_after), 0, LONG_MAX},
     {"retry_after_date", K_LONG, offsetof(mock_step, retry_after_date), -86400000, 86400000},
@@ -185,6 +188,8 @@ static const struct field {
     {"reply", K_STR, offsetof(mock_step, reply), 0, 0},
     {"finish_reason", K_STR, offsetof(mock_step, finish_reason), 0, 0},
     {"refusal", K_STR, offsetof(mock_step, refusal), 0, 0},
+    {"reasoning", K_STR, offsetof(mock_step, reasoning), 0, 0},
+    {"reasoning_field", K_STR, offsetof(mock_step, reasoning_field), 0, 0},
     {"error", K_OBJ, offsetof(mock_step, error), 0, 0},
     {"stream_error", K_OBJ, offsetof(mock_step, stream_error), 0, 0},
     {"data_error", K_OBJ, offsetof(mock_step, data_error), 0, 0},
@@ -274,6 +279,10 @@ static bool parse_step(const cJSON *j, mock_step *st, const char *where, char *e
     }
     if (st->content_type && !valid_header("content-type", st->content_type))
         return fail(err, errlen, "%s: \"content_type\" holds a line break", where);
+    if (st->reasoning_field && strcmp(st->reasoning_field, "reasoning_content") != 0 &&
+        strcmp(st->reasoning_field, "reasoning") != 0)
+        return fail(err, errlen, "%s: \"reasoning_field\" must be \"reasoning_content\" or "
+                                 "\"reasoning\"", where);
     return true;
 }
 

@@ -27,6 +27,7 @@ typedef struct mock_step {
     char *reply;                 /* NULL: echo the last user message */
     long chunk_chars;            /* 4 */
     long chunk_delay_ms;
+    long hold_ms;                /* before the first event: keep-alives only, this long */
     long stall_after;            /* -1: off */
     long drop_after;             /* -1: off */
     bool no_done, comments, crlf, malformed, invalid_utf8, escapes, html, close;
@@ -38,6 +39,8 @@ typedef struct mock_step {
     struct cJSON *data_error;    /* object or NULL */
     char *finish_reason;         /* "stop" */
     char *refusal;
+    char *reasoning;             /* sent before the reply, in the reasoning field */
+    char *reasoning_field;       /* "reasoning_content" (NULL) or "reasoning" */
     char **raw_sse;              /* each written as its own HTTP chunk */
     size_t n_raw_sse;
     long long stream_bytes;      /* 0: off */

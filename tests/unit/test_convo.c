@@ -156,6 +156,8 @@ typedef struct msg_spec {
     int error;
     const char *finish;
     int64_t wall_ms;
+    const char *reasoning; /* NULL: none */
+    int64_t think_ms;      /* with reasoning: -1 unknown */
 } msg_spec;
 
 static chat_msg *add(session *s, const msg_spec *m)
@@ -166,6 +168,10 @@ static chat_msg *add(session *s, const msg_spec *m)
     c->error = (guide_entry)m->error;
     c->finish_reason = xstrdup(m->finish);
     c->wall_ms = m->wall_ms;
+    if (m->reasoning) {
+        buf_puts(&c->reasoning, m->reasoning);
+        c->think_ms = m->think_ms;
+    }
     return c;
 }
 
@@ -175,7 +181,9 @@ static void check_msg(const chat_msg *got, const msg_spec *want, const char *nam
         got->flags != want->flags || (int)got->error != want->error ||
         (got->finish_reason == NULL) != (want->finish == NULL) ||
         (want->finish && strcmp(got->finish_reason, want->finish) != 0) ||
-        got->wall_ms != want->wall_ms) {
+        got->wall_ms != want->wall_ms ||
+        strcmp(buf_str(&got->reasoning), want->reasoning ? want->reasoning : "") != 0 ||
+        got->think_ms != (want->reasoning ? want->think_ms : -1)) {
         print_error("%s: got role %d text \"%s\" flags %u error %d finish %s time %lld\n", name,
                     (int)got->role, buf_str(&got->text), got->flags, (int)got->error,
                     got->finish_reason ? got->finish_reason : "(none)", (long long)got->wall_ms);
@@ -191,26 +199,32 @@ typedef struct rt_case {
 } rt_case;
 
 static const rt_case rt_cases[] = {
-    {"prompt", {API_ROLE_USER, "Explain backoff in one line.", 0, NONE, NULL, T0}},
-    {"reply", {API_ROLE_ASSISTANT, "Wait longer after each failure.", 0, NONE, "stop", T0 + 1500}},
-    {"reply cut by the token limit", {API_ROLE_ASSISTANT, "A long ans", 0, NONE, "length", T0 + 2}},
-    {"content filter, no text", {API_ROLE_ASSISTANT, "", 0, NONE, "content_filter", T0 + 3}},
-    {"failed prompt", {API_ROLE_USER, "Are you there?", MSG_FAILED, GUIDE_RATE_LIMIT, NULL, T0 + 4}},
-    {"failed prompt, no entry", {API_ROLE_USER, "Hello?", MSG_FAILED, NONE, NULL, T0 + 5}},
+    {"prompt", {API_ROLE_USER, "Explain backoff in one line.", 0, NONE, NULL, T0, NULL, 0}},
+    {"reply", {API_ROLE_ASSISTANT, "Wait longer after each failure.", 0, NONE, "stop", T0 + 1500, NULL, 0}},
+    {"reply cut by the token limit", {API_ROLE_ASSISTANT, "A long ans", 0, NONE, "length", T0 + 2, NULL, 0}},
+    {"content filter, no text", {API_ROLE_ASSISTANT, "", 0, NONE, "content_filter", T0 + 3, NULL, 0}},
+    {"failed prompt", {API_ROLE_USER, "Are you there?", MSG_FAILED, GUIDE_RATE_LIMIT, NULL, T0 + 4, NULL, 0}},
+    {"failed prompt, no entry", {API_ROLE_USER, "Hello?", MSG_FAILED, NONE, NULL, T0 + 5, NULL, 0}},
     {"interrupted reply",
-     {API_ROLE_ASSISTANT, "Part of an ans", MSG_INTERRUPTED, GUIDE_STREAM_INTERRUPTED, NULL, T0 + 6}},
-    {"cancelled before any text", {API_ROLE_ASSISTANT, "", MSG_INTERRUPTED, GUIDE_CANCELLED, NULL, T0 + 7}},
-    {"refusal", {API_ROLE_ASSISTANT, "I can't help with that.", MSG_REFUSAL, NONE, "stop", T0 + 8}},
+     {API_ROLE_ASSISTANT, "Part of an ans", MSG_INTERRUPTED, GUIDE_STREAM_INTERRUPTED, NULL, T0 + 6, NULL, 0}},
+    {"cancelled before any text", {API_ROLE_ASSISTANT, "", MSG_INTERRUPTED, GUIDE_CANCELLED, NULL, T0 + 7, NULL, 0}},
+    {"refusal", {API_ROLE_ASSISTANT, "I can't help with that.", MSG_REFUSAL, NONE, "stop", T0 + 8, NULL, 0}},
     {"refusal cut short",
-     {API_ROLE_ASSISTANT, "I can't", MSG_REFUSAL | MSG_INTERRUPTED, GUIDE_CONNECTION, NULL, T0 + 9}},
-    {"system", {API_ROLE_SYSTEM, "You are terse.", 0, NONE, NULL, T0 + 10}},
-    {"CJK and emoji", {API_ROLE_USER, "为什么返回 429？速率限制 👍🏽 👨‍👩‍👧", 0, NONE, NULL, T0 + 11}},
+     {API_ROLE_ASSISTANT, "I can't", MSG_REFUSAL | MSG_INTERRUPTED, GUIDE_CONNECTION, NULL, T0 + 9, NULL, 0}},
+    {"system", {API_ROLE_SYSTEM, "You are terse.", 0, NONE, NULL, T0 + 10, NULL, 0}},
+    {"CJK and emoji", {API_ROLE_USER, "为什么返回 429？速率限制 👍🏽 👨‍👩‍👧", 0, NONE, NULL, T0 + 11, NULL, 0}},
     {"newlines, quotes, backslashes, tabs, code",
      {API_ROLE_ASSISTANT,
       "line 1\nline \"2\"\n\tC:\\path\\file\n\n```c\nprintf(\"%d\\n\", x);\n```\n", 0, NONE, "stop",
-      T0 + 12}},
-    {"no time", {API_ROLE_USER, "timeless", 0, NONE, NULL, 0}},
-    {"an old time", {API_ROLE_USER, "1999", 0, NONE, NULL, INT64_C(915148800000)}},
+      T0 + 12, NULL, 0}},
+    {"no time", {API_ROLE_USER, "timeless", 0, NONE, NULL, 0, NULL, 0}},
+    {"an old time", {API_ROLE_USER, "1999", 0, NONE, NULL, INT64_C(915148800000), NULL, 0}},
+    {"a reply with its reasoning",
+     {API_ROLE_ASSISTANT, "Four.", 0, NONE, "stop", T0 + 13, "Two and \"two\".\n\tSo: 4", 12034}},
+    {"reasoning of an unknown length", {API_ROLE_ASSISTANT, "x", 0, NONE, NULL, T0 + 14, "hm", -1}},
+    {"cut while thinking",
+     {API_ROLE_ASSISTANT, "", MSG_INTERRUPTED, GUIDE_STREAM_INTERRUPTED, NULL, T0 + 15, "Let me",
+      1500}},
 };
 #define N_RT (sizeof rt_cases / sizeof rt_cases[0])
 
@@ -277,9 +291,9 @@ static void test_file_text(void **state)
     char *dir = make_tmpdir();
     session s;
     new_session(&s);
-    add(&s, &(msg_spec){API_ROLE_USER, "Hi \"there\"\nsecond line", 0, NONE, NULL, T0});
+    add(&s, &(msg_spec){API_ROLE_USER, "Hi \"there\"\nsecond line", 0, NONE, NULL, T0, NULL, 0});
     add(&s, &(msg_spec){API_ROLE_ASSISTANT, "Hel", MSG_INTERRUPTED | MSG_REFUSAL, GUIDE_RATE_LIMIT,
-                        "length", T0 + 1000});
+                        "length", T0 + 1000, NULL, 0});
     convo *c = convo_new(dir, "openai", "gpt-4o-mini");
     buf out;
     buf_init(&out);
@@ -397,10 +411,10 @@ static void test_unknown_members(void **state)
             s.nmsgs--;
             buf_free(&s.msgs[1].text);
             free(s.msgs[1].finish_reason);
-            add(&s, &(msg_spec){API_ROLE_ASSISTANT, "again", 0, NONE, NULL, T0});
+            add(&s, &(msg_spec){API_ROLE_ASSISTANT, "again", 0, NONE, NULL, T0, NULL, 0});
             break;
         case UNK_APPEND:
-            add(&s, &(msg_spec){API_ROLE_ASSISTANT, "added", 0, NONE, "stop", T0});
+            add(&s, &(msg_spec){API_ROLE_ASSISTANT, "added", 0, NONE, "stop", T0, NULL, 0});
             break;
         }
         buf out;
@@ -479,6 +493,16 @@ static const bad_case bad_cases[] = {
     {"refusal is a string",
      "{\"version\":1,\"messages\":[{\"role\":\"assistant\",\"content\":\"a\",\"refusal\":\"yes\"}]}",
      "messages[0]: \"refusal\" is not true or false"},
+    {"reasoning is a number",
+     "{\"version\":1,\"messages\":[{\"role\":\"assistant\",\"content\":\"a\",\"reasoning\":1}]}",
+     "messages[0]: \"reasoning\" is not a string"},
+    {"reasoning_ms is a string",
+     "{\"version\":1,\"messages\":[{\"role\":\"assistant\",\"content\":\"a\",\"reasoning\":\"r\","
+     "\"reasoning_ms\":\"12\"}]}",
+     "messages[0]: \"reasoning_ms\" is not a number of milliseconds"},
+    {"reasoning_ms below zero",
+     "{\"version\":1,\"messages\":[{\"role\":\"assistant\",\"content\":\"a\",\"reasoning_ms\":-1}]}",
+     "messages[0]: \"reasoning_ms\" is not a number of milliseconds"},
 };
 #define N_BAD (sizeof bad_cases / sizeof bad_cases[0])
 
@@ -1254,8 +1278,8 @@ static void test_times_in_zones(void **state)
         size_t n = sizeof zone_instants / sizeof zone_instants[0];
         for (size_t i = 0; i < n; i++) {
             /* Every instant twice, the second time a second later: the cache. */
-            add(&s, &(msg_spec){API_ROLE_USER, "t", 0, NONE, NULL, zone_instants[i] + 1});
-            add(&s, &(msg_spec){API_ROLE_USER, "t", 0, NONE, NULL, zone_instants[i] + 1001});
+            add(&s, &(msg_spec){API_ROLE_USER, "t", 0, NONE, NULL, zone_instants[i] + 1, NULL, 0});
+            add(&s, &(msg_spec){API_ROLE_USER, "t", 0, NONE, NULL, zone_instants[i] + 1001, NULL, 0});
         }
         convo *c = convo_new("/nowhere", NULL, NULL);
         buf out;
@@ -1288,16 +1312,19 @@ static void test_times_in_zones(void **state)
 /* ---------------------------------------------------------------- Markdown */
 
 static const msg_spec md_msgs[] = {
-    {API_ROLE_SYSTEM, "You are terse.", 0, NONE, NULL, T0},
-    {API_ROLE_USER, "Show a **retry** loop in C", 0, NONE, NULL, T0 + 60000},
+    {API_ROLE_SYSTEM, "You are terse.", 0, NONE, NULL, T0, NULL, 0},
+    {API_ROLE_USER, "Show a **retry** loop in C", 0, NONE, NULL, T0 + 60000, NULL, 0},
     {API_ROLE_ASSISTANT, "Here:\n\n```c\nfor (;;) {\n    # not a heading\n}\n```", 0, NONE, "stop",
-     T0 + 61000},
-    {API_ROLE_USER, "And in Python?", 0, NONE, NULL, T0 + 120000},
+     T0 + 61000, NULL, 0},
+    {API_ROLE_USER, "And in Python?", 0, NONE, NULL, T0 + 120000, NULL, 0},
     {API_ROLE_ASSISTANT, "```python\nwhile True:\n    try", MSG_INTERRUPTED, GUIDE_RATE_LIMIT, NULL,
-     T0 + 121000},
-    {API_ROLE_USER, "Still there?", MSG_FAILED, GUIDE_CONNECT_REFUSED, NULL, T0 + 180000},
-    {API_ROLE_ASSISTANT, "I can't help with that.", MSG_REFUSAL, NONE, "length", 0},
-    {API_ROLE_ASSISTANT, "", MSG_INTERRUPTED, NONE, NULL, 0},
+     T0 + 121000, NULL, 0},
+    {API_ROLE_USER, "Still there?", MSG_FAILED, GUIDE_CONNECT_REFUSED, NULL, T0 + 180000, NULL, 0},
+    {API_ROLE_ASSISTANT, "I can't help with that.", MSG_REFUSAL, NONE, "length", 0, NULL, 0},
+    {API_ROLE_ASSISTANT, "", MSG_INTERRUPTED, NONE, NULL, 0, NULL, 0},
+    {API_ROLE_ASSISTANT, "Four.", 0, NONE, "stop", 0,
+     "Is it **4**?\n</details> would close it\n```\nopen fence\n\n", 12034},
+    {API_ROLE_ASSISTANT, "Hm", 0, NONE, "stop", 0, "untimed", -1},
 };
 
 static const char md_want[] =
@@ -1313,7 +1340,15 @@ static const char md_want[] =
     "\n## Assistant\n\nI can't help with that.\n"
     "\n> ⚠ refusal; finish reason: length\n"
     "\n## Assistant\n"
-    "\n> ⚠ interrupted\n";
+    "\n> ⚠ interrupted\n"
+    "\n## Assistant\n"
+    "\n<details><summary>Thought for 12 s</summary>\n\n"
+    "Is it **4**?\n&lt;/details> would close it\n```\nopen fence\n```\n"
+    "\n</details>\n"
+    "\nFour.\n"
+    "\n## Assistant\n"
+    "\n<details><summary>Thought</summary>\n\nuntimed\n\n</details>\n"
+    "\nHm\n";
 
 static void test_markdown(void **state)
 {

@@ -127,18 +127,31 @@ static const duration_case duration_cases[] = {
     {86400000, "24 h 0 min"},
 };
 
+/* A time that has passed is rounded to the nearest, not up. */
+static const duration_case elapsed_cases[] = {
+    {-1, "0.0 s"},   {49, "0.0 s"},   {50, "0.1 s"},   {3449, "3.4 s"},
+    {9949, "9.9 s"}, {9960, "10.0 s"}, {10000, "10 s"}, {12034, "12 s"},
+    {12500, "13 s"}, {59499, "59 s"}, {59500, "1 min 0 s"},
+};
+
+static void check_durations(void (*fn)(buf *, int64_t), const duration_case *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        buf b;
+        buf_init(&b);
+        fn(&b, v[i].ms);
+        char name[32];
+        snprintf(name, sizeof name, "%lld ms", (long long)v[i].ms);
+        check_text(name, &b, v[i].want);
+        buf_free(&b);
+    }
+}
+
 static void test_duration(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof duration_cases / sizeof *duration_cases; i++) {
-        buf b;
-        buf_init(&b);
-        explain_duration(&b, duration_cases[i].ms);
-        char name[32];
-        snprintf(name, sizeof name, "%lld ms", (long long)duration_cases[i].ms);
-        check_text(name, &b, duration_cases[i].want);
-        buf_free(&b);
-    }
+    check_durations(explain_duration, duration_cases, sizeof duration_cases / sizeof *duration_cases);
+    check_durations(explain_elapsed, elapsed_cases, sizeof elapsed_cases / sizeof *elapsed_cases);
 }
 
 /* ---------------------------------------------------------------- delays and the retry line */
@@ -866,6 +879,7 @@ static const exit_case exit_cases[] = {
     {GUIDE_BAD_REQUEST, 400, 9},
     {GUIDE_GATEWAY, 502, 6},
     {GUIDE_TIMEOUT, 0, 8},
+    {GUIDE_FIRST_TOKEN_TIMEOUT, 0, 8},
     {GUIDE_DNS, 0, 7},
     {GUIDE_CONNECT_REFUSED, 0, 7},
     {GUIDE_CONNECTION, 0, 7},

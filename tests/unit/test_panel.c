@@ -306,6 +306,81 @@ static void test_panel_cases(void **state)
         run_case(&cases[i]);
 }
 
+static int64_t wall_now;
+static int64_t moved_wall(void)
+{
+    return wall_now;
+}
+
+static void feed(session *s, worker_event_kind kind, const char *text, bool held)
+{
+    worker_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.job = s->job;
+    ev.job_kind = JOB_CHAT;
+    ev.status = 200;
+    ev.held = held;
+    buf_init(&ev.text);
+    buf_init(&ev.body);
+    hdrs_init(&ev.headers);
+    if (text)
+        buf_puts(&ev.text, text);
+    session_handle(s, &ev, 0);
+    buf_free(&ev.text);
+}
+
+static char *panel_text(const session *s)
+{
+    explain_ctx cx = {.lang = GUIDE_LANG_EN};
+    panel_in in = {.s = s, .cx = &cx};
+    ui_lines l;
+    lines_init(&l, 100, false);
+    panel_build(&l, &in, 0);
+    char *text = lines_text(&l);
+    lines_free(&l);
+    return text;
+}
+
+/* A request the server holds: said, with the seconds since it was sent, ticking each second
+ * until the reply begins; the seconds of a model's thinking tick too (the view shows them). */
+static void test_held_and_thinking(void **state)
+{
+    (void)state;
+    session_transport tr = {fake_submit, fake_cancel, NULL};
+    session s;
+    session_init(&s, &tr, NULL);
+    s.wall_clock = moved_wall;
+    s.p.model = xstrdup("gpt-4o-mini");
+    s.p.base_url = xstrdup("http://127.0.0.1:9/v1");
+    wall_now = 1700000000000LL;
+    assert_int_equal(session_submit(&s, "hi", 0), 0);
+    feed(&s, WEV_RESPONSE, NULL, false);
+    assert_int_equal(panel_next_tick(&s, 250), -1); /* receiving: nothing counts */
+    feed(&s, WEV_HELD, NULL, true);
+    wall_now += 42000;
+    char *text = panel_text(&s);
+    static const char *const held[] = {"held by the server · gpt-4o-mini · 42 s · Esc", NULL};
+    static const char *const none[] = {NULL};
+    expect_in_order("held", text, held, none);
+    free(text);
+    assert_int_equal(panel_next_tick(&s, 250), 750);
+
+    feed(&s, WEV_REASONING, "Let me think.", false);
+    text = panel_text(&s);
+    static const char *const receiving[] = {"receiving · gpt-4o-mini · Esc", NULL};
+    static const char *const not_held[] = {"held", NULL};
+    expect_in_order("reasoning", text, receiving, not_held);
+    free(text);
+    assert_true(session_thinking(&s));
+    assert_int_equal(panel_next_tick(&s, 1900), 100);
+
+    feed(&s, WEV_CONTENT, "Done.", false);
+    assert_false(session_thinking(&s));
+    assert_int_equal(panel_next_tick(&s, 250), -1);
+    session_done(&s);
+}
+
 /* The error list: newest first, with the server's words and whether it was retried. */
 static void test_errors_list(void **state)
 {
@@ -566,6 +641,7 @@ int main(void)
     setenv("TZ", "UTC", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_panel_cases),
+        cmocka_unit_test(test_held_and_thinking),
         cmocka_unit_test(test_errors_list),
         cmocka_unit_test(test_title_gauge),
         cmocka_unit_test(test_lines),

@@ -2,8 +2,10 @@
  *
  * Styles are written one letter per character (not per byte, so that "•",
  * "│" and CJK stay readable): p plain, b bold, i italic, c code, B code
- * block, f fence, h heading, q quote, l list, r rule. The helper also checks
- * that every byte of a character carries the same style. */
+ * block, f fence, h heading, q quote, l list, r rule; in highlighted code
+ * k keyword, s string, m comment, n number, v name, + and - a diff's added and
+ * removed lines. The helper also checks that every byte of a character carries
+ * the same style. */
 #include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +20,7 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static const char STYLE_CHARS[MD__COUNT + 1] = "pbicBfhqlr";
+static const char STYLE_CHARS[MD__COUNT + 1] = "pbicBfhqlrksmnv+-";
 
 static size_t char_len(unsigned char c)
 {
@@ -109,31 +111,66 @@ static const md_case MD_CASES[] = {
     {"bullet", "- item", "\u2022 item", "llpppp"},
     {"bullets * and +", "* a\n+ b", "\u2022 a\n\u2022 b", "llppllp"},
     {"nested bullets", "- a\n  - b\n    * c", "\u2022 a\n  \u2022 b\n    \u2022 c",
-     "llpp" "ppllpp" "ppppllp"},
+     "llpp"
+     "ppllpp"
+     "ppppllp"},
     {"empty bullet while streaming", "- ", "\u2022 ", "ll"},
     {"dash without space is text", "-x", "-x", "pp"},
-    {"ordered", "1. one\n2) two", "1. one\n2) two", "lllppp" "p" "lllppp"},
+    {"ordered", "1. one\n2) two", "1. one\n2) two",
+     "lllppp"
+     "p"
+     "lllppp"},
     {"too many digits", "1234567890. x", "1234567890. x", "ppppppppppppp"},
     {"bold line is not a bullet", "**b** c", "b c", "bpp"},
     {"rule dashes", "---", "\u2500\u2500\u2500", "rrr"},
     {"rule stars spaced", "* * *", "\u2500\u2500\u2500", "rrr"},
     {"rule underscores", "_____", "\u2500\u2500\u2500", "rrr"},
     {"not a rule", "--- x", "--- x", "ppppp"},
-    {"fence", "```python\nprint(1)\n```\nafter",
-     "```python\nprint(1)\n```\nafter", "fffffffff" "p" "BBBBBBBB" "p" "fff" "p" "ppppp"},
+    {"fence", "```python\nprint(1)\n```\nafter", "```python\nprint(1)\n```\nafter",
+     "fffffffff"
+     "p"
+     "BBBBBBnB"
+     "p"
+     "fff"
+     "p"
+     "ppppp"},
     {"two backticks are not a fence", "``\nx", "``\nx", "pppp"},
-    {"unclosed fence while streaming", "```c\nint *p = **q;\n",
-     "```c\nint *p = **q;\n", "ffff" "p" "BBBBBBBBBBBBB" "p"},
-    {"tilde fence holds backticks", "~~~\n```\n~~~", "~~~\n```\n~~~", "fff" "p" "BBB" "p" "fff"},
+    {"unclosed fence while streaming", "```c\nint *p = **q;\n", "```c\nint *p = **q;\n",
+     "ffff"
+     "p"
+     "kkkBBBBBBBBBB"
+     "p"},
+    {"tilde fence holds backticks", "~~~\n```\n~~~", "~~~\n```\n~~~",
+     "fff"
+     "p"
+     "BBB"
+     "p"
+     "fff"},
     {"shorter fence does not close", "````\n```\n````", "````\n```\n````",
-     "ffff" "p" "BBB" "p" "ffff"},
-    {"fence indented 3", "   ```\nx\n   ```", "   ```\nx\n   ```", "ffffff" "p" "B" "p" "ffffff"},
+     "ffff"
+     "p"
+     "BBB"
+     "p"
+     "ffff"},
+    {"fence indented 3", "   ```\nx\n   ```", "   ```\nx\n   ```",
+     "ffffff"
+     "p"
+     "B"
+     "p"
+     "ffffff"},
     {"indented 4 is not a fence", "    ```", "    ```", "ppppppp"},
     {"backticks in info: inline code", "```foo```", "foo", "ccc"},
     {"code block keeps blank lines", "```\na\n\nb\n```", "```\na\n\nb\n```",
-     "fff" "p" "B" "p" "p" "B" "p" "fff"},
-    {"cjk bold", "\u4e2d\u6587**\u5f3a\u8c03**\u4e2d\u6587",
-     "\u4e2d\u6587\u5f3a\u8c03\u4e2d\u6587", "ppbbpp"},
+     "fff"
+     "p"
+     "B"
+     "p"
+     "p"
+     "B"
+     "p"
+     "fff"},
+    {"cjk bold", "\u4e2d\u6587**\u5f3a\u8c03**\u4e2d\u6587", "\u4e2d\u6587\u5f3a\u8c03\u4e2d\u6587",
+     "ppbbpp"},
     {"link literal", "[t](http://x/a_b)", "[t](http://x/a_b)", "ppppppppppppppppp"},
 };
 
@@ -435,6 +472,96 @@ static bool check_wrap_case(const wrap_case *c, md_doc *d, wrap_lines *w)
     return false;
 }
 
+/* ------------------------------------------------------- streaming */
+
+/* What md_render_more and wrap_text_more give equals a whole render and wrap. */
+static void same_doc(const md_doc *a, const md_doc *b, const char *what)
+{
+    if (a->text.len != b->text.len || memcmp(buf_str(&a->text), buf_str(&b->text), a->text.len) ||
+        (a->text.len && memcmp(a->style, b->style, a->text.len)) || a->nblocks != b->nblocks)
+        fail_msg("%s: the render differs", what);
+    for (size_t i = 0; i < a->nblocks; i++) {
+        const md_block *x = &a->blocks[i], *y = &b->blocks[i];
+        if (x->fence != y->fence || x->start != y->start || x->end != y->end ||
+            x->lang != y->lang || x->lang_len != y->lang_len || x->indent != y->indent ||
+            x->closed != y->closed || x->hl != y->hl)
+            fail_msg("%s: block %zu differs", what, i);
+    }
+}
+
+static void same_lines(const wrap_lines *a, const wrap_lines *b, const char *what)
+{
+    if (a->n != b->n)
+        fail_msg("%s: %zu lines, want %zu", what, a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        const wrap_line *x = &a->v[i], *y = &b->v[i];
+        if (x->start != y->start || x->len != y->len || x->cols != y->cols ||
+            x->indent != y->indent || x->cut != y->cut)
+            fail_msg("%s: line %zu differs", what, i);
+    }
+}
+
+static const char *const STREAMED[] = {
+    "Here:\n\n```c\nint f(void) { /* a\nb */ return \"x\"; }\n```\n\nand **bold** `code`",
+    "```python\ns = '''one\ntwo''' # c\n```\n> quoted *text* that goes on\n- item\n\n---",
+    "~~~sh\necho \"$A\nB\" done\n~~~~\n```json\n{\"k\": 1}\n```",
+    "   ```go\n   x := `raw\n   ` \n   ```\nafter ```inline``` 你好 **世界**",
+    "```\nplain\n```\n```diff\n-a\n+b",
+    "no fences, just *words* and words\n\nand more",
+};
+
+/* A reply that streams in pieces cut anywhere renders and wraps as the whole does. */
+static void test_md_streamed(void **state)
+{
+    (void)state;
+    md_doc part, whole;
+    md_init(&part);
+    md_init(&whole);
+    wrap_lines wp, ww;
+    wrap_init(&wp);
+    wrap_init(&ww);
+    char what[96];
+    for (size_t c = 0; c < sizeof STREAMED / sizeof STREAMED[0]; c++) {
+        const char *in = STREAMED[c];
+        size_t len = strlen(in);
+        md_render(&whole, in, len);
+        for (int width = 7; width <= 40; width += 33) {
+            wrap_text(&ww, buf_str(&whole.text), whole.text.len, whole.style, width, false);
+            /* Cut in two at every byte. */
+            for (size_t k = 0; k <= len; k++) {
+                snprintf(what, sizeof what, "case %zu cut at %zu width %d", c, k, width);
+                md_render(&part, in, k);
+                wrap_text(&wp, buf_str(&part.text), part.text.len, part.style, width, false);
+                size_t same = md_render_more(&part, in, len);
+                assert_true(same <= part.text.len);
+                same_doc(&part, &whole, what);
+                wrap_text_more(&wp, buf_str(&part.text), part.text.len, part.style, width, false,
+                               same);
+                same_lines(&wp, &ww, what);
+            }
+            /* A byte at a time. */
+            md_render(&part, in, 0);
+            wrap_text(&wp, "", 0, NULL, width, false);
+            for (size_t k = 1; k <= len; k++) {
+                size_t same = md_render_more(&part, in, k);
+                wrap_text_more(&wp, buf_str(&part.text), part.text.len, part.style, width, false,
+                               same);
+            }
+            snprintf(what, sizeof what, "case %zu a byte at a time, width %d", c, width);
+            same_doc(&part, &whole, what);
+            same_lines(&wp, &ww, what);
+        }
+    }
+    /* A shorter text is no continuation: rendered afresh. */
+    md_render(&part, "abc **d**", 9);
+    assert_int_equal(md_render_more(&part, "ab", 2), 0);
+    assert_string_equal(buf_str(&part.text), "ab");
+    wrap_free(&wp);
+    wrap_free(&ww);
+    md_free(&part);
+    md_free(&whole);
+}
+
 static void test_wrap_cases(void **state)
 {
     (void)state;
@@ -555,13 +682,10 @@ int main(void)
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_md_cases),
-        cmocka_unit_test(test_md_rerender),
-        cmocka_unit_test(test_md_blocks),
-        cmocka_unit_test(test_wrap_cases),
-        cmocka_unit_test(test_wrap_cols_match_render_width),
-        cmocka_unit_test(test_render_width),
-        cmocka_unit_test(test_linear_on_pathological_input),
+        cmocka_unit_test(test_md_cases),     cmocka_unit_test(test_md_rerender),
+        cmocka_unit_test(test_md_blocks),    cmocka_unit_test(test_md_streamed),
+        cmocka_unit_test(test_wrap_cases),   cmocka_unit_test(test_wrap_cols_match_render_width),
+        cmocka_unit_test(test_render_width), cmocka_unit_test(test_linear_on_pathological_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

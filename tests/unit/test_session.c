@@ -24,6 +24,7 @@ typedef struct fake_net {
     char *last_key;
     char *last_auth;   /* the key's header: "Authorization" or the job's auth_header */
     char *last_extra;  /* the extra headers, "Name=value;" each */
+    double last_first_token; /* first_token_timeout_s */
 } fake_net;
 
 /* Frees what the fake transport kept of the last request. */
@@ -45,6 +46,7 @@ static uint64_t fake_submit(void *ud, const worker_job *job)
     n->last_url = xstrdup(job->url);
     n->last_key = xstrdup(job->api_key ? job->api_key : "");
     n->last_auth = xstrdup(job->auth_header ? job->auth_header : "Authorization");
+    n->last_first_token = job->first_token_timeout_s;
     buf b;
     buf_init(&b);
     for (size_t i = 0; i < job->nextra_headers; i++)
@@ -242,6 +244,14 @@ static const scase cases[] = {
         .want_submits = 1, .want_timeout = -1),
       S(.op = OP_END)},
      GUIDE_RATE_LIMIT, RETRY_NO_TOO_LONG, MSG_FAILED, 0, 1},
+    {"a reply that does not begin in time is retried, as a timeout is", 4, 120, false, NULL,
+     {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
+      S(OP_RESPONSE, 10, 200, .headers = "content-type: text/event-stream\n",
+        .want_state = SESSION_STREAMING, .want_submits = 1, NOCHK),
+      S(OP_FAIL, 600010, 200, NET_TIMEOUT_FIRST_TOKEN, .want_state = SESSION_WAITING,
+        .want_submits = 1, .want_timeout = 1000),
+      S(.op = OP_END)},
+     GUIDE_FIRST_TOKEN_TIMEOUT, RETRY_YES, 0, 0, 1},
     {"x-should-retry: false stops a 500 from being retried", 4, 120, false, NULL,
      {S(OP_SUBMIT, 0, .text = "hi", .want_state = SESSION_SENDING, .want_submits = 1, NOCHK),
       S(OP_FAIL, 0, 500, NET_OK, "x-should-retry: false\n", .want_state = SESSION_FAILED,
@@ -741,6 +751,127 @@ static void test_secret_header_masked(void **state)
     config_free(&c);
 }
 
+/* The wall clock of the reasoning tests: moved by hand. */
+static int64_t wall_now;
+static int64_t moved_wall(void)
+{
+    return wall_now;
+}
+
+static void send_text(session *s, worker_event_kind kind, const char *text, int64_t wall)
+{
+    wall_now = wall;
+    worker_event *ev = make_event(kind, s->job);
+    buf_puts(&ev->text, text);
+    session_handle(s, ev, 0);
+    free_event(ev);
+}
+
+static void send_event(session *s, worker_event_kind kind, bool held)
+{
+    worker_event *ev = make_event(kind, s->job);
+    ev->held = held;
+    ev->net = NET_STREAM_CUT;
+    ev->got_content = true;
+    session_handle(s, ev, 0);
+    free_event(ev);
+}
+
+static void count_reasoning(void *ud, const char *text, size_t len)
+{
+    (void)text;
+    *(size_t *)ud += len;
+}
+
+/* Reasoning is kept apart from the answer, timed from its first delta to the answer's, told
+ * to the observer, never sent back to the server, and counted in max_reply_bytes; a server
+ * that holds the request says so until the reply begins. */
+static void test_reasoning(void **state)
+{
+    (void)state;
+    fake_net net = {0};
+    size_t heard = 0;
+    session_observer obs = {.reasoning = count_reasoning, .ud = &heard};
+    session s;
+    session_start(&s, &net, &obs, "http://127.0.0.1:9/v1", "");
+    s.wall_clock = moved_wall;
+    s.p.first_token_timeout_s = 42;
+    wall_now = 1000;
+    session_submit(&s, "2+2?", 0);
+    assert_true(net.last_first_token == 42);
+    worker_event *ev = make_event(WEV_RESPONSE, s.job);
+    ev->status = 200;
+    session_handle(&s, ev, 0);
+    free_event(ev);
+    send_event(&s, WEV_HELD, true);
+    assert_true(s.held);
+    send_text(&s, WEV_REASONING, "Two and ", 5000);
+    assert_false(s.held);
+    const chat_msg *r = &s.msgs[1];
+    assert_int_equal(r->role, API_ROLE_ASSISTANT);
+    assert_true(r->thinking);
+    send_text(&s, WEV_REASONING, "two.", 9000);
+    send_event(&s, WEV_HELD, false);
+    assert_false(s.held);
+    assert_string_equal(buf_str(&r->reasoning), "Two and two.");
+    assert_string_equal(buf_str(&r->text), "");
+    assert_int_equal(r->think_ms, -1);
+    send_text(&s, WEV_CONTENT, "Four", 17000);
+    assert_false(r->thinking);
+    assert_int_equal(r->think_ms, 12000); /* from the first reasoning to the answer */
+    send_text(&s, WEV_REASONING, " (late)", 18000);
+    assert_int_equal(r->think_ms, 12000);
+    send_event(&s, WEV_DONE, false);
+    assert_int_equal(s.state, SESSION_IDLE);
+    assert_int_equal(heard, strlen("Two and two. (late)"));
+
+    /* The next request carries the answer, not the reasoning. */
+    session_submit(&s, "and 3+3?", 20);
+    assert_non_null(strstr(net.last_body, "\"Four\""));
+    assert_null(strstr(net.last_body, "Two and"));
+    assert_null(strstr(net.last_body, "reasoning"));
+    assert_false(s.held);
+
+    /* Cut while thinking: the reasoning is the reply's beginning, kept, not retried. */
+    send_text(&s, WEV_REASONING, "Three and", 30000);
+    wall_now = 31500;
+    send_event(&s, WEV_FAILED, false);
+    assert_int_equal(s.state, SESSION_FAILED);
+    assert_int_equal(s.last_failure.entry, GUIDE_STREAM_INTERRUPTED);
+    assert_int_equal(s.last_decision.verdict, RETRY_NO_CONTENT);
+    r = &s.msgs[3];
+    assert_true(r->flags & MSG_INTERRUPTED);
+    assert_false(r->thinking);
+    assert_int_equal(r->think_ms, 1500);
+    /* ...and a reasoning-only reply is no message of the next request. */
+    session_submit(&s, "again", 40);
+    assert_null(strstr(net.last_body, "Three and"));
+    session_stop(&s, &net);
+    memset(&net, 0, sizeof net);
+
+    /* The reasoning counts toward max_reply_bytes. */
+    session_start(&s, &net, NULL, "http://127.0.0.1:9/v1", "");
+    s.p.max_reply_bytes = 8;
+    session_submit(&s, "hi", 0);
+    send_text(&s, WEV_REASONING, "hello ", 0);
+    send_text(&s, WEV_CONTENT, "world", 0);
+    assert_int_equal(s.state, SESSION_FAILED);
+    assert_int_equal(s.last_failure.entry, GUIDE_REPLY_TOO_LONG);
+    assert_string_equal(last_reply(&s), "wo");
+    session_stop(&s, &net);
+    memset(&net, 0, sizeof net);
+
+    /* One-shot keeps nothing, reasoning included, but tells the observer. */
+    heard = 0;
+    session_start(&s, &net, &obs, "http://127.0.0.1:9/v1", "");
+    s.stream_only = true;
+    session_submit(&s, "hi", 0);
+    send_text(&s, WEV_REASONING, "hmm", 0);
+    assert_int_equal(s.msgs[1].reasoning.len, 0);
+    assert_int_equal(heard, 3);
+    session_stop(&s, &net);
+}
+
 int main(void)
 {
     char err[256];
@@ -752,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_request_history),
         cmocka_unit_test(test_long_reply_stopped),
+        cmocka_unit_test(test_reasoning),
         cmocka_unit_test(test_key_in_clear),
         cmocka_unit_test(test_plain_http_suggestion),
         cmocka_unit_test(test_configure_provider),

@@ -76,6 +76,15 @@ static void add_content(buf *b, const char *text)
     "\"message\":{\"role\":\"assistant\",\"content\":\"Hi there\"},\"finish_reason\":"        \
     "\"stop\"}],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2,\"total_tokens\":6}}"
 
+#define REASONING_JSON                                                                        \
+    "{\"id\":\"x\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[{\"index\":0,"  \
+    "\"message\":{\"role\":\"assistant\",\"content\":\"Four.\",\"reasoning_content\":"         \
+    "\"2+2\"},\"finish_reason\":\"stop\"}]}"
+#define THINK_JSON                                                                            \
+    "{\"id\":\"x\",\"object\":\"chat.completion\",\"model\":\"m\",\"choices\":[{\"index\":0,"  \
+    "\"message\":{\"role\":\"assistant\",\"content\":\"<think>\\nhmm\\n</think>\\n\\nFour.\"},"   \
+    "\"finish_reason\":\"stop\"}]}"
+
 static void sse_hello(buf *b)
 {
     add_content(b, "Hel");
@@ -190,6 +199,34 @@ static void wait_client_close(conn *c)
 }
 
 #define SSE_HEADERS "Content-Type: text/event-stream\r\n"
+
+/* One chunk of a chunked body. */
+static bool send_chunk(conn *c, const char *data)
+{
+    char *head = xasprintf("%zx\r\n", strlen(data));
+    bool ok = send_str(c, head) && send_str(c, data) && send_str(c, "\r\n");
+    free(head);
+    return ok;
+}
+
+/* A chunked event stream that holds: a keep-alive every 100 ms for hold_ms (for ever when
+ * negative) after `first` (sent at once when not NULL), then `rest` and the end. */
+static bool stream_held(conn *c, const char *first, int hold_ms, const char *rest)
+{
+    if (!send_str(c, "HTTP/1.1 200 OK\r\n" SSE_HEADERS "Transfer-Encoding: chunked\r\n\r\n"))
+        return false;
+    if (first && !send_chunk(c, first))
+        return false;
+    int64_t end = clock_mono_ms() + hold_ms;
+    while (hold_ms < 0 || clock_mono_ms() < end) {
+        if (!send_chunk(c, ": keep-alive\n\n"))
+            return false;
+        struct pollfd p = {.fd = c->srv->stop_pipe[0], .events = POLLIN};
+        if (poll(&p, 1, 100) != 0)
+            return false;
+    }
+    return send_chunk(c, rest) && send_str(c, "0\r\n\r\n");
+}
 #define JSON_HEADERS "Content-Type: application/json\r\n"
 
 /* Answers one request; returns whether the connection may serve another. */
@@ -254,6 +291,43 @@ static bool handle(conn *c, const char *path)
         memset(big, 'x', n);
         keep = respond(c, "500 Internal Server Error", "Content-Type: text/plain\r\n", big, n);
         free(big);
+    } else if (strcmp(path, "/reasoning") == 0) {
+        add_chunk(&b, "{\"role\":\"assistant\",\"content\":\"\",\"reasoning_content\":null}");
+        add_chunk(&b, "{\"reasoning_content\":\"Two and \"}");
+        add_chunk(&b, "{\"reasoning\":\"two\\u001b[2J.\"}"); /* OpenRouter's name, and an escape */
+        add_chunk(&b, "{\"content\":\"Four\",\"reasoning_content\":\"\"}");
+        buf_puts(&b, FINISH_CHUNK DONE_CHUNK);
+        keep = respond(c, "200 OK", SSE_HEADERS, b.data, b.len);
+    } else if (strcmp(path, "/think") == 0) {
+        /* The tags split across deltas, as llama.cpp streams them. */
+        add_content(&b, "<th");
+        add_content(&b, "ink>\\nLet me see</t");
+        add_content(&b, "hink>\\n");
+        add_content(&b, "\\nFour.");
+        buf_puts(&b, FINISH_CHUNK DONE_CHUNK);
+        keep = respond(c, "200 OK", SSE_HEADERS, b.data, b.len);
+    } else if (strcmp(path, "/think-unclosed") == 0) {
+        add_content(&b, "<think>still thinking</thi");
+        keep = respond(c, "200 OK", SSE_HEADERS, b.data, b.len);
+    } else if (strcmp(path, "/reasoning-json") == 0) {
+        keep = respond(c, "200 OK", JSON_HEADERS, REASONING_JSON, strlen(REASONING_JSON));
+    } else if (strcmp(path, "/think-json") == 0) {
+        keep = respond(c, "200 OK", JSON_HEADERS, THINK_JSON, strlen(THINK_JSON));
+    } else if (strcmp(path, "/hold") == 0) {
+        stream_held(c, NULL, -1, "");
+        keep = false;
+    } else if (strcmp(path, "/hold-then-ok") == 0) {
+        sse_hello(&b);
+        buf_puts(&b, FINISH_CHUNK DONE_CHUNK);
+        keep = stream_held(c, NULL, 1500, buf_str(&b));
+    } else if (strcmp(path, "/event-then-keepalives") == 0) {
+        add_content(&b, "Hel");
+        char *first = xstrdup(buf_str(&b));
+        buf_reset(&b);
+        add_content(&b, "lo");
+        buf_puts(&b, FINISH_CHUNK DONE_CHUNK);
+        keep = stream_held(c, first, 1500, buf_str(&b));
+        free(first);
     } else if (strcmp(path, "/stall") == 0) {
         send_str(c, "HTTP/1.1 200 OK\r\n" SSE_HEADERS "Transfer-Encoding: chunked\r\n\r\n");
         wait_client_close(c);
@@ -509,10 +583,11 @@ static char *last_request(void)
 
 typedef struct result {
     uint64_t id;
-    char kinds[64];           /* collapsed: R response, C content, r refusal, F finish,
-                                 U usage, D done, X failed */
+    char kinds[64];           /* collapsed: R response, C content, r refusal, T reasoning,
+                                 H held, F finish, U usage, D done, X failed */
     int nevents[WEV_FAILED + 1];
-    buf text, refusal, body, finish;
+    buf text, refusal, reasoning, body, finish;
+    char held[8];             /* each WEV_HELD: '1' held, '0' no longer */
     http_headers headers;     /* of the last WEV_RESPONSE / WEV_FAILED */
     net_result net;
     long status;
@@ -535,6 +610,7 @@ static void result_free(result *r)
 {
     buf_free(&r->text);
     buf_free(&r->refusal);
+    buf_free(&r->reasoning);
     buf_free(&r->body);
     buf_free(&r->finish);
     hdrs_free(&r->headers);
@@ -543,9 +619,10 @@ static void result_free(result *r)
 
 static void result_add(result *r, const worker_event *ev)
 {
-    static const char letters[] = {[WEV_RESPONSE] = 'R', [WEV_CONTENT] = 'C', [WEV_REFUSAL] = 'r',
-                                   [WEV_FINISH] = 'F',   [WEV_USAGE] = 'U',   [WEV_DONE] = 'D',
-                                   [WEV_FAILED] = 'X'};
+    static const char letters[] = {
+        [WEV_RESPONSE] = 'R', [WEV_CONTENT] = 'C', [WEV_REFUSAL] = 'r', [WEV_REASONING] = 'T',
+        [WEV_HELD] = 'H',     [WEV_FINISH] = 'F',  [WEV_USAGE] = 'U',   [WEV_DONE] = 'D',
+        [WEV_FAILED] = 'X'};
     assert_true(ev->wall_ms > 0);
     assert_true((unsigned)ev->kind <= WEV_FAILED);
     if (r->terminal)
@@ -565,6 +642,14 @@ static void result_add(result *r, const worker_event *ev)
         break;
     case WEV_REFUSAL:
         buf_append(&r->refusal, ev->text.data, ev->text.len);
+        break;
+    case WEV_REASONING:
+        assert_true(ev->text.len > 0);
+        buf_append(&r->reasoning, ev->text.data, ev->text.len);
+        break;
+    case WEV_HELD:
+        if (strlen(r->held) + 1 < sizeof r->held)
+            r->held[strlen(r->held)] = ev->held ? '1' : '0';
         break;
     case WEV_FINISH:
         buf_append(&r->finish, ev->text.data, ev->text.len);
@@ -964,6 +1049,131 @@ static void test_idle_timeout_before_headers(void **state)
     result_free(&r);
 }
 
+/* Reasoning from the fields of DeepSeek and OpenRouter, and from a leading <think> block
+ * of the content, streamed or not: sanitised like content, apart from it. */
+static void test_reasoning(void **state)
+{
+    static const struct {
+        const char *name, *path;
+        bool stream;
+        const char *kinds;
+        net_result net;
+        const char *reasoning, *text;
+    } rc[] = {
+        {"reasoning_content, then reasoning", "/reasoning", true, "RTCFD", NET_OK,
+         "Two and two.", "Four"},
+        {"a <think> block split across deltas", "/think", true, "RTCFD", NET_OK, "Let me see",
+         "Four."},
+        {"a block cut short stays reasoning, the held tag with it", "/think-unclosed", true,
+         "RTX", NET_STREAM_CUT, "still thinking</thi", ""},
+        {"message.reasoning_content of a completion", "/reasoning-json", false, "RTCFD", NET_OK,
+         "2+2", "Four."},
+        {"a <think> block in a completion", "/think-json", false, "RTCFD", NET_OK, "hmm\n",
+         "Four."},
+    };
+    worker *w = *state;
+    for (size_t i = 0; i < sizeof rc / sizeof rc[0]; i++) {
+        print_message("case: %s\n", rc[i].name);
+        worker_job j = job_for(rc[i].path, JOB_CHAT, rc[i].stream);
+        result r;
+        result_init(&r, worker_submit(w, &j));
+        collect(w, &r, 1, 5000, 0);
+        assert_string_equal(r.kinds, rc[i].kinds);
+        assert_int_equal(r.net, rc[i].net);
+        assert_string_equal(buf_str(&r.reasoning), rc[i].reasoning);
+        assert_string_equal(buf_str(&r.text), rc[i].text);
+        if (r.net != NET_OK)
+            assert_true(r.got_content); /* reasoning is part of the reply: not retried */
+        result_free(&r);
+    }
+}
+
+/* A chat whose reply does not begin: keep-alives reset no clock, so idle_timeout (1 s)
+ * does not end the wait, and first_token_timeout (2 s) does, from the request's start. */
+static void test_first_token_timeout(void **state)
+{
+    worker *w = *state;
+    worker_job j = job_for("/hold", JOB_CHAT, true);
+    j.idle_timeout_s = 1;
+    j.first_token_timeout_s = 2;
+    result r;
+    int64_t t0 = clock_mono_ms();
+    result_init(&r, worker_submit(w, &j));
+    collect(w, &r, 1, 8000, 0);
+    assert_string_equal(r.kinds, "RHX");
+    assert_string_equal(r.held, "1");
+    assert_int_equal(r.net, NET_TIMEOUT_FIRST_TOKEN);
+    assert_int_equal(r.status, 200);
+    assert_false(r.got_content);
+    int64_t took = r.end_mono_ms - t0;
+    if (took < 1900 || took > 3500)
+        fail_msg("ended after %lld ms, not at the 2 s first-token timeout", (long long)took);
+    assert_non_null(strstr(r.detail, "only keep-alives for 2 s"));
+    result_free(&r);
+
+    /* Headers, then nothing at all: the same timeout, said otherwise. */
+    j = job_for("/stall", JOB_CHAT, true);
+    j.idle_timeout_s = 1;
+    j.first_token_timeout_s = 2;
+    t0 = clock_mono_ms();
+    result_init(&r, worker_submit(w, &j));
+    collect(w, &r, 1, 8000, 0);
+    assert_string_equal(r.kinds, "RX");
+    assert_int_equal(r.net, NET_TIMEOUT_FIRST_TOKEN);
+    assert_true(r.end_mono_ms - t0 >= 1900);
+    assert_non_null(strstr(r.detail, "no reply began within 2 s"));
+    result_free(&r);
+
+    /* No headers either. */
+    j = job_for("/nothing", JOB_CHAT, true);
+    j.idle_timeout_s = 1;
+    j.first_token_timeout_s = 1.5;
+    result_init(&r, worker_submit(w, &j));
+    collect(w, &r, 1, 8000, 0);
+    assert_string_equal(r.kinds, "X");
+    assert_int_equal(r.net, NET_TIMEOUT_FIRST_TOKEN);
+    result_free(&r);
+}
+
+/* Held for 1.5 s, longer than idle_timeout, then the reply: it arrives whole; WEV_HELD said
+ * when the holding began and when it ended. After the first event, keep-alives are bytes
+ * like any other: they keep the idle clock from running out. */
+static void test_held_then_reply(void **state)
+{
+    worker *w = *state;
+    worker_job j = job_for("/hold-then-ok", JOB_CHAT, true);
+    j.idle_timeout_s = 1;
+    j.first_token_timeout_s = 10;
+    result r;
+    result_init(&r, worker_submit(w, &j));
+    collect(w, &r, 1, 8000, 0);
+    assert_string_equal(r.kinds, "RHCFD");
+    assert_string_equal(r.held, "10");
+    assert_string_equal(buf_str(&r.text), "Hello world");
+    result_free(&r);
+
+    j = job_for("/event-then-keepalives", JOB_CHAT, true);
+    j.idle_timeout_s = 1;
+    j.first_token_timeout_s = 10;
+    result_init(&r, worker_submit(w, &j));
+    collect(w, &r, 1, 8000, 0);
+    assert_string_equal(r.kinds, "RCFD");
+    assert_string_equal(r.held, "");
+    assert_string_equal(buf_str(&r.text), "Hello");
+    result_free(&r);
+
+    /* Models and status pages know no first-token timeout: idle_timeout as ever. */
+    j = job_for("/nothing", JOB_MODELS, false);
+    j.idle_timeout_s = 1;
+    j.first_token_timeout_s = 30;
+    int64_t t0 = clock_mono_ms();
+    result_init(&r, worker_submit(w, &j));
+    collect(w, &r, 1, 8000, 0);
+    assert_int_equal(r.net, NET_TIMEOUT_IDLE);
+    assert_true(r.end_mono_ms - t0 < 5000);
+    result_free(&r);
+}
+
 static void test_refused(void **state)
 {
     worker *w = *state;
@@ -1360,6 +1570,9 @@ int main(void)
         cmocka_unit_test(test_cancel_unknown_or_finished),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_idle_timeout_before_headers),
+        cmocka_unit_test(test_reasoning),
+        cmocka_unit_test(test_first_token_timeout),
+        cmocka_unit_test(test_held_then_reply),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_reuse_after_dns_failure),
         cmocka_unit_test(test_tls),
