@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The panel fits any terminal: at 40x12 the failure's title and the countdown stay (the
-# rest goes by importance, cut lines end in an ellipsis); below 20x6 a message stands in
+# rest goes by importance, cut lines end in an ellipsis), F6's full view scrolls and a
+# message such as the report's path is seen whole; below 20x6 a message stands in
 # for the screen and tchat goes on; beside a short conversation the steps get a row each.
 source "$(dirname "$0")/lib.sh"
 SCEN="$(dirname "$0")/scenarios.json"
@@ -17,6 +18,15 @@ check "40x12: the countdown" wait_screen 'Retrying in [0-9]+ s'
 check "40x12: the keys" wait_screen 'F5 retry now'
 check "40x12: a cut line ends in an ellipsis" wait_screen '…$'
 check "40x12: nothing wider than the terminal" narrow 40
+keys F6
+check "40x12: F6's full view, wrapped" wait_screen '^ +tokens were sent in a short'
+keys End
+check "40x12: F6's view scrolls to its end" wait_screen 'PgUp/PgDn scroll it'
+keys Escape
+check "40x12: Esc closes F6, the countdown goes on" wait_screen 'Retrying in [0-9]+ s'
+keys F7
+check "40x12: the report's message is seen" wait_screen '^ Support report written'
+check "40x12: with its path, wrapped" wait_screen '[0-9]\.txt$'
 
 resize 15 5
 check "15x5: too small, said" wait_screen 'too small'
