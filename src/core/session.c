@@ -173,8 +173,16 @@ static chat_msg *reply_msg(session *s)
     return s->has_reply ? &s->msgs[s->nmsgs - 1] : NULL;
 }
 
+/* Whether the prompt at i has an answer after it: a reply with text, not only reasoning. */
+static bool answered(const session *s, size_t i)
+{
+    return i + 1 < s->nmsgs && s->msgs[i + 1].role == API_ROLE_ASSISTANT &&
+           s->msgs[i + 1].text.len > 0;
+}
+
 /* The messages the model sees: the system prompt, then the conversation without
- * prompts that never got an answer (other than the one being sent). */
+ * prompts that never got an answer (other than the one being sent), so that two user
+ * messages never follow each other, and without replies that have no text. */
 static char *build_body(session *s)
 {
     api_message *v = xmalloc_array(s->nmsgs + 1, sizeof *v);
@@ -183,7 +191,8 @@ static char *build_body(session *s)
         v[n++] = (api_message){API_ROLE_SYSTEM, s->p.system};
     for (size_t i = 0; i <= s->prompt_index && i < s->nmsgs; i++) {
         const chat_msg *m = &s->msgs[i];
-        if (i != s->prompt_index && (m->flags & MSG_FAILED))
+        if (i != s->prompt_index && m->role == API_ROLE_USER &&
+            ((m->flags & MSG_FAILED) || !answered(s, i)))
             continue;
         if (m->role == API_ROLE_ASSISTANT && m->text.len == 0)
             continue;
@@ -331,7 +340,8 @@ static void append_reply(session *s, const char *text, size_t len, bool refusal)
 static void append_reasoning(session *s, const char *text, size_t len)
 {
     chat_msg *r = reply_begun(s);
-    if (!r->thinking && !r->think_start_ms) {
+    /* Reasoning that comes once the answer has begun is kept, but thinking is over. */
+    if (!r->thinking && !r->think_start_ms && r->text.len == 0) {
         r->thinking = true;
         r->think_start_ms = s->wall_clock();
     }
@@ -380,7 +390,8 @@ static void fail_now(session *s, const failure *f, const retry_decision *d, int6
         s->deadline_ms = now_ms + d->delay_ms;
         set_state(s, SESSION_WAITING);
     } else {
-        if (!r) {
+        /* Reasoning alone is no answer: the prompt is one to send again. */
+        if (!r || r->text.len == 0) {
             prompt->flags |= MSG_FAILED;
             prompt->error = f->entry;
         }

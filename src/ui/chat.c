@@ -195,10 +195,19 @@ unsigned chat_tick(chat *c, int64_t now)
 {
     session_tick(&c->s, now);
     unsigned f = take_pending(c) | follow_saves(c, now);
-    if (panel_next_tick(&c->s, now) >= 0 || c->s.state == SESSION_WAITING)
+    /* The clocks on screen (a countdown's tenths, the seconds of a wait, "thinking… 12 s")
+     * are redrawn when they change, not at every wake-up: a streamed delta or a keypress
+     * keeps to its own frame. */
+    int64_t tick = panel_next_tick(&c->s, now);
+    if (tick < 0) {
+        c->panel_tick_ms = 0;
+    } else if (now >= c->panel_tick_ms || (int)c->s.state != c->panel_tick_state) {
+        c->panel_tick_ms = now + tick;
+        c->panel_tick_state = (int)c->s.state;
         f |= UI_REDRAW_PANEL | UI_REDRAW_TITLE;
-    if (session_thinking(&c->s))
-        f |= UI_REDRAW_CONV; /* "thinking… 12 s" */
+        if (session_thinking(&c->s))
+            f |= UI_REDRAW_CONV;
+    }
     return f;
 }
 

@@ -843,9 +843,27 @@ static void test_reasoning(void **state)
     assert_true(r->flags & MSG_INTERRUPTED);
     assert_false(r->thinking);
     assert_int_equal(r->think_ms, 1500);
-    /* ...and a reasoning-only reply is no message of the next request. */
+    /* Reasoning alone is no answer: the prompt is one to send again (F5)... */
+    assert_true(s.msgs[2].flags & MSG_FAILED);
+    /* ...and neither it nor its reasoning-only reply is in the next request, which never
+     * has two user messages in a row. */
     session_submit(&s, "again", 40);
     assert_null(strstr(net.last_body, "Three and"));
+    assert_null(strstr(net.last_body, "and 3+3?"));
+    assert_non_null(strstr(net.last_body, "\"again\""));
+    assert_non_null(strstr(net.last_body, "\"Four\""));
+    /* A reply that ended well with reasoning and no text (its tokens spent on thinking)
+     * leaves its prompt out of the next request too. */
+    send_text(&s, WEV_REASONING, "Hmm.", 50000);
+    send_event(&s, WEV_DONE, false);
+    assert_int_equal(s.state, SESSION_IDLE);
+    session_submit(&s, "once more", 60);
+    assert_null(strstr(net.last_body, "\"again\""));
+    assert_non_null(strstr(net.last_body, "\"once more\""));
+    /* Reasoning after the answer began does not start thinking again. */
+    send_text(&s, WEV_CONTENT, "Yes", 70000);
+    send_text(&s, WEV_REASONING, "late", 71000);
+    assert_false(s.msgs[s.nmsgs - 1].thinking);
     session_stop(&s, &net);
     memset(&net, 0, sizeof net);
 
