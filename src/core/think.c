@@ -21,11 +21,6 @@ void think_init(think_split *t)
     t->nheld = 0;
 }
 
-bool think_passing(const think_split *t)
-{
-    return t->state == TS_PASS;
-}
-
 static void emit(think_cb cb, void *ud, bool reasoning, const char *p, size_t n)
 {
     if (n)

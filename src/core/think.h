@@ -32,7 +32,5 @@ void think_feed(think_split *t, const char *p, size_t n, think_cb cb, void *ud);
 /* The end of the content: what was held back goes out as what it would have been (a cut
  * "<thi" at the start as content, a cut "</thi" inside the block as reasoning). */
 void think_finish(think_split *t, think_cb cb, void *ud);
-/* Whether the reply has gone past any block: everything fed from now on is content. */
-bool think_passing(const think_split *t);
 
 #endif

@@ -571,6 +571,12 @@ static unsigned cmd_thinking(chat *c, const char *arg, int key)
     bool all = arg && strcmp(arg, "all") == 0;
     if (arg && !all)
         return chat_notice(c, true, "%s", chat_str(c, "ui.thinking.usage"));
+    if (!all && session_thinking(&c->s)) {
+        /* The reasoning still coming is shown; it folds by itself once the answer begins. */
+        unsigned f = chat_notice(c, false, "%s", chat_str(c, "ui.thinking.live"));
+        c->notice_is_busy = true;
+        return f;
+    }
     unsigned f = view_toggle_reasoning(&c->view, &c->s, all);
     if (!f)
         return chat_notice(c, true, "%s", chat_str(c, "ui.thinking.none"));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "util.h"
 
 /* ---------------------------------------------------------------- languages */
 
@@ -25,21 +26,11 @@ static const struct {
     {"patch", HL_DIFF},
 };
 
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 hl_lang hl_lang_find(const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        const char *n = names[i].name;
-        size_t k = 0;
-        while (k < len && n[k] && lower(name[k]) == n[k])
-            k++;
-        if (k == len && !n[k])
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (str_ncasecmp(names[i].name, name, len) == 0 && !names[i].name[len])
             return names[i].lang;
-    }
     return HL_NONE;
 }
 
@@ -228,6 +219,18 @@ static size_t string_end(const char *p, size_t n, size_t i, char q, bool escapes
 
 /* ---------------------------------------------------------------- C-like languages */
 
+/* A Python string prefix: one or two of r, b, f, u in either case ("rb", "F"), so that
+ * "or" and "in" before a quote stay words. */
+static bool py_prefix(const char *w, size_t len)
+{
+    if (len < 1 || len > 2)
+        return false;
+    for (size_t k = 0; k < len; k++)
+        if (!strchr("rRbBfFuU", w[k]))
+            return false;
+    return true;
+}
+
 typedef struct clike {
     wordlist keywords, literals;
     bool hash_comment;  /* '#' starts a comment (Python) */
@@ -399,10 +402,19 @@ static void hl_clike(hl_lang lang, hl_state *st, const char *p, size_t n, uint8_
             size_t e = i + 1;
             while (e < n && (is_word(p[e]) || (l->dollar && p[e] == '$')))
                 e++;
-            /* Python's prefixed strings: r"...", f'...', rb"..." (the prefix is the string's) */
-            if (lang == HL_PYTHON && e < n && (p[e] == '"' || p[e] == '\'') && e - i <= 2) {
-                bool closed;
-                size_t end = string_end(p, n, e, p[e], true, &closed);
+            /* Python's prefixed strings: r"...", f'...', rb"""...""" (the prefix is the string's) */
+            if (lang == HL_PYTHON && e < n && (p[e] == '"' || p[e] == '\'') &&
+                py_prefix(p + i, e - i)) {
+                char q = p[e];
+                size_t end;
+                if (e + 2 < n && p[e + 1] == q && p[e + 2] == q) {
+                    st->mode = M_STRING;
+                    st->quote = (uint8_t)q;
+                    end = long_string(st, p, n, e + 3, true, true);
+                } else {
+                    bool closed;
+                    end = string_end(p, n, e, q, true, &closed);
+                }
                 mark(style, i, end, MD_CODE_STRING);
                 i = end;
                 continue;

@@ -428,17 +428,21 @@ unsigned view_toggle_reasoning(view *v, const session *s, bool all)
             last = i;
         if (!all)
             break;
-        any_folded |= v->cache[i].unfold_id != m->id;
+        any_folded |= !m->thinking && v->cache[i].unfold_id != m->id;
     }
     if (last == s->nmsgs)
         return 0;
     if (!all) {
+        /* Reasoning that is still coming is shown as it comes; it folds once the answer
+         * begins. A toggle now would change nothing on screen, only what comes after. */
+        if (s->msgs[last].thinking)
+            return 0;
         view_cache *c = &v->cache[last];
         c->unfold_id = c->unfold_id == s->msgs[last].id ? 0 : s->msgs[last].id;
         return UI_REDRAW_CONV;
     }
     for (size_t i = 0; i < s->nmsgs; i++)
-        if (s->msgs[i].reasoning.len)
+        if (s->msgs[i].reasoning.len && !s->msgs[i].thinking)
             v->cache[i].unfold_id = any_folded ? s->msgs[i].id : 0;
     return UI_REDRAW_CONV;
 }

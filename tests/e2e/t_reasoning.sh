@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 cat >"$T_DIR/scenarios.json" <<'JSON'
 {"scenarios": {
-  "think-slow": {"reasoning": "Two and two make four. The user wants the number alone, so the answer is short and says nothing else at all.", "chunk_chars": 4, "chunk_delay_ms": 90, "reply": "Four."},
+  "think-slow": {"reasoning": "Two and two make four. The user wants the number alone, so the answer is short and says nothing else at all. It is a small sum; there is no trick in it, and no need to show the working.", "chunk_chars": 4, "chunk_delay_ms": 90, "reply": "Four."},
   "hold-long": {"hold_ms": 600000}
 }}
 JSON
@@ -29,6 +29,10 @@ type_text "What is 2+2?"; keys Enter
 check "while it thinks: labelled, with its seconds" wait_screen '^ ai   ▾ thinking… [0-9]+ s$'
 check "the reasoning shown, indented under it" wait_screen '^        Two and two make four'
 check "the panel says the reply is coming" wait_screen 'receiving · mock-think-slow'
+# Alt-h while it thinks changes nothing: it still shows, and still folds once the answer begins.
+keys M-h
+check "Alt-h while thinking: says it folds by itself" wait_screen 'folds once the answer begins'
+check "Alt-h while thinking: still shown" wait_screen '^ ai   ▾ thinking… [0-9]+ s$'
 check "the answer came" wait_screen '^      Four\.$'
 check "then folded to one line, with how long it took" wait_screen '^ ai   ▸ thought for [0-9.]+ s$'
 check "folded: the reasoning is not shown" wait_screen_not 'Two and two' 

@@ -63,6 +63,8 @@ static const hl_case CASES[] = {
     {"py", {"s = f'{x}' + r\"\\d\""}, {"BBBBssssssBBBsssss"}},
     {"py", {"doc = \"\"\"one", "two\"\"\" if"}, {"BBBBBBssssss", "ssssssBkk"}},
     {"py", {"x = '''a''' # c"}, {"BBBBsssssssBmmm"}},
+    {"py", {"x = f\"\"\"doc", "still", "\"\"\"", "y = 1"}, {"BBBBsssssss", "sssss", "sss", "BBBBn"}},
+    {"py", {"a or'x' in\"y\""}, {"BBkksssBkksss"}},
     /* JavaScript, TypeScript */
     {"js", {"const $a = `t ${x}", "end` ?? null;"}, {"kkkkkBBBBBBsssssss", "ssssBBBBnnnnB"}},
     {"javascript", {"function f() { return 'x'; }"}, {"kkkkkkkkBBBBBBBkkkkkkBsssBBB"}},
