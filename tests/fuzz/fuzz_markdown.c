@@ -185,15 +185,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_wrap(in, size, NULL, widths[k], true, &w);
     }
 
-    /* Streamed: a prefix (its length from the input), then the rest. */
+    /* Streamed: a prefix (its length from the input), a longer one resumed from it, then
+     * the rest resumed from that: each resume starts from a resumed state. */
     size_t cut = size ? (size_t)data[0] * 7919u % (size + 1) : 0;
+    size_t cut2 = cut + (size > cut && size > 1 ? (size_t)data[1] * 104729u % (size - cut + 1) : 0);
     md_doc part;
     md_init(&part);
     wrap_lines wp;
     wrap_init(&wp);
     md_render(&part, in, cut);
     wrap_text(&wp, buf_str(&part.text), part.text.len, part.style, 7, false);
-    size_t same = md_render_more(&part, in, size);
+    size_t same = md_render_more(&part, in, cut2);
+    CHECK(same <= part.text.len);
+    wrap_text_more(&wp, buf_str(&part.text), part.text.len, part.style, 7, false, same);
+    same = md_render_more(&part, in, size);
     CHECK(same <= part.text.len);
     CHECK(part.text.len == d.text.len &&
           (!d.text.len || memcmp(part.text.data, d.text.data, d.text.len) == 0));
