@@ -29,7 +29,7 @@ static const struct {
 hl_lang hl_lang_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (str_ncasecmp(names[i].name, name, len) == 0 && !names[i].name[len])
+        if (strlen(names[i].name) == len && str_ncasecmp(names[i].name, name, len) == 0)
             return names[i].lang;
     return HL_NONE;
 }
