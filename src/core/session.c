@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "redact.h"
+#include "think.h"
 #include "url.h"
 
 const char *session_state_name(session_state st)
@@ -507,6 +508,21 @@ static void stop_long_reply(session *s, int64_t now_ms)
     failure_free(&f);
 }
 
+/* A chat template that opened the <think> block in the prompt leaves the model's reasoning
+ * in the content, ended by a lone "</think>": once the reply is whole, it is moved to the
+ * reasoning (untimed), so that it folds and is not sent back. */
+static void split_lone_think(chat_msg *r)
+{
+    size_t reason_len, answer_at;
+    if (r->reasoning.len || !think_lone_close(r->text.data, r->text.len, &reason_len, &answer_at))
+        return;
+    buf_append(&r->reasoning, r->text.data, reason_len);
+    size_t rest = r->text.len - answer_at;
+    memmove(r->text.data, r->text.data + answer_at, rest);
+    r->text.len = rest;
+    r->text.data[rest] = '\0';
+}
+
 static void on_done(session *s)
 {
     s->job = 0;
@@ -515,8 +531,10 @@ static void on_done(session *s)
     s->msgs[s->prompt_index].flags &= ~(MSG_PENDING | MSG_FAILED);
     chat_msg *r = reply_msg(s);
     end_thinking(s, r);
-    if (r)
+    if (r) {
         r->flags &= ~MSG_PENDING;
+        split_lone_think(r);
+    }
     s->deadline_ms = 0;
     set_state(s, SESSION_IDLE);
 }

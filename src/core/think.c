@@ -142,3 +142,38 @@ void think_finish(think_split *t, think_cb cb, void *ud)
     if (t->state == TS_START)
         t->state = TS_PASS;
 }
+
+/* The first occurrence of needle in p[0..n), or NULL. */
+static const char *find(const char *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(p + i, needle, k) == 0)
+            return p + i;
+    return NULL;
+}
+
+bool think_lone_close(const char *text, size_t len, size_t *reason_len, size_t *answer_at)
+{
+    const char *tag = find(text, len, CLOSE);
+    if (!tag || tag == text)
+        return false;
+    size_t at = (size_t)(tag - text), end = at + CLOSE_LEN;
+    if (text[at - 1] != '\n' || find(text, at, OPEN) || find(text, at, "```"))
+        return false;
+    size_t a = end;
+    while (a < len && (text[a] == ' ' || text[a] == '\t' || text[a] == '\r'))
+        a++;
+    if (a < len && text[a] != '\n')
+        return false;
+    while (a < len && is_space(text[a]))
+        a++;
+    size_t r = at;
+    while (r && is_space(text[r - 1]))
+        r--;
+    if (!r)
+        return false;
+    *reason_len = r;
+    *answer_at = a;
+    return true;
+}

@@ -33,4 +33,12 @@ void think_feed(think_split *t, const char *p, size_t n, think_cb cb, void *ud);
  * "<thi" at the start as content, a cut "</thi" inside the block as reasoning). */
 void think_finish(think_split *t, think_cb cb, void *ud);
 
+/* A reply whose chat template opened the block in the prompt (so the model never writes
+ * "<think>"): its content is the reasoning, then "</think>" on a line of its own, then the
+ * answer. True when text is that: no "<think>" and no code fence before the first
+ * "</think>", which starts the text or a line and ends it. *reason_len is then the
+ * reasoning's length (trailing white space left out) and *answer_at where the answer begins
+ * (the white space after the tag skipped). */
+bool think_lone_close(const char *text, size_t len, size_t *reason_len, size_t *answer_at);
+
 #endif

@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib.sh"
 cat >"$T_DIR/scenarios.json" <<'JSON'
 {"scenarios": {
   "think-slow": {"reasoning": "Two and two make four. The user wants the number alone, so the answer is short and says nothing else at all. It is a small sum; there is no trick in it, and no need to show the working.", "chunk_chars": 4, "chunk_delay_ms": 90, "reply": "Four."},
-  "hold-long": {"hold_ms": 600000}
+  "hold-long": {"hold_ms": 600000},
+  "lone-close": {"reply": "The template opened the block.\n</think>\n\nSix."}
 }}
 JSON
 start_mock --scenarios "$T_DIR/scenarios.json"
@@ -81,6 +82,16 @@ check "and its reasoning folded above it" wait_screen '^ ai   ▸ thought for'
 check "no tag on screen" wait_screen_not 'think>' 
 keys M-h
 check "unfolded: the block's text" wait_screen '^        I should greet them back\.$'
+
+# A template that opened <think> in the prompt: a lone </think> in the content. Once the
+# reply is whole, what came before it is folded as reasoning.
+start_ui --base-url "$MOCK_URL" -m mock-lone-close
+type_text "3+3"; keys Enter
+check "lone </think>: the answer alone" wait_screen '^      Six\.$'
+check "lone </think>: the reasoning folded above it" wait_screen '^ ai   ▸ thought$'
+check "lone </think>: no tag on screen" wait_screen_not 'think>'
+keys M-h
+check "lone </think>: unfolded" wait_screen '^        The template opened the block\.$'
 
 # ---- a request the server holds ----
 start_ui --base-url "$MOCK_URL" -m mock-held --idle-timeout 1

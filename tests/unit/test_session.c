@@ -890,6 +890,33 @@ static void test_reasoning(void **state)
     session_stop(&s, &net);
 }
 
+/* A template that opened <think> in the prompt: the content is the reasoning, a lone
+ * "</think>" and the answer. Once the reply is whole, the reasoning is moved apart (folded
+ * in the chat, kept in the file, not sent back); a reply that merely mentions the tag is
+ * left as it is. */
+static void test_lone_think(void **state)
+{
+    (void)state;
+    fake_net net = {0};
+    session s;
+    session_start(&s, &net, NULL, "http://127.0.0.1:9/v1", "");
+    session_submit(&s, "2+2?", 0);
+    send_text(&s, WEV_CONTENT, "Two and two.\n</think>\n\nFour.", 0);
+    send_event(&s, WEV_DONE, false);
+    const chat_msg *r = &s.msgs[1];
+    assert_string_equal(buf_str(&r->reasoning), "Two and two.");
+    assert_string_equal(buf_str(&r->text), "Four.");
+    assert_int_equal(r->think_ms, -1);
+    session_submit(&s, "Write the tag.", 10);
+    assert_null(strstr(net.last_body, "Two and"));
+    assert_non_null(strstr(net.last_body, "\"Four.\""));
+    send_text(&s, WEV_CONTENT, "Write </think> to end it.", 20);
+    send_event(&s, WEV_DONE, false);
+    assert_string_equal(buf_str(&s.msgs[3].text), "Write </think> to end it.");
+    assert_int_equal(s.msgs[3].reasoning.len, 0);
+    session_stop(&s, &net);
+}
+
 int main(void)
 {
     char err[256];
@@ -902,6 +929,7 @@ int main(void)
         cmocka_unit_test(test_request_history),
         cmocka_unit_test(test_long_reply_stopped),
         cmocka_unit_test(test_reasoning),
+        cmocka_unit_test(test_lone_think),
         cmocka_unit_test(test_key_in_clear),
         cmocka_unit_test(test_plain_http_suggestion),
         cmocka_unit_test(test_configure_provider),

@@ -132,10 +132,51 @@ static void test_passing(void **state)
     buf_free(&o.content);
 }
 
+/* A reply whose template opened the block in the prompt: the reasoning, then "</think>"
+ * on its own line. Anything that is not clearly that stays the answer. */
+typedef struct lone_case {
+    const char *name;
+    const char *in;
+    const char *reasoning; /* NULL: not a lone block */
+    const char *answer;
+} lone_case;
+
+static const lone_case LONE[] = {
+    {"reasoning, the tag, the answer", "Let me see.\n</think>\n\nFour.", "Let me see.", "Four."},
+    {"CRLF and spaces around the tag", "a b\r\n</think>  \r\n\r\nc", "a b", "c"},
+    {"the tag ends the reply", "thinking\n</think>", "thinking", ""},
+    {"no tag", "Four.", NULL, NULL},
+    {"the tag first: nothing to fold", "</think>\nFour.", NULL, NULL},
+    {"only white space before it", " \n</think>\nFour.", NULL, NULL},
+    {"the tag inside a line", "Write </think> to end it.", NULL, NULL},
+    {"text after the tag on its line", "a\n</think> b", NULL, NULL},
+    {"an opening tag before it (the splitter's case)", "<think>\na\n</think>\nb", NULL, NULL},
+    {"inside a code block", "```\nx\n</think>\n```", NULL, NULL},
+    {"only the first tag counts", "a\n</think>\nb\n</think>\nc", "a", "b\n</think>\nc"},
+};
+
+static void test_lone_close(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof LONE / sizeof LONE[0]; i++) {
+        const lone_case *c = &LONE[i];
+        size_t r = 99, a = 99;
+        bool got = think_lone_close(c->in, strlen(c->in), &r, &a);
+        bool ok = got == (c->reasoning != NULL);
+        if (ok && got)
+            ok = r == strlen(c->reasoning) && memcmp(c->in, c->reasoning, r) == 0 &&
+                 strcmp(c->in + a, c->answer) == 0;
+        if (!ok)
+            print_error("%s: got %d (reasoning %zu bytes, answer at %zu)\n", c->name, got, r, a);
+        assert_true(ok);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
+        cmocka_unit_test(test_lone_close),
         cmocka_unit_test(test_passing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
