@@ -3,7 +3,8 @@
  * checking what each promises; builds a request body around the input
  * as message content, which must parse back to the same text; and splits a
  * leading <think> block off the input taken as a reply's content, cut in two
- * at a point the input gives, which must give what the whole does. */
+ * at a point the input gives, which must give what the whole does; and looks for a lone
+ * </think>, whose reasoning must end before the answer begins. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,5 +143,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_body_roundtrip(content);
     free(content);
     check_think(p, size);
+    size_t reason_len, answer_at;
+    if (think_lone_close(p, size, &reason_len, &answer_at) &&
+        (reason_len == 0 || reason_len >= answer_at || answer_at > size))
+        abort();
     return 0;
 }
