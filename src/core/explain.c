@@ -104,17 +104,16 @@ void explain_elapsed(buf *out, int64_t ms)
 
 void explain_delay_source(buf *out, const explain_ctx *cx, const retry_decision *d)
 {
-    if (d->source == DELAY_BACKOFF) {
-        buf_puts(out, guide_str(cx->lang, "backoff"));
-        return;
-    }
     if (d->source == DELAY_NONE)
         return;
     buf amount;
     buf_init(&amount);
     explain_duration(&amount, d->delay_ms);
-    buf_fill(out, guide_str(cx->lang, "server_asked"), 2, buf_str(&amount),
-             delay_source_name(d->source));
+    if (d->source == DELAY_BACKOFF)
+        buf_fill(out, guide_str(cx->lang, "backoff"), 1, buf_str(&amount));
+    else
+        buf_fill(out, guide_str(cx->lang, "server_asked"), 2, buf_str(&amount),
+                 delay_source_name(d->source));
     buf_free(&amount);
 }
 

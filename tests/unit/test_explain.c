@@ -164,7 +164,7 @@ typedef struct delay_case {
 } delay_case;
 
 static const delay_case delay_cases[] = {
-    {"backoff", DELAY_BACKOFF, 2000, "backoff"},
+    {"backoff", DELAY_BACKOFF, 2000, "backoff 2.0 s"},
     {"none", DELAY_NONE, 0, ""},
     {"retry-after", DELAY_RETRY_AFTER, 4000, "server asked 4.0 s (retry-after)"},
     {"retry-after-ms", DELAY_RETRY_AFTER_MS, 250, "server asked 0.3 s (retry-after-ms)"},
@@ -201,7 +201,7 @@ typedef struct retrying_case {
 
 static const retrying_case retrying_cases[] = {
     {"backoff", 3400, NULL, 2, 5, DELAY_BACKOFF, 4000,
-     "Retrying in 3.4 s · attempt 2 of 5 · backoff"},
+     "Retrying in 3.4 s · attempt 2 of 5 · backoff 4.0 s"},
     {"the server's delay", 2100, NULL, 3, 5, DELAY_RETRY_AFTER, 4000,
      "Retrying in 2.1 s · attempt 3 of 5 · server asked 4.0 s (retry-after)"},
     {"with the panel's bar", 61000, " [####    ] ", 2, 2, DELAY_RESET_TOKENS, 61000,
