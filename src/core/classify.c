@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider.h"
+#include "retry.h"
 #include "sanitize.h"
 #include "url.h"
 #include "util.h"
@@ -544,12 +546,12 @@ static long smallest_limit(const char *m)
     return best;
 }
 
-/* A delay to wait for in the body: RetryInfo, or "retry in 38.6s" / "try again in" /
- * "retry after 37 seconds" in the message. */
+/* A delay to wait for in the body: RetryInfo, or one the message gives ("retry in 38.6s",
+ * "try again in", "retry after 37 seconds"), read as the retry policy reads it. */
 static bool body_gives_delay(const failure *f)
 {
-    static const char *const phrases[] = {"retry in ", "try again in ", "retry after ", NULL};
-    return f->retry_delay || msg_has_any(f, phrases);
+    int64_t ms;
+    return f->retry_delay || retry_parse_message_delay(f->err_message, &ms) == 0;
 }
 
 static bool is_insufficient_quota(const failure *f)
@@ -938,42 +940,14 @@ static void classify_status(failure *f, const http_headers *h)
     }
 }
 
-/* The host of the base URL ends with one of the domains (a whole label). */
-static bool host_in(const char *base_url, const char *const *domains)
-{
-    char *auth = base_url ? url_authority(base_url) : NULL;
-    if (!auth)
-        return false;
-    char *at = strrchr(auth, '@');
-    char *host = at ? at + 1 : auth;
-    char *colon = strrchr(host, ':');
-    if (colon && !strchr(host, ']'))
-        *colon = '\0';
-    bool found = false;
-    size_t hl = strlen(host);
-    for (; *domains && !found; domains++) {
-        size_t dl = strlen(*domains);
-        found = hl >= dl && str_casecmp(host + hl - dl, *domains) == 0 &&
-                (hl == dl || host[hl - dl - 1] == '.');
-    }
-    free(auth);
-    return found;
-}
-
 reset_unit classify_reset_unit(const char *provider, const char *base_url)
 {
-    static const char *const openrouter[] = {"openrouter.ai", NULL};
-    static const char *const together[] = {"together.xyz", "together.ai", NULL};
-    if (provider && *provider) {
-        if (str_casecmp(provider, "openrouter") == 0)
-            return RESET_UNIT_EPOCH_MS;
-        if (str_casecmp(provider, "together") == 0)
-            return RESET_UNIT_SECONDS;
-        return RESET_UNIT_GUESS;
-    }
-    if (host_in(base_url, openrouter))
+    /* The provider named, else the one the base URL's host belongs to. */
+    provider_id id = provider && *provider ? (provider_id)provider_find(provider)
+                                           : provider_by_host(base_url);
+    if (id == PROVIDER_OPENROUTER)
         return RESET_UNIT_EPOCH_MS;
-    if (host_in(base_url, together))
+    if (id == PROVIDER_TOGETHER)
         return RESET_UNIT_SECONDS;
     return RESET_UNIT_GUESS;
 }

@@ -631,6 +631,8 @@ static const char *layer_pick(config *c, const layers *L, opt_id id, opt_source 
     const char *var = L->active ? env_name(L, id) : NULL;
     const char *v = var ? env_value(c, var, detail) : NULL;
     if (v) {
+        if (id == OPT_API_KEY)
+            env_child_withhold(var); /* no child gets the key, whatever its name */
         *src = SRC_ENV;
         return v;
     }

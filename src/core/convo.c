@@ -183,13 +183,6 @@ static bool expect(const char **p, char c)
     return true;
 }
 
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
 bool convo_parse_time(const char *s, int64_t *ms)
 {
     const char *p = s;
@@ -203,7 +196,7 @@ bool convo_parse_time(const char *s, int64_t *ms)
     if (!digits(&p, 2, &h) || !expect(&p, ':') || !digits(&p, 2, &mi) || !expect(&p, ':') ||
         !digits(&p, 2, &sec))
         return false;
-    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 || sec > 60)
+    if (M < 1 || M > 12 || D < 1 || D > time_days_in_month(Y, M) || h > 23 || mi > 59 || sec > 60)
         return false;
     int frac = 0;
     if (*p == '.') {

@@ -95,16 +95,3 @@ bool fold_find(const char *hay, size_t hay_len, const char *needle, size_t nlen)
 {
     return nlen == 0 || (hay && memmem(hay, hay_len, needle, nlen) != NULL);
 }
-
-bool fold_contains(const char *text, const char *needle)
-{
-    buf t, q;
-    buf_init(&t);
-    buf_init(&q);
-    fold_append(&t, text ? text : "", text ? strlen(text) : 0);
-    fold_append(&q, needle ? needle : "", needle ? strlen(needle) : 0);
-    bool yes = fold_find(buf_str(&t), t.len, buf_str(&q), q.len);
-    buf_free(&t);
-    buf_free(&q);
-    return yes;
-}

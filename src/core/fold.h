@@ -18,7 +18,5 @@ void fold_append(buf *out, const char *s, size_t n);
 /* Whether needle[0..nlen) occurs in hay[0..hay_len); both folded. An empty needle is in
  * every text. */
 bool fold_find(const char *hay, size_t hay_len, const char *needle, size_t nlen);
-/* Whether needle occurs in text, case aside (both are folded here: this allocates). */
-bool fold_contains(const char *text, const char *needle);
 
 #endif

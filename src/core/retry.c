@@ -243,11 +243,6 @@ static bool take_time(const char **p, int *h, int *m, int *s)
            take_digits(p, 2, s);
 }
 
-static bool leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 int retry_parse_http_date(const char *s, int64_t *epoch_ms)
 {
     if (!s)
@@ -293,8 +288,7 @@ int retry_parse_http_date(const char *s, int64_t *epoch_ms)
         p++;
     if (*p)
         return -1;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int dim = mdays[mon] + (mon == 1 && leap(year));
+    int dim = time_days_in_month(year, mon + 1); /* mon is 0-11 */
     if (day < 1 || day > dim || hh > 23 || mm > 59 || ss > 60)
         return -1;
     if (ss == 60) /* a leap second: the next second is close enough */
@@ -449,10 +443,9 @@ int retry_parse_rfc3339(const char *s, int64_t *epoch_ms)
     }
     if (*p)
         return -1;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (mon < 1 || mon > 12)
         return -1;
-    int dim = mdays[mon - 1] + (mon == 2 && leap(year));
+    int dim = time_days_in_month(year, mon);
     if (day < 1 || day > dim || hh > 23 || mm > 59 || ss > 60)
         return -1;
     if (ss == 60)

@@ -474,6 +474,29 @@ char *xdg_path(const char *var, const char *home_rel, const char *tail)
 
 extern char **environ;
 
+/* Names a key was read from besides NAME_API_KEY ones; few, kept for the process's life. */
+static char *withheld[8];
+
+void env_child_withhold(const char *name)
+{
+    size_t i = 0;
+    for (; i < sizeof withheld / sizeof withheld[0] && withheld[i]; i++)
+        if (!strcmp(withheld[i], name))
+            return;
+    if (i < sizeof withheld / sizeof withheld[0])
+        withheld[i] = xstrdup(name);
+}
+
+static bool is_withheld(const char *var, size_t name)
+{
+    if (name >= 8 && !strncmp(var + name - 8, "_API_KEY", 8))
+        return true;
+    for (size_t i = 0; i < sizeof withheld / sizeof withheld[0] && withheld[i]; i++)
+        if (strlen(withheld[i]) == name && !strncmp(var, withheld[i], name))
+            return true;
+    return false;
+}
+
 char **env_for_child(void)
 {
     size_t n = 0;
@@ -485,7 +508,7 @@ char **env_for_child(void)
         /* OPENAI_API_KEY and every provider's (GROQ_API_KEY...): NAME_API_KEY=... */
         const char *eq = strchr(environ[i], '=');
         size_t name = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-        if (!(name >= 8 && !strncmp(environ[i] + name - 8, "_API_KEY", 8)))
+        if (!is_withheld(environ[i], name))
             v[k++] = environ[i];
     }
     v[k] = NULL;
@@ -533,6 +556,13 @@ int64_t clock_wall_ms(void)
 
 /* The era-based algorithms: a 400-year era has a fixed number of days (146097), and a year
  * counted from March puts the leap day last, so month lengths follow a linear formula. */
+int time_days_in_month(int64_t year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
 int64_t time_days_from_civil(int64_t year, int month, int day)
 {
     int64_t y = year - (month <= 2);

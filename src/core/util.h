@@ -90,6 +90,9 @@ char *xdg_path(const char *var, const char *home_rel, const char *tail);
  * that hold a key (OPENAI_API_KEY, and every NAME_API_KEY: a provider's). The array is
  * malloc'd, the strings are environ's own: free only the array. */
 char **env_for_child(void);
+/* Adds a variable that env_for_child leaves out as well: one a key was read from whose name
+ * does not end in _API_KEY (a profile's api_key_env). */
+void env_child_withhold(const char *name);
 
 /* Writes all n bytes of p to fd, waiting (poll) while fd would block, until the
  * monotonic deadline_ms. Returns the bytes written: n, or fewer on an error (EPIPE:
@@ -109,5 +112,7 @@ void time_iso8601(int64_t wall_ms, char *out, size_t outlen);
  * and no time zone. */
 int64_t time_days_from_civil(int64_t year, int month, int day);
 void time_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
+/* The days of month 1-12 of year (February 29 in a leap year). */
+int time_days_in_month(int64_t year, int month);
 
 #endif

@@ -136,6 +136,7 @@ static void on_state(void *ud, session_state from, session_state to)
 {
     chat *c = ud;
     (void)from;
+    c->panel_tick_ms = 0; /* a new state: its clock (if any) is drawn at once */
     /* A demo scenario lasts one request (with its retries); F5 then asks normally. */
     if (c->demo_active && (to == SESSION_IDLE || to == SESSION_FAILED)) {
         c->demo_active = false;
@@ -201,9 +202,8 @@ unsigned chat_tick(chat *c, int64_t now)
     int64_t tick = panel_next_tick(&c->s, now);
     if (tick < 0) {
         c->panel_tick_ms = 0;
-    } else if (now >= c->panel_tick_ms || (int)c->s.state != c->panel_tick_state) {
+    } else if (now >= c->panel_tick_ms) {
         c->panel_tick_ms = now + tick;
-        c->panel_tick_state = (int)c->s.state;
         f |= UI_REDRAW_PANEL | UI_REDRAW_TITLE;
         if (session_thinking(&c->s))
             f |= UI_REDRAW_CONV;
@@ -499,7 +499,7 @@ static void arg_words(const chat *c, const ui_command *cmd)
     switch (cmd->arg_kind) {
     case ARG_MODEL: {
         /* The model in use, those the profiles name, and those the server listed. */
-        cand_add(c->s.p.model);
+        cand_add(cfg_str(c->cfg, OPT_MODEL)); /* not a demo's internal name */
         for (size_t i = 0; i < c->cfg->nprofiles; i++)
             cand_add(cfg_file_text(c->cfg, i, OPT_MODEL));
         const char *const *ids;

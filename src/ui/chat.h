@@ -85,7 +85,6 @@ struct chat {
     int64_t save_check_ms;     /* when to look at how the last save went (0: nothing to see) */
     int64_t save_retry_ms;     /* when to try a failed save again (0: none failed) */
     int64_t panel_tick_ms;     /* when the panel's clock next changes (0: not running) */
-    int panel_tick_state;      /* the session's state when it was set */
     bool notice_is_save;       /* the notice says a save failed (it goes when one succeeds) */
     bool notice_is_busy;       /* the notice says a request is in progress (it goes with it) */
 

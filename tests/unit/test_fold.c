@@ -12,6 +12,21 @@
 #include <string.h>
 
 #include "fold.h"
+#include "util.h"
+
+/* Whether needle occurs in text, case aside: both folded, as the callers fold them. */
+static bool fold_contains(const char *text, const char *needle)
+{
+    buf t, q;
+    buf_init(&t);
+    buf_init(&q);
+    fold_append(&t, text ? text : "", text ? strlen(text) : 0);
+    fold_append(&q, needle ? needle : "", needle ? strlen(needle) : 0);
+    bool yes = fold_find(buf_str(&t), t.len, buf_str(&q), q.len);
+    buf_free(&t);
+    buf_free(&q);
+    return yes;
+}
 
 static void test_fold(void **state)
 {

@@ -500,6 +500,21 @@ static void test_env_for_child(void **state)
     assert_true(kept);
     assert_true(kept2);
     free(env);
+    /* A key read from a variable of another name (api_key_env) is withheld too. */
+    setenv("WORK_LLM_TOKEN", "tok-test-secret", 1);
+    setenv("WORK_LLM_TOKEN_HINT", "1", 1); /* a longer name is another variable */
+    env_child_withhold("WORK_LLM_TOKEN");
+    env_child_withhold("WORK_LLM_TOKEN"); /* once is enough */
+    env = env_for_child();
+    bool hint = false;
+    for (char **p = env; *p; p++) {
+        assert_false(str_starts_with(*p, "WORK_LLM_TOKEN="));
+        hint = hint || !strcmp(*p, "WORK_LLM_TOKEN_HINT=1");
+    }
+    assert_true(hint);
+    free(env);
+    unsetenv("WORK_LLM_TOKEN");
+    unsetenv("WORK_LLM_TOKEN_HINT");
     unsetenv("OPENAI_API_KEY");
     unsetenv("GROQ_API_KEY");
 }
@@ -591,6 +606,8 @@ static void test_civil_dates(void **state)
             for (int d = 1; d <= 31; d++) {
                 struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
                 time_t t = timegm(&tm);
+                /* The month ends where the C library says it does. */
+                assert_int_equal(tm.tm_mday == d, d <= time_days_in_month(y, m));
                 if (tm.tm_mday != d) /* past the end of the month */
                     break;
                 int64_t days = time_days_from_civil(y, m, d);
