@@ -233,20 +233,26 @@ static void changed_message(settings *st, opt_id id)
     buf_free(&b);
 }
 
-/* ←/→ on the provider: the next or previous one, at once (its preset with it). */
+/* The provider set in the file layer (its preset with it); false, and said, when refused. */
+static bool set_provider(settings *st, const char *name)
+{
+    char err[512];
+    if (config_set_file(st->cfg, OPT_PROVIDER, name, err, sizeof err) != 0) {
+        set_message(st, true, err);
+        return false;
+    }
+    clear_test(st);
+    changed_message(st, OPT_PROVIDER);
+    return true;
+}
+
+/* ←/→ on the provider: the next or previous one, at once. */
 static void cycle_provider(settings *st, int step)
 {
     int cur = provider_find(cfg_str(st->cfg, OPT_PROVIDER));
     int next = ((cur < 0 ? 0 : cur) + (step > 0 ? 1 : PROVIDER__COUNT - 1)) % PROVIDER__COUNT;
-    char err[512];
-    if (config_set_file(st->cfg, OPT_PROVIDER, provider_row((provider_id)next)->name, err,
-                        sizeof err) != 0) {
-        set_message(st, true, err);
-        return;
-    }
-    clear_test(st);
-    changed_message(st, OPT_PROVIDER);
-    apply(st);
+    if (set_provider(st, provider_row((provider_id)next)->name))
+        apply(st);
 }
 
 /* Enter on the provider: the list of every provider, filtered as typed. */
@@ -254,13 +260,8 @@ static unsigned provider_chosen(void *ud, picker *p, const char *name)
 {
     (void)p;
     settings *st = ud;
-    char err[512];
-    if (config_set_file(st->cfg, OPT_PROVIDER, name, err, sizeof err) != 0) {
-        set_message(st, true, err);
+    if (!set_provider(st, name))
         return UI_CLOSE | UI_REDRAW_ALL;
-    }
-    clear_test(st);
-    changed_message(st, OPT_PROVIDER);
     return UI_CLOSE | UI_CONFIG_CHANGED | UI_REDRAW_ALL;
 }
 
